@@ -1,0 +1,220 @@
+//! The `service-circle` command line. Every flag can also come from the environment.
+
+use crate::auth::{Role, issue_token};
+use crate::config::{DEFAULT_DATABASE_URL, DEFAULT_LISTEN_ADDR, Settings};
+use crate::startup::Application;
+use crate::store::Store;
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "service-circle",
+    version,
+    about = "GraphQL service for 15-minute community service circles"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do; `serve` when left out.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// Database URL: sqlite://FILE?mode=rwc (created and migrated on start) or postgres://...
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+    /// Connections in the database pool.
+    #[arg(
+        long,
+        env = "DATABASE_MAX_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
+    pub max_connections: u32,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Start the HTTP server (POST /graphql, GET /graphql for GraphiQL, GET /healthz).
+    Serve(ServeArgs),
+    /// Manage bearer tokens for writes.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Load the synthetic Yinchuan Xingqing district demo data set.
+    Demo {
+        /// Load even if the database already has facilities (adds a second copy).
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (printed as `listening on http://ADDR`).
+    #[arg(long, env = "LISTEN_ADDR", default_value = DEFAULT_LISTEN_ADDR)]
+    pub listen: String,
+    /// HTTP worker threads; 0 means one per core.
+    #[arg(long, env = "WORKERS", default_value_t = 0)]
+    pub workers: usize,
+    /// Load the demo data set first if the database has no facilities.
+    #[arg(long, env = "DEMO")]
+    pub demo: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a token and print it once (only its hash is stored).
+    Create {
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// A name for the token, recorded with every write it makes.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by the id `token list` shows.
+    Revoke { id: i64 },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum RoleArg {
+    Editor,
+    Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Editor => Role::Editor,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}
+
+/// Parses the command line and runs the command.
+pub fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    actix_web::rt::System::new().block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let global = cli.global;
+    match cli
+        .command
+        .unwrap_or(Command::Serve(ServeArgs::parse_defaults()))
+    {
+        Command::Serve(args) => serve(global, args).await,
+        Command::Token(cmd) => token(&open(&global).await?, cmd).await,
+        Command::Demo { force } => {
+            let store = open(&global).await?;
+            load_demo(&store, force).await?;
+            store.close().await;
+            Ok(())
+        }
+    }
+}
+
+impl ServeArgs {
+    /// The serve arguments when no subcommand was given: defaults, overridden by the environment.
+    fn parse_defaults() -> Self {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        Only::parse_from(["service-circle"]).serve
+    }
+}
+
+async fn open(global: &GlobalArgs) -> anyhow::Result<Store> {
+    Store::connect(&global.database_url, global.max_connections)
+        .await
+        .with_context(|| format!("cannot open the database {}", redact(&global.database_url)))
+}
+
+async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
+    if args.demo {
+        let store = open(&global).await?;
+        load_demo(&store, false).await?;
+        store.close().await;
+    }
+    let settings = Settings {
+        database_url: global.database_url,
+        listen: args.listen,
+        workers: args.workers,
+        max_connections: global.max_connections,
+        ..Settings::default()
+    };
+    let app = Application::build(&settings)
+        .await
+        .context("cannot start the server")?;
+    println!("listening on http://{}", app.address());
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn load_demo(store: &Store, force: bool) -> anyhow::Result<()> {
+    let existing = store.count_facilities(&Default::default()).await?;
+    if existing > 0 && !force {
+        eprintln!(
+            "the database already has {existing} facilities; demo data not loaded (use `demo --force` to add it anyway)"
+        );
+        return Ok(());
+    }
+    let counts = crate::demo::load(store).await?;
+    eprintln!(
+        "loaded demo data: {} facilities, {} residential areas",
+        counts.facilities, counts.residential_areas
+    );
+    Ok(())
+}
+
+async fn token(store: &Store, cmd: TokenCommand) -> anyhow::Result<()> {
+    match cmd {
+        TokenCommand::Create { role, name } => {
+            let (record, secret) = issue_token(store, &name, role.into()).await?;
+            eprintln!(
+                "created token {} ({}, {}); it is shown only once:",
+                record.id,
+                record.name,
+                record.role.code()
+            );
+            println!("{secret}");
+        }
+        TokenCommand::List => {
+            for t in store.tokens().await? {
+                let state = if t.revoked { "revoked" } else { "active" };
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    t.id,
+                    t.name,
+                    t.role.code(),
+                    t.created_at.to_rfc3339(),
+                    state
+                );
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            anyhow::ensure!(
+                store.revoke_token(id).await?,
+                "no active token with id {id}"
+            );
+            eprintln!("revoked token {id}");
+        }
+    }
+    Ok(())
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}://***{}", &url[..scheme_end], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,33 @@
+//! The one typed settings value. Layers: built-in defaults, then the environment, then
+//! command-line flags (clap reads both; see `cli`). Defaults make `cargo run` work on a fresh
+//! clone: a SQLite file in the working directory, on 127.0.0.1:8080.
+
+use crate::graphql::QueryLimits;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://service-circle.db?mode=rwc";
+pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:8080";
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// `sqlite://FILE` or `postgres://USER:PASSWORD@HOST/DB`.
+    pub database_url: String,
+    /// Address to bind; port 0 picks a free port.
+    pub listen: String,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Connections in the database pool.
+    pub max_connections: u32,
+    pub limits: QueryLimits,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            listen: DEFAULT_LISTEN_ADDR.to_owned(),
+            workers: 0,
+            max_connections: 16,
+            limits: QueryLimits::default(),
+        }
+    }
+}

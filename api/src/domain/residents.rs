@@ -1,0 +1,65 @@
+//! Residential areas (小区, villages): where the demand for services lives.
+
+use super::{Invalid, ids::ResidentialAreaId, validate};
+use crate::geo::LonLat;
+use chrono::{DateTime, Utc};
+
+/// A stored residential area. `location` is WGS-84.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResidentialArea {
+    pub id: ResidentialAreaId,
+    pub draft: ResidentialAreaDraft,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A checked residential area: 0 <= elderly <= population.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResidentialAreaDraft {
+    pub name: String,
+    pub location: LonLat,
+    pub population: i32,
+    pub elderly_population: i32,
+    pub community_code: Option<String>,
+}
+
+impl ResidentialAreaDraft {
+    pub fn new(
+        name: &str,
+        location: LonLat,
+        population: i32,
+        elderly_population: i32,
+        community_code: Option<&str>,
+    ) -> Result<Self, Invalid> {
+        let population = validate::non_negative("population", population)?;
+        let elderly_population = validate::non_negative("elderlyPopulation", elderly_population)?;
+        if elderly_population > population {
+            return Err(Invalid::new(format!(
+                "elderlyPopulation ({elderly_population}) must not exceed population ({population})"
+            )));
+        }
+        Ok(Self {
+            name: validate::required_text("name", name, 200)?,
+            location,
+            population,
+            elderly_population,
+            community_code: validate::community_code(community_code)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elderly_cannot_outnumber_residents() {
+        let at = LonLat {
+            lon: 106.3,
+            lat: 38.5,
+        };
+        assert!(ResidentialAreaDraft::new("a", at, 10, 11, None).is_err());
+        assert!(ResidentialAreaDraft::new("a", at, -1, 0, None).is_err());
+        assert!(ResidentialAreaDraft::new("a", at, 10, 10, Some("640104001001")).is_ok());
+    }
+}

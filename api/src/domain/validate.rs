@@ -1,0 +1,154 @@
+//! Rules shared by facilities and residential areas.
+
+use super::Invalid;
+
+/// A required, trimmed, non-empty text of at most `max` characters without control characters.
+pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, Invalid> {
+    optional_text(field, Some(value), max)?
+        .ok_or_else(|| Invalid::new(format!("{field} must not be empty")))
+}
+
+/// An optional text: trimmed; empty becomes absent, so that unset fields read back as null.
+pub fn optional_text(
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, Invalid> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if value.chars().count() > max {
+        return Err(Invalid::new(format!(
+            "{field} must be at most {max} characters"
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Invalid::new(format!(
+            "{field} must not contain control characters"
+        )));
+    }
+    Ok(Some(value.to_owned()))
+}
+
+/// A 12-digit statistical division code (6-digit county, 3-digit township, 3-digit community).
+pub fn community_code(value: Option<&str>) -> Result<Option<String>, Invalid> {
+    let Some(code) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if code.len() != 12 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Invalid::new(format!(
+            "communityCode must be 12 digits, got {code:?}"
+        )));
+    }
+    Ok(Some(code.to_owned()))
+}
+
+/// A prefix of a division code: 1 to 12 digits. Parents are prefixes of their children.
+pub fn community_code_prefix(value: &str) -> Result<String, Invalid> {
+    let prefix = value.trim();
+    if prefix.is_empty() || prefix.len() > 12 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Invalid::new(format!(
+            "communityCodePrefix must be 1 to 12 digits, got {value:?}"
+        )));
+    }
+    Ok(prefix.to_owned())
+}
+
+/// A telephone number: digits with the usual separators.
+pub fn phone(value: Option<&str>) -> Result<Option<String>, Invalid> {
+    let phone = optional_text("phone", value, 40)?;
+    if let Some(p) = &phone
+        && !p
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-()#".contains(c))
+    {
+        return Err(Invalid::new(format!(
+            "phone may contain only digits, spaces and + - ( ) #, got {p:?}"
+        )));
+    }
+    Ok(phone)
+}
+
+/// A count that cannot be negative.
+pub fn non_negative(field: &str, value: i32) -> Result<i32, Invalid> {
+    if value < 0 {
+        return Err(Invalid::new(format!(
+            "{field} must not be negative, got {value}"
+        )));
+    }
+    Ok(value)
+}
+
+/// A finite amount of money in yuan, from 0 to 10,000.
+pub fn price_yuan(field: &str, value: f64) -> Result<f64, Invalid> {
+    if !value.is_finite() || !(0.0..=10_000.0).contains(&value) {
+        return Err(Invalid::new(format!(
+            "{field} must be between 0 and 10000 yuan, got {value}"
+        )));
+    }
+    Ok(value)
+}
+
+/// Free service tags: trimmed, non-empty, at most 64 characters each and 50 in all; the given
+/// order is kept and repeats are dropped.
+pub fn service_tags(tags: &[String]) -> Result<Vec<String>, Invalid> {
+    let mut out: Vec<String> = Vec::with_capacity(tags.len());
+    for tag in tags {
+        let tag = required_text("a service tag", tag, 64)?;
+        if !out.contains(&tag) {
+            out.push(tag);
+        }
+    }
+    if out.len() > 50 {
+        return Err(Invalid::new("at most 50 service tags"));
+    }
+    Ok(out)
+}
+
+/// Drops repeated values, keeping the first occurrence's position.
+pub fn dedup_keep_order<T: PartialEq + Copy>(values: &[T]) -> Vec<T> {
+    let mut out = Vec::with_capacity(values.len());
+    for &v in values {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_are_trimmed_and_empty_optional_texts_become_absent() {
+        assert_eq!(required_text("name", "  a ", 5), Ok("a".into()));
+        assert!(required_text("name", "   ", 5).is_err());
+        assert!(required_text("name", "abcdef", 5).is_err());
+        assert_eq!(optional_text("address", Some(""), 5), Ok(None));
+        assert!(optional_text("address", Some("a\u{0}b"), 5).is_err());
+    }
+
+    #[test]
+    fn community_codes_are_twelve_digits() {
+        assert_eq!(
+            community_code(Some("640104001001")),
+            Ok(Some("640104001001".into()))
+        );
+        assert!(community_code(Some("64010400100")).is_err());
+        assert!(community_code(Some("64010400100a")).is_err());
+        assert!(community_code_prefix("6401").is_ok());
+        assert!(community_code_prefix("").is_err());
+        assert!(community_code_prefix("6401040010011").is_err());
+    }
+
+    #[test]
+    fn service_tags_keep_order_without_repeats() {
+        let tags = ["TEA", "HOT_WATER", "TEA"].map(String::from);
+        assert_eq!(
+            service_tags(&tags),
+            Ok(vec!["TEA".to_string(), "HOT_WATER".to_string()])
+        );
+        assert!(service_tags(&[" ".to_string()]).is_err());
+    }
+}

@@ -1,0 +1,11 @@
+//! Every computation on places: coordinates, distances, search areas, ranking and travel
+//! times. Synchronous and pure: plain types in, plain types out. This module must not import
+//! actix_web, async_graphql or sea_orm, and does no I/O.
+
+pub mod coords;
+pub mod distance;
+pub mod nearest;
+pub mod search_area;
+pub mod travel;
+
+pub use coords::{Crs, InvalidCoordinate, LonLat};

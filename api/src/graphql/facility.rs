@@ -1,0 +1,408 @@
+//! Facilities: lookup, Relay pages, nearby search and versioned writes.
+
+use super::geometry::{Crs, Point, PointInput};
+use super::travel::DistanceModel;
+use super::{require, store};
+use crate::auth::Role;
+use crate::domain::details::{
+    CanteenDetails, ElderCareDetails, FacilityDetails, RestStationDetails,
+};
+use crate::domain::facility::{self as domain, FacilityCategory, FacilityFields, FacilityKind};
+use crate::domain::ids::{FacilityId, decode_cursor, encode_cursor};
+use crate::domain::{Invalid, validate};
+use crate::error::{ApiError, ApiResult};
+use crate::geo::LonLat;
+use crate::geo::nearest::{rank_by_distance, widening_radii};
+use crate::geo::search_area::covering_box;
+use crate::geo::travel::TravelSettings;
+use crate::store::Store;
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+/// A community service facility: a canteen, an elder-care facility or a rest station.
+pub struct Facility(pub domain::Facility);
+
+#[Object]
+impl Facility {
+    /// Opaque, stable id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.encode())
+    }
+    /// Derived from `kind`.
+    async fn category(&self) -> FacilityCategory {
+        self.0.draft.kind.category()
+    }
+    async fn kind(&self) -> FacilityKind {
+        self.0.draft.kind
+    }
+    async fn name(&self) -> &str {
+        &self.0.draft.name
+    }
+    async fn address(&self) -> Option<&str> {
+        self.0.draft.address.as_deref()
+    }
+    /// Where the facility is, in the requested coordinate system.
+    async fn location(&self, #[graphql(default)] crs: Crs) -> Point {
+        Point::from_wgs84(self.0.draft.location(), crs)
+    }
+    /// 12-digit statistical division code of the community.
+    async fn community_code(&self) -> Option<&str> {
+        self.0.draft.community_code.as_deref()
+    }
+    /// Opening hours in OpenStreetMap `opening_hours` syntax.
+    async fn opening_hours(&self) -> Option<&str> {
+        self.0.draft.opening_hours.as_deref()
+    }
+    async fn phone(&self) -> Option<&str> {
+        self.0.draft.phone.as_deref()
+    }
+    /// How many people it serves at once (seats, places).
+    async fn capacity(&self) -> Option<i32> {
+        self.0.draft.capacity
+    }
+    /// Free service tags (e.g. HOT_WATER, TEA, LOW_SALT_MEALS, HALAL), in the order given.
+    async fn services(&self) -> &[String] {
+        &self.0.draft.services
+    }
+    /// Canteen details; null unless the category is CANTEEN or none were given.
+    async fn canteen(&self) -> Option<&CanteenDetails> {
+        match &self.0.draft.details {
+            Some(FacilityDetails::Canteen(d)) => Some(d),
+            _ => None,
+        }
+    }
+    /// Elder-care details; null unless the category is ELDER_CARE or none were given.
+    async fn elder_care(&self) -> Option<&ElderCareDetails> {
+        match &self.0.draft.details {
+            Some(FacilityDetails::ElderCare(d)) => Some(d),
+            _ => None,
+        }
+    }
+    /// Rest-station details; null unless the category is REST_STATION or none were given.
+    async fn rest_station(&self) -> Option<&RestStationDetails> {
+        match &self.0.draft.details {
+            Some(FacilityDetails::RestStation(d)) => Some(d),
+            _ => None,
+        }
+    }
+    /// Optimistic concurrency: pass it back to `updateFacility` / `deleteFacility`.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// A facility found by a search, with how far it is.
+#[derive(SimpleObject)]
+pub struct FacilityHit {
+    pub facility: Facility,
+    /// Straight-line geodesic distance on the WGS-84 ellipsoid, in metres.
+    pub distance_meters: f64,
+    /// Travel time in minutes, by `model`.
+    pub travel_minutes: f64,
+    /// What produced `travelMinutes`.
+    pub model: DistanceModel,
+}
+
+/// Which facilities to include. Fields combine with AND; values in one list with OR, except
+/// `services`, all of which a facility must offer. An empty list matches nothing (for
+/// `services`: everything).
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct FacilityFilter {
+    pub categories: Option<Vec<FacilityCategory>>,
+    pub kinds: Option<Vec<FacilityKind>>,
+    /// Tags a facility must all have.
+    pub services: Option<Vec<String>>,
+    /// Leading digits of the 12-digit community code (a county, street or community).
+    pub community_code_prefix: Option<String>,
+}
+
+impl FacilityFilter {
+    pub fn parse(filter: Option<Self>) -> Result<domain::FacilityFilter, Invalid> {
+        let Some(f) = filter else {
+            return Ok(domain::FacilityFilter::default());
+        };
+        Ok(domain::FacilityFilter {
+            categories: f.categories,
+            kinds: f.kinds,
+            services: validate::service_tags(&f.services.unwrap_or_default())?,
+            community_code_prefix: f
+                .community_code_prefix
+                .as_deref()
+                .map(validate::community_code_prefix)
+                .transpose()?,
+        })
+    }
+}
+
+/// Extra fields of a facility page.
+pub struct FacilityTotals {
+    filter: domain::FacilityFilter,
+}
+
+#[Object]
+impl FacilityTotals {
+    /// How many facilities match the filter, over all pages.
+    async fn total_count(&self, ctx: &Context<'_>) -> ApiResult<u64> {
+        Ok(store(ctx)?.count_facilities(&self.filter).await?)
+    }
+}
+
+/// A new facility. Only the details object of the kind's category may be given.
+#[derive(InputObject)]
+pub struct CreateFacilityInput {
+    pub kind: FacilityKind,
+    pub name: String,
+    pub location: PointInput,
+    pub address: Option<String>,
+    /// 12-digit statistical division code.
+    pub community_code: Option<String>,
+    /// OpenStreetMap `opening_hours` syntax.
+    pub opening_hours: Option<String>,
+    pub phone: Option<String>,
+    pub capacity: Option<i32>,
+    /// Free tags; order kept, repeats dropped.
+    pub services: Option<Vec<String>>,
+    pub canteen: Option<CanteenDetails>,
+    pub elder_care: Option<ElderCareDetails>,
+    pub rest_station: Option<RestStationDetails>,
+}
+
+/// Changes to a facility: fields left out stay as they are, fields set to null are cleared.
+/// A details object replaces the previous details as a whole.
+#[derive(InputObject)]
+pub struct UpdateFacilityInput {
+    pub kind: Option<FacilityKind>,
+    pub name: Option<String>,
+    pub location: Option<PointInput>,
+    pub address: MaybeUndefined<String>,
+    pub community_code: MaybeUndefined<String>,
+    pub opening_hours: MaybeUndefined<String>,
+    pub phone: MaybeUndefined<String>,
+    pub capacity: MaybeUndefined<i32>,
+    pub services: Option<Vec<String>>,
+    pub canteen: MaybeUndefined<CanteenDetails>,
+    pub elder_care: MaybeUndefined<ElderCareDetails>,
+    pub rest_station: MaybeUndefined<RestStationDetails>,
+}
+
+fn patch<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}
+
+impl CreateFacilityInput {
+    fn into_fields(self) -> Result<FacilityFields, Invalid> {
+        Ok(FacilityFields {
+            kind: Some(self.kind),
+            name: Some(self.name),
+            location: Some(self.location.to_wgs84()?),
+            address: Some(self.address),
+            community_code: Some(self.community_code),
+            opening_hours: Some(self.opening_hours),
+            phone: Some(self.phone),
+            capacity: Some(self.capacity),
+            services: self.services,
+            canteen: self.canteen.map(Some),
+            elder_care: self.elder_care.map(Some),
+            rest_station: self.rest_station.map(Some),
+        })
+    }
+}
+
+impl UpdateFacilityInput {
+    fn into_fields(self) -> Result<FacilityFields, Invalid> {
+        Ok(FacilityFields {
+            kind: self.kind,
+            name: self.name,
+            location: self.location.map(PointInput::to_wgs84).transpose()?,
+            address: patch(self.address),
+            community_code: patch(self.community_code),
+            opening_hours: patch(self.opening_hours),
+            phone: patch(self.phone),
+            capacity: patch(self.capacity),
+            services: self.services,
+            canteen: patch(self.canteen),
+            elder_care: patch(self.elder_care),
+            rest_station: patch(self.rest_station),
+        })
+    }
+}
+
+const DEFAULT_PAGE_SIZE: i32 = 20;
+const MAX_PAGE_SIZE: i32 = 100;
+const MAX_NEARBY_LIMIT: i32 = 500;
+const MAX_NEARBY_RADIUS_M: f64 = 100_000.0;
+/// First radius of a k-nearest search without `radiusMeters`.
+const FIRST_SEARCH_RADIUS_M: f64 = 1_000.0;
+
+#[derive(Default)]
+pub struct FacilityQuery;
+
+#[Object]
+impl FacilityQuery {
+    /// The facility with this id, or null if there is none.
+    async fn facility(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Facility>> {
+        let id = FacilityId::decode(&id)?;
+        Ok(store(ctx)?.facility(id).await?.map(Facility))
+    }
+
+    /// Facilities in id order, as a Relay connection.
+    async fn facilities(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<FacilityFilter>,
+        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> ApiResult<Connection<String, Facility, FacilityTotals>> {
+        let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
+        if !(1..=MAX_PAGE_SIZE).contains(&first) {
+            return Err(ApiError::BadUserInput(format!(
+                "first must be between 1 and {MAX_PAGE_SIZE}, got {first}"
+            )));
+        }
+        let after = after.as_deref().map(decode_cursor).transpose()?;
+        let filter = FacilityFilter::parse(filter)?;
+        let (rows, has_next) = store(ctx)?
+            .facility_page(&filter, after, first as u64)
+            .await?;
+        let mut connection = Connection::with_additional_fields(
+            after.is_some(),
+            has_next,
+            FacilityTotals { filter },
+        );
+        connection.edges.extend(
+            rows.into_iter()
+                .map(|f| Edge::new(encode_cursor(f.id.0), Facility(f))),
+        );
+        Ok(connection)
+    }
+
+    /// Facilities nearest to a point, by straight-line geodesic distance, then id. Without
+    /// `radiusMeters`, the `limit` nearest anywhere.
+    async fn nearby_facilities(
+        &self,
+        ctx: &Context<'_>,
+        near: PointInput,
+        #[graphql(desc = "Search radius in metres, (0, 100000].")] radius_meters: Option<f64>,
+        #[graphql(default = 20, desc = "How many hits at most, 1 to 500.")] limit: i32,
+        filter: Option<FacilityFilter>,
+    ) -> ApiResult<Vec<FacilityHit>> {
+        let center = near.to_wgs84()?;
+        if !(1..=MAX_NEARBY_LIMIT).contains(&limit) {
+            return Err(ApiError::BadUserInput(format!(
+                "limit must be between 1 and {MAX_NEARBY_LIMIT}, got {limit}"
+            )));
+        }
+        if let Some(r) = radius_meters
+            && !(r > 0.0 && r <= MAX_NEARBY_RADIUS_M)
+        {
+            return Err(ApiError::BadUserInput(format!(
+                "radiusMeters must be in (0, {MAX_NEARBY_RADIUS_M}], got {r}"
+            )));
+        }
+        let filter = FacilityFilter::parse(filter)?;
+        let store = store(ctx)?;
+        let ranked = nearest(store, center, radius_meters, limit as usize, &filter).await?;
+        let ids: Vec<FacilityId> = ranked.iter().map(|r| r.id).collect();
+        let facilities = store.facilities_by_ids(&ids).await?;
+        let travel = TravelSettings::default();
+        Ok(ranked
+            .into_iter()
+            .zip(facilities)
+            .map(|(r, f)| FacilityHit {
+                facility: Facility(f),
+                distance_meters: r.distance_m,
+                travel_minutes: travel.straight_line_minutes(r.distance_m),
+                model: DistanceModel::StraightLine,
+            })
+            .collect())
+    }
+}
+
+/// The `limit` nearest facilities: a bounding-box prefilter in the database, exact geodesic
+/// ranking here. Without a radius the box grows until the `limit`-th hit lies inside the
+/// circle the box was built for, so no nearer facility can be outside it.
+async fn nearest(
+    store: &Store,
+    center: LonLat,
+    radius_m: Option<f64>,
+    limit: usize,
+    filter: &domain::FacilityFilter,
+) -> ApiResult<Vec<crate::geo::nearest::Ranked<FacilityId>>> {
+    if let Some(radius) = radius_m {
+        let candidates = store
+            .facility_positions_in(&covering_box(center, radius), filter)
+            .await?;
+        return Ok(rank_by_distance(center, candidates, Some(radius), limit));
+    }
+    let mut ranked = Vec::new();
+    for radius in widening_radii(FIRST_SEARCH_RADIUS_M) {
+        let area = covering_box(center, radius);
+        let candidates = store.facility_positions_in(&area, filter).await?;
+        let whole_world = area.is_world() || radius >= crate::geo::nearest::MAX_GEODESIC_DISTANCE_M;
+        ranked = rank_by_distance(center, candidates, (!whole_world).then_some(radius), limit);
+        if ranked.len() >= limit || whole_world {
+            break;
+        }
+    }
+    Ok(ranked)
+}
+
+#[derive(Default)]
+pub struct FacilityMutation;
+
+#[Object]
+impl FacilityMutation {
+    /// Adds a facility. Needs the editor role.
+    async fn create_facility(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateFacilityInput,
+    ) -> ApiResult<Facility> {
+        let actor = require(ctx, Role::Editor).await?;
+        let draft = input.into_fields()?.create()?;
+        Ok(Facility(
+            store(ctx)?.create_facility(draft, &actor.name).await?,
+        ))
+    }
+
+    /// Changes the given fields if `version` is the current one (else CONFLICT). The previous
+    /// state is kept in the facility's history. Needs the editor role.
+    async fn update_facility(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        version: i32,
+        input: UpdateFacilityInput,
+    ) -> ApiResult<Facility> {
+        let actor = require(ctx, Role::Editor).await?;
+        let id = FacilityId::decode(&id)?;
+        let fields = input.into_fields()?;
+        Ok(Facility(
+            store(ctx)?
+                .update_facility(id, version, fields, &actor.name)
+                .await?,
+        ))
+    }
+
+    /// Deletes a facility if `version` is the current one (else CONFLICT). Its last state is
+    /// kept in its history. Needs the editor role.
+    async fn delete_facility(&self, ctx: &Context<'_>, id: ID, version: i32) -> ApiResult<bool> {
+        let actor = require(ctx, Role::Editor).await?;
+        let id = FacilityId::decode(&id)?;
+        store(ctx)?
+            .delete_facility(id, version, &actor.name)
+            .await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,71 @@
+//! The GraphQL API: one module per domain, merged into one schema. Resolvers parse input into
+//! domain types, call `store` and `geo`, and map the results to output types; no SQL, no math.
+
+mod errors;
+mod facility;
+mod geometry;
+mod history;
+mod residents;
+mod travel;
+
+use crate::auth::{Actor, Credentials, Role, authorize};
+use crate::error::{ApiError, ApiResult};
+use crate::store::Store;
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+
+#[derive(MergedObject, Default)]
+pub struct Query(
+    facility::FacilityQuery,
+    residents::ResidentsQuery,
+    history::HistoryQuery,
+);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(facility::FacilityMutation, residents::ResidentsMutation);
+
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Guard rails on what one document may ask for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct QueryLimits {
+    /// Deepest selection nesting; GraphiQL's introspection query needs about 13.
+    pub depth: usize,
+    /// Total field complexity (each field counts 1, lists count their children again).
+    pub complexity: usize,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        Self {
+            depth: 16,
+            complexity: 5_000,
+        }
+    }
+}
+
+/// The schema with its shared data. Built once per process and shared by every worker.
+pub fn build_schema(store: Store, limits: QueryLimits) -> AppSchema {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .data(store)
+        .limit_depth(limits.depth)
+        .limit_complexity(limits.complexity)
+        .extension(errors::ErrorCodes)
+        .finish()
+}
+
+/// The schema's SDL, as `schema.graphql` holds it.
+pub fn sdl() -> String {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+fn store<'a>(ctx: &Context<'a>) -> ApiResult<&'a Store> {
+    ctx.data::<Store>()
+        .map_err(|e| ApiError::internal(&e.message))
+}
+
+/// The actor of this request if its token holds at least `needed`.
+async fn require(ctx: &Context<'_>, needed: Role) -> ApiResult<Actor> {
+    authorize(store(ctx)?, ctx.data_opt::<Credentials>(), needed).await
+}

@@ -1,0 +1,99 @@
+//! Residential areas: the demand side of coverage.
+
+use super::geometry::{Crs, Point, PointInput};
+use super::{require, store};
+use crate::auth::Role;
+use crate::domain::ids::ResidentialAreaId;
+use crate::domain::residents::{self as domain, ResidentialAreaDraft};
+use crate::error::ApiResult;
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+
+/// A residential area (小区 or village) with its population.
+pub struct ResidentialArea(pub domain::ResidentialArea);
+
+#[Object]
+impl ResidentialArea {
+    /// Opaque, stable id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.encode())
+    }
+    async fn name(&self) -> &str {
+        &self.0.draft.name
+    }
+    /// Where the area is (its centroid for polygons), in the requested coordinate system.
+    async fn location(&self, #[graphql(default)] crs: Crs) -> Point {
+        Point::from_wgs84(self.0.draft.location, crs)
+    }
+    /// Residents.
+    async fn population(&self) -> i32 {
+        self.0.draft.population
+    }
+    /// Residents aged 60 or more.
+    async fn elderly_population(&self) -> i32 {
+        self.0.draft.elderly_population
+    }
+    /// 12-digit statistical division code of the community.
+    async fn community_code(&self) -> Option<&str> {
+        self.0.draft.community_code.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// A new residential area; 0 <= elderlyPopulation <= population.
+#[derive(InputObject)]
+pub struct CreateResidentialAreaInput {
+    pub name: String,
+    pub location: PointInput,
+    pub population: i32,
+    /// Residents aged 60 or more.
+    pub elderly_population: i32,
+    /// 12-digit statistical division code.
+    pub community_code: Option<String>,
+}
+
+#[derive(Default)]
+pub struct ResidentsQuery;
+
+#[Object]
+impl ResidentsQuery {
+    /// The residential area with this id, or null if there is none.
+    async fn residential_area(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> ApiResult<Option<ResidentialArea>> {
+        let id = ResidentialAreaId::decode(&id)?;
+        Ok(store(ctx)?.residential_area(id).await?.map(ResidentialArea))
+    }
+}
+
+#[derive(Default)]
+pub struct ResidentsMutation;
+
+#[Object]
+impl ResidentsMutation {
+    /// Adds a residential area. Needs the editor role.
+    async fn create_residential_area(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateResidentialAreaInput,
+    ) -> ApiResult<ResidentialArea> {
+        require(ctx, Role::Editor).await?;
+        let draft = ResidentialAreaDraft::new(
+            &input.name,
+            input.location.to_wgs84()?,
+            input.population,
+            input.elderly_population,
+            input.community_code.as_deref(),
+        )?;
+        Ok(ResidentialArea(
+            store(ctx)?.create_residential_area(draft).await?,
+        ))
+    }
+}

@@ -1,0 +1,16 @@
+//! service-circle: who can reach which community service within 15 minutes.
+//!
+//! `geo` holds every computation (pure), `domain` the vocabulary and input rules, `store` every
+//! query, `graphql` the API, `startup` the HTTP server and `cli` the commands.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod geo;
+pub mod graphql;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

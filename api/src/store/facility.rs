@@ -1,0 +1,355 @@
+//! Facility rows: reads, keyset pages, bounding-box candidates and versioned writes.
+
+use super::{RevisionAction, Store, StoreError, StoreResult, history};
+use crate::domain::facility::{
+    Facility, FacilityDraft, FacilityFields, FacilityFilter, FacilityKind,
+};
+use crate::domain::ids::FacilityId;
+use crate::geo::LonLat;
+use crate::geo::search_area::SearchBox;
+use chrono::{SubsecRound, Utc};
+use entity::{facility, facility_service};
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, Condition,
+    ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+use std::collections::HashMap;
+
+impl Store {
+    pub async fn facility(&self, id: FacilityId) -> StoreResult<Option<Facility>> {
+        Ok(self.facilities_by_ids(&[id]).await?.into_iter().next())
+    }
+
+    /// The facilities with these ids that exist, in the order of `ids`.
+    pub async fn facilities_by_ids(&self, ids: &[FacilityId]) -> StoreResult<Vec<Facility>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = facility::Entity::find()
+            .filter(facility::Column::Id.is_in(ids.iter().map(|id| id.0)))
+            .all(self.conn())
+            .await?;
+        let mut by_id: HashMap<i64, Facility> = hydrate(self.conn(), rows)
+            .await?
+            .into_iter()
+            .map(|f| (f.id.0, f))
+            .collect();
+        Ok(ids.iter().filter_map(|id| by_id.remove(&id.0)).collect())
+    }
+
+    /// Up to `first` facilities after the id `after`, in id order, and whether more follow.
+    pub async fn facility_page(
+        &self,
+        filter: &FacilityFilter,
+        after: Option<i64>,
+        first: u64,
+    ) -> StoreResult<(Vec<Facility>, bool)> {
+        let mut query = facility::Entity::find().filter(filter_condition(filter));
+        if let Some(after) = after {
+            query = query.filter(facility::Column::Id.gt(after));
+        }
+        let mut rows = query
+            .order_by_asc(facility::Column::Id)
+            .limit(first + 1)
+            .all(self.conn())
+            .await?;
+        let has_next = rows.len() as u64 > first;
+        rows.truncate(first as usize);
+        Ok((hydrate(self.conn(), rows).await?, has_next))
+    }
+
+    pub async fn count_facilities(&self, filter: &FacilityFilter) -> StoreResult<u64> {
+        Ok(facility::Entity::find()
+            .filter(filter_condition(filter))
+            .count(self.conn())
+            .await?)
+    }
+
+    /// Ids and positions of the facilities inside `area` that pass `filter`: the cheap first
+    /// step of a search, exact distances being the caller's job.
+    pub async fn facility_positions_in(
+        &self,
+        area: &SearchBox,
+        filter: &FacilityFilter,
+    ) -> StoreResult<Vec<(FacilityId, LonLat)>> {
+        let mut query = facility::Entity::find()
+            .select_only()
+            .columns([
+                facility::Column::Id,
+                facility::Column::Lon,
+                facility::Column::Lat,
+            ])
+            .filter(filter_condition(filter));
+        if !area.is_world() {
+            let mut lon = Condition::any();
+            for &(west, east) in &area.lon_ranges {
+                lon = lon.add(facility::Column::Lon.between(west, east));
+            }
+            query = query
+                .filter(facility::Column::Lat.between(area.min_lat, area.max_lat))
+                .filter(lon);
+        }
+        let rows: Vec<(i64, f64, f64)> = query.into_tuple().all(self.conn()).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, lon, lat)| (FacilityId(id), LonLat { lon, lat }))
+            .collect())
+    }
+
+    pub async fn create_facility(
+        &self,
+        draft: FacilityDraft,
+        actor: &str,
+    ) -> StoreResult<Facility> {
+        let now = Utc::now().trunc_subsecs(6);
+        let txn = self.conn_begin().await?;
+        let mut row = active_model(&draft);
+        row.id = NotSet;
+        row.version = Set(1);
+        row.created_at = Set(now);
+        row.updated_at = Set(now);
+        let saved = row.insert(&txn).await?;
+        insert_services(&txn, saved.id, &draft.services).await?;
+        txn.commit().await?;
+        tracing::debug!(facility = saved.id, actor, "facility created");
+        Ok(Facility {
+            id: FacilityId(saved.id),
+            draft,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    /// Changes the given fields if `version` is current; the previous state goes to history.
+    pub async fn update_facility(
+        &self,
+        id: FacilityId,
+        version: i32,
+        fields: FacilityFields,
+        actor: &str,
+    ) -> StoreResult<Facility> {
+        let current = self.current_version(id, version).await?;
+        let draft = fields.apply_to(current.draft.clone())?;
+        let now = Utc::now().trunc_subsecs(6);
+        let txn = self.conn_begin().await?;
+        let mut row = active_model(&draft);
+        row.version = Set(version + 1);
+        row.updated_at = Set(now);
+        // The version condition makes the read above and this write one atomic step: a
+        // concurrent writer makes this match nothing instead of being overwritten.
+        let updated = facility::Entity::update_many()
+            .set(row)
+            .filter(facility::Column::Id.eq(id.0))
+            .filter(facility::Column::Version.eq(version))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected != 1 {
+            txn.rollback().await?;
+            return Err(self.why_not_current(id, version).await);
+        }
+        history::record(&txn, &current, RevisionAction::Update, actor, now).await?;
+        if draft.services != current.draft.services {
+            facility_service::Entity::delete_many()
+                .filter(facility_service::Column::FacilityId.eq(id.0))
+                .exec(&txn)
+                .await?;
+            insert_services(&txn, id.0, &draft.services).await?;
+        }
+        txn.commit().await?;
+        tracing::debug!(
+            facility = id.0,
+            version = version + 1,
+            actor,
+            "facility updated"
+        );
+        Ok(Facility {
+            id,
+            draft,
+            version: version + 1,
+            created_at: current.created_at,
+            updated_at: now,
+        })
+    }
+
+    /// Deletes the facility if `version` is current; it stays readable in history.
+    pub async fn delete_facility(
+        &self,
+        id: FacilityId,
+        version: i32,
+        actor: &str,
+    ) -> StoreResult<()> {
+        let current = self.current_version(id, version).await?;
+        let now = Utc::now().trunc_subsecs(6);
+        let txn = self.conn_begin().await?;
+        let deleted = facility::Entity::delete_many()
+            .filter(facility::Column::Id.eq(id.0))
+            .filter(facility::Column::Version.eq(version))
+            .exec(&txn)
+            .await?;
+        if deleted.rows_affected != 1 {
+            txn.rollback().await?;
+            return Err(self.why_not_current(id, version).await);
+        }
+        facility_service::Entity::delete_many()
+            .filter(facility_service::Column::FacilityId.eq(id.0))
+            .exec(&txn)
+            .await?;
+        history::record(&txn, &current, RevisionAction::Delete, actor, now).await?;
+        txn.commit().await?;
+        tracing::debug!(facility = id.0, version, actor, "facility deleted");
+        Ok(())
+    }
+
+    async fn current_version(&self, id: FacilityId, version: i32) -> StoreResult<Facility> {
+        let current = self.facility(id).await?.ok_or(StoreError::NotFound)?;
+        if current.version != version {
+            return Err(StoreError::StaleVersion {
+                given: version,
+                current: current.version,
+            });
+        }
+        Ok(current)
+    }
+
+    /// After a versioned write matched no row: was the facility deleted, or changed?
+    async fn why_not_current(&self, id: FacilityId, version: i32) -> StoreError {
+        match self.current_version(id, version).await {
+            Err(e) => e,
+            Ok(_) => StoreError::StaleVersion {
+                given: version,
+                current: version + 1,
+            },
+        }
+    }
+
+    async fn conn_begin(&self) -> StoreResult<sea_orm::DatabaseTransaction> {
+        Ok(self.db.begin().await?)
+    }
+}
+
+fn filter_condition(filter: &FacilityFilter) -> Condition {
+    let mut condition = Condition::all();
+    if let Some(kinds) = filter.admitted_kinds() {
+        condition = condition.add(facility::Column::Kind.is_in(kinds.iter().map(|k| k.code())));
+    }
+    for tag in &filter.services {
+        let offering = Query::select()
+            .column(facility_service::Column::FacilityId)
+            .from(facility_service::Entity)
+            .and_where(facility_service::Column::Tag.eq(tag.as_str()))
+            .to_owned();
+        condition = condition.add(facility::Column::Id.in_subquery(offering));
+    }
+    if let Some(prefix) = &filter.community_code_prefix {
+        // Prefixes are digits only, so LIKE needs no escaping.
+        condition = condition.add(facility::Column::CommunityCode.starts_with(prefix.as_str()));
+    }
+    condition
+}
+
+fn active_model(draft: &FacilityDraft) -> facility::ActiveModel {
+    facility::ActiveModel {
+        id: NotSet,
+        kind: Set(draft.kind.code().to_owned()),
+        name: Set(draft.name.clone()),
+        address: Set(draft.address.clone()),
+        lon: Set(draft.lon),
+        lat: Set(draft.lat),
+        community_code: Set(draft.community_code.clone()),
+        opening_hours: Set(draft.opening_hours.clone()),
+        phone: Set(draft.phone.clone()),
+        capacity: Set(draft.capacity),
+        details: Set(draft
+            .details
+            .as_ref()
+            .and_then(|d| serde_json::to_string(d).ok())),
+        version: NotSet,
+        created_at: NotSet,
+        updated_at: NotSet,
+    }
+}
+
+async fn insert_services(
+    conn: &impl ConnectionTrait,
+    facility_id: i64,
+    services: &[String],
+) -> StoreResult<()> {
+    if services.is_empty() {
+        return Ok(());
+    }
+    let rows = services
+        .iter()
+        .enumerate()
+        .map(|(position, tag)| facility_service::ActiveModel {
+            facility_id: Set(facility_id),
+            tag: Set(tag.clone()),
+            position: Set(position as i32),
+        });
+    facility_service::Entity::insert_many(rows)
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Rows plus their service tags, as domain facilities.
+async fn hydrate(
+    conn: &impl ConnectionTrait,
+    rows: Vec<facility::Model>,
+) -> StoreResult<Vec<Facility>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut services: HashMap<i64, Vec<String>> = HashMap::new();
+    if !ids.is_empty() {
+        let tags = facility_service::Entity::find()
+            .filter(facility_service::Column::FacilityId.is_in(ids))
+            .order_by_asc(facility_service::Column::FacilityId)
+            .order_by_asc(facility_service::Column::Position)
+            .all(conn)
+            .await?;
+        for t in tags {
+            services.entry(t.facility_id).or_default().push(t.tag);
+        }
+    }
+    rows.into_iter()
+        .map(|row| {
+            let tags = services.remove(&row.id).unwrap_or_default();
+            to_domain(row, tags)
+        })
+        .collect()
+}
+
+fn to_domain(row: facility::Model, services: Vec<String>) -> StoreResult<Facility> {
+    let kind = FacilityKind::from_code(&row.kind).ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "facility {} has unknown kind {:?}",
+            row.id, row.kind
+        ))
+    })?;
+    let details = row
+        .details
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(format!("facility {} details: {e}", row.id)))?;
+    Ok(Facility {
+        id: FacilityId(row.id),
+        draft: FacilityDraft {
+            kind,
+            name: row.name,
+            address: row.address,
+            lon: row.lon,
+            lat: row.lat,
+            community_code: row.community_code,
+            opening_hours: row.opening_hours,
+            phone: row.phone,
+            capacity: row.capacity,
+            services,
+            details,
+        },
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}

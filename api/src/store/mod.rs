@@ -1,0 +1,83 @@
+//! Every database query. Typed ids and domain types in, domain types out; the only module
+//! that speaks SeaORM. Nothing here is cached between requests: the database is the truth,
+//! so several processes can share one PostgreSQL.
+
+mod facility;
+mod history;
+mod residents;
+mod tokens;
+
+pub use history::{FacilityRevision, RevisionAction};
+pub use tokens::TokenRecord;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use std::time::Duration;
+
+/// What can go wrong in the store, in terms the GraphQL layer can turn into error codes.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("version {given} is stale; the current version is {current}")]
+    StaleVersion { given: i32, current: i32 },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Invalid(#[from] crate::domain::Invalid),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The handle every resolver uses. Cheap to clone (a connection pool inside).
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects and brings the schema up to date. SQLite files are created when missing, in
+    /// WAL mode with `synchronous=NORMAL`: a killed process loses no committed transaction.
+    pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
+        let mut options = ConnectOptions::new(url);
+        options
+            .max_connections(max_connections)
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(5))
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|o| {
+                o.create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+            });
+        let db = Database::connect(options).await?;
+        Migrator::up(&db, None).await?;
+        Ok(Self { db })
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> bool {
+        self.db.ping().await.is_ok()
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    /// Closes the pool (so that a SQLite file can be reopened by the next process at once).
+    pub async fn close(self) {
+        if let Err(e) = self.db.close().await {
+            tracing::warn!(error = %e, "closing the database pool failed");
+        }
+    }
+
+    pub(crate) fn conn(&self) -> &impl ConnectionTrait {
+        &self.db
+    }
+}

@@ -1,0 +1,7 @@
+//! SeaORM entities, one file per table. Plain rows, no behaviour: the domain lives in `api`.
+
+pub mod api_token;
+pub mod facility;
+pub mod facility_history;
+pub mod facility_service;
+pub mod residential_area;

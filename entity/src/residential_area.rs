@@ -1,0 +1,25 @@
+use sea_orm::entity::prelude::*;
+
+/// A residential area (小区 or village): the demand side of coverage. WGS-84 degrees.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "residential_area")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub name: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub population: i32,
+    pub elderly_population: i32,
+    pub community_code: Option<String>,
+    /// The outline as a GeoJSON Polygon, when the area was given as one.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub boundary: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

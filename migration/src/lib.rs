@@ -1,0 +1,22 @@
+//! Schema migrations, backend-neutral (SQLite and PostgreSQL), each with a real `down`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_create_facility;
+mod m20261126_000002_create_facility_history;
+mod m20261126_000003_create_residential_area;
+mod m20261126_000004_create_api_token;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261126_000001_create_facility::Migration),
+            Box::new(m20261126_000002_create_facility_history::Migration),
+            Box::new(m20261126_000003_create_residential_area::Migration),
+            Box::new(m20261126_000004_create_api_token::Migration),
+        ]
+    }
+}

@@ -1,0 +1,4 @@
+fn main() -> anyhow::Result<()> {
+    api::telemetry::init();
+    api::cli::main()
+}
