@@ -159,7 +159,7 @@ impl Generator {
     ) -> FacilityDraft {
         use FacilityKind::*;
         let rural = matches!(kind, RuralHappinessHome)
-            || (matches!(kind, SeniorActivityCenter) && number % 4 == 0);
+            || (matches!(kind, SeniorActivityCenter) && number.is_multiple_of(4));
         let location = match kind {
             OutdoorWorkerStation | EnterpriseCarePoint => self.city_point(),
             _ => {
@@ -187,7 +187,7 @@ impl Generator {
             CommunityCareStation => ("社区养老服务站", Some("Mo-Fr 08:30-17:30")),
             OutdoorWorkerStation => (
                 "户外劳动者服务站",
-                if number % 3 == 0 {
+                if number.is_multiple_of(3) {
                     Some("24/7")
                 } else {
                     Some("Mo-Su 07:00-21:00")

@@ -50,6 +50,11 @@ impl Application {
         self.address
     }
 
+    /// The application's store (for commands and tests that act beside the server).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// A handle to stop the server from elsewhere (tests, signals).
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()

@@ -1,1 +1,15 @@
-fn main() {}
+//! End-to-end tests: the real application on port 0, a fresh database per test, GraphQL over
+//! HTTP. SQLite by default; PostgreSQL when `TEST_DATABASE_URL` is set (see `helpers`).
+
+// Test support code panics on purpose: a failed set-up step is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth;
+mod bad_input;
+mod demo;
+mod facilities;
+mod helpers;
+mod nearby;
+mod pagination;
+mod schema;
+mod service;

@@ -1,0 +1,33 @@
+use crate::helpers::TestApp;
+use serde_json::json;
+
+#[actix_web::test]
+async fn the_demo_data_set_has_the_district_report_counts_inside_xingqing() {
+    let app = TestApp::spawn().await;
+    let loaded = api::demo::load(&app.store).await.unwrap();
+    assert_eq!(loaded.residential_areas, 2_000);
+    // The counts the Xingqing district report gives.
+    for (kind, count) in [
+        ("SENIOR_ACTIVITY_CENTER", 105),
+        ("MEAL_POINT", 47),
+        ("RURAL_HAPPINESS_HOME", 31),
+        ("DAY_CARE_CENTER", 23),
+        ("OUTDOOR_WORKER_STATION", 180),
+    ] {
+        let data = app
+            .ok("query($k: FacilityKind!) { facilities(filter: { kinds: [$k] }) { totalCount } }", json!({ "k": kind }), None)
+            .await;
+        assert_eq!(data["facilities"]["totalCount"], count, "{kind}");
+    }
+    let all = app.ok("{ facilities { totalCount } }", json!({}), None).await["facilities"]["totalCount"].as_i64().unwrap();
+    let in_district = app
+        .ok(r#"{ facilities(filter: { communityCodePrefix: "640104" }) { totalCount } }"#, json!({}), None)
+        .await["facilities"]["totalCount"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(all, loaded.facilities as i64);
+    assert_eq!(in_district, all, "every facility has a Xingqing community code");
+    // The nearest facility to the old city centre is close by.
+    let hits = app.ok("{ nearbyFacilities(near: { lon: 106.28, lat: 38.47 }, limit: 1) { distanceMeters } }", json!({}), None).await;
+    assert!(hits["nearbyFacilities"][0]["distanceMeters"].as_f64().unwrap() < 3_000.0);
+}
