@@ -44,17 +44,11 @@ pub struct Actor {
 }
 
 /// Creates a token and returns it with its secret, which is not stored and cannot be shown again.
-pub async fn issue_token(
-    store: &Store,
-    name: &str,
-    role: Role,
-) -> StoreResult<(TokenRecord, String)> {
+pub async fn issue_token(store: &Store, name: &str, role: Role) -> StoreResult<(TokenRecord, String)> {
     let mut bytes = [0u8; 32];
     StdRng::from_os_rng().fill_bytes(&mut bytes);
     let secret = format!("sc_{}", hex::encode(bytes));
-    let record = store
-        .insert_token(name, role, &hash_secret(&secret))
-        .await?;
+    let record = store.insert_token(name, role, &hash_secret(&secret)).await?;
     Ok((record, secret))
 }
 
@@ -63,25 +57,15 @@ fn hash_secret(secret: &str) -> String {
 }
 
 /// The actor behind `credentials`, if it holds at least the `needed` role.
-pub async fn authorize(
-    store: &Store,
-    credentials: Option<&Credentials>,
-    needed: Role,
-) -> Result<Actor, ApiError> {
+pub async fn authorize(store: &Store, credentials: Option<&Credentials>, needed: Role) -> Result<Actor, ApiError> {
     let Some(Credentials(secret)) = credentials else {
         return Err(ApiError::Unauthenticated);
     };
-    let record = store
-        .token_by_hash(&hash_secret(secret))
-        .await?
-        .ok_or(ApiError::Unauthenticated)?;
+    let record = store.token_by_hash(&hash_secret(secret)).await?.ok_or(ApiError::Unauthenticated)?;
     if record.role < needed {
         return Err(ApiError::Forbidden(needed));
     }
-    Ok(Actor {
-        name: record.name,
-        role: record.role,
-    })
+    Ok(Actor { name: record.name, role: record.role })
 }
 
 #[cfg(test)]
@@ -97,9 +81,6 @@ mod tests {
 
     #[test]
     fn hashes_are_sha256_hex() {
-        assert_eq!(
-            hash_secret("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(hash_secret("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

@@ -8,11 +8,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "service-circle",
-    version,
-    about = "GraphQL service for 15-minute community service circles"
-)]
+#[command(name = "service-circle", version, about = "GraphQL service for 15-minute community service circles")]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -27,12 +23,7 @@ pub struct GlobalArgs {
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
     /// Connections in the database pool.
-    #[arg(
-        long,
-        env = "DATABASE_MAX_CONNECTIONS",
-        default_value_t = 16,
-        global = true
-    )]
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16, global = true)]
     pub max_connections: u32,
 }
 
@@ -48,6 +39,9 @@ pub enum Command {
         /// Load even if the database already has facilities (adds a second copy).
         #[arg(long)]
         force: bool,
+        /// Also scatter this many extra facilities over the district (for load tests).
+        #[arg(long, default_value_t = 0)]
+        extra_facilities: usize,
     },
 }
 
@@ -103,15 +97,16 @@ pub fn main() -> anyhow::Result<()> {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let global = cli.global;
-    match cli
-        .command
-        .unwrap_or(Command::Serve(ServeArgs::parse_defaults()))
-    {
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::parse_defaults())) {
         Command::Serve(args) => serve(global, args).await,
         Command::Token(cmd) => token(&open(&global).await?, cmd).await,
-        Command::Demo { force } => {
+        Command::Demo { force, extra_facilities } => {
             let store = open(&global).await?;
             load_demo(&store, force).await?;
+            if extra_facilities > 0 {
+                let n = crate::demo::load_scattered(&store, extra_facilities).await?;
+                eprintln!("scattered {n} extra facilities");
+            }
             store.close().await;
             Ok(())
         }
@@ -149,9 +144,7 @@ async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         max_connections: global.max_connections,
         ..Settings::default()
     };
-    let app = Application::build(&settings)
-        .await
-        .context("cannot start the server")?;
+    let app = Application::build(&settings).await.context("cannot start the server")?;
     println!("listening on http://{}", app.address());
     app.run_until_stopped().await?;
     Ok(())
@@ -166,10 +159,7 @@ async fn load_demo(store: &Store, force: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     let counts = crate::demo::load(store).await?;
-    eprintln!(
-        "loaded demo data: {} facilities, {} residential areas",
-        counts.facilities, counts.residential_areas
-    );
+    eprintln!("loaded demo data: {} facilities, {} residential areas", counts.facilities, counts.residential_areas);
     Ok(())
 }
 
@@ -177,32 +167,17 @@ async fn token(store: &Store, cmd: TokenCommand) -> anyhow::Result<()> {
     match cmd {
         TokenCommand::Create { role, name } => {
             let (record, secret) = issue_token(store, &name, role.into()).await?;
-            eprintln!(
-                "created token {} ({}, {}); it is shown only once:",
-                record.id,
-                record.name,
-                record.role.code()
-            );
+            eprintln!("created token {} ({}, {}); it is shown only once:", record.id, record.name, record.role.code());
             println!("{secret}");
         }
         TokenCommand::List => {
             for t in store.tokens().await? {
                 let state = if t.revoked { "revoked" } else { "active" };
-                println!(
-                    "{}\t{}\t{}\t{}\t{}",
-                    t.id,
-                    t.name,
-                    t.role.code(),
-                    t.created_at.to_rfc3339(),
-                    state
-                );
+                println!("{}\t{}\t{}\t{}\t{}", t.id, t.name, t.role.code(), t.created_at.to_rfc3339(), state);
             }
         }
         TokenCommand::Revoke { id } => {
-            anyhow::ensure!(
-                store.revoke_token(id).await?,
-                "no active token with id {id}"
-            );
+            anyhow::ensure!(store.revoke_token(id).await?, "no active token with id {id}");
             eprintln!("revoked token {id}");
         }
     }

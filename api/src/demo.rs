@@ -27,34 +27,20 @@ pub struct DemoCounts {
     pub residential_areas: usize,
 }
 
-const STREETS: [&str; 10] = [
-    "凤凰北街",
-    "解放街",
-    "文化街",
-    "新华街",
-    "前进街",
-    "玉皇阁北街",
-    "中山南街",
-    "胜利街",
-    "富宁街",
-    "银古路",
-];
+const STREETS: [&str; 10] =
+    ["凤凰北街", "解放街", "文化街", "新华街", "前进街", "玉皇阁北街", "中山南街", "胜利街", "富宁街", "银古路"];
 const TOWNS: [&str; 4] = ["掌政镇", "大新镇", "通贵乡", "月牙湖乡"];
-const ESTATE_WORDS: [&str; 10] = [
-    "阳光", "丽景", "金凤", "富宁", "湖滨", "唐徕", "清和", "银河", "玉泉", "凤凰",
-];
+const ESTATE_WORDS: [&str; 10] = ["阳光", "丽景", "金凤", "富宁", "湖滨", "唐徕", "清和", "银河", "玉泉", "凤凰"];
 const ESTATE_SUFFIXES: [&str; 6] = ["花园", "家园", "小区", "苑", "新村", "嘉园"];
 
 /// The 12-digit code of the synthetic community at a position: ten streets (001-010) of
 /// sixteen urban communities in the city, four towns (100-103) of sixteen villages outside.
 pub fn community_code_at(p: LonLat) -> String {
-    let frac = |v: f64, lo: f64, hi: f64, n: usize| {
-        (((v - lo) / (hi - lo)) * n as f64).clamp(0.0, n as f64 - 1.0) as usize
-    };
+    let frac =
+        |v: f64, lo: f64, hi: f64, n: usize| (((v - lo) / (hi - lo)) * n as f64).clamp(0.0, n as f64 - 1.0) as usize;
     if p.lon < CITY_EDGE_LON {
         let street = frac(p.lat, SOUTH, NORTH, 5) * 2 + frac(p.lon, WEST, CITY_EDGE_LON, 2);
-        let community =
-            frac(p.lat, SOUTH, NORTH, 20) % 4 * 4 + frac(p.lon, WEST, CITY_EDGE_LON, 8) % 4;
+        let community = frac(p.lat, SOUTH, NORTH, 20) % 4 * 4 + frac(p.lon, WEST, CITY_EDGE_LON, 8) % 4;
         format!("640104{:03}{:03}", street + 1, community + 1)
     } else {
         let town = frac(p.lat, SOUTH, NORTH, 4);
@@ -65,11 +51,7 @@ pub fn community_code_at(p: LonLat) -> String {
 
 fn place_name(code: &str) -> &'static str {
     let township: usize = code[6..9].parse().unwrap_or(1);
-    if township >= 100 {
-        TOWNS[(township - 100) % TOWNS.len()]
-    } else {
-        STREETS[(township - 1) % STREETS.len()]
-    }
+    if township >= 100 { TOWNS[(township - 100) % TOWNS.len()] } else { STREETS[(township - 1) % STREETS.len()] }
 }
 
 struct Generator {
@@ -103,10 +85,7 @@ impl Generator {
     }
 
     fn rural_point(&mut self) -> LonLat {
-        LonLat {
-            lon: self.rng.random_range(CITY_EDGE_LON..EAST),
-            lat: self.rng.random_range(SOUTH..NORTH),
-        }
+        LonLat { lon: self.rng.random_range(CITY_EDGE_LON..EAST), lat: self.rng.random_range(SOUTH..NORTH) }
     }
 
     fn near(&mut self, p: LonLat, sd_deg: f64) -> LonLat {
@@ -118,22 +97,10 @@ impl Generator {
 
     fn residential_area(&mut self, index: usize) -> ResidentialAreaDraft {
         let city = index < (RESIDENTIAL_AREAS as f64 * CITY_SHARE) as usize;
-        let location = if city {
-            self.city_point()
-        } else {
-            self.rural_point()
-        };
+        let location = if city { self.city_point() } else { self.rural_point() };
         let code = community_code_at(location);
-        let population = if city {
-            self.rng.random_range(800..6_000)
-        } else {
-            self.rng.random_range(150..1_500)
-        };
-        let elderly_share = if city {
-            self.rng.random_range(0.12..0.24)
-        } else {
-            self.rng.random_range(0.18..0.32)
-        };
+        let population = if city { self.rng.random_range(800..6_000) } else { self.rng.random_range(150..1_500) };
+        let elderly_share = if city { self.rng.random_range(0.12..0.24) } else { self.rng.random_range(0.18..0.32) };
         let elderly = (f64::from(population) * elderly_share).round() as i32;
         let name = if city {
             let word = ESTATE_WORDS[self.rng.random_range(0..ESTATE_WORDS.len())];
@@ -142,31 +109,18 @@ impl Generator {
         } else {
             format!("{}{}村{}组", place_name(&code), &code[9..], index % 9 + 1)
         };
-        ResidentialAreaDraft {
-            name,
-            location,
-            population,
-            elderly_population: elderly,
-            community_code: Some(code),
-        }
+        ResidentialAreaDraft { name, location, population, elderly_population: elderly, community_code: Some(code) }
     }
 
-    fn facility(
-        &mut self,
-        kind: FacilityKind,
-        number: usize,
-        areas: &[ResidentialAreaDraft],
-    ) -> FacilityDraft {
+    fn facility(&mut self, kind: FacilityKind, number: usize, areas: &[ResidentialAreaDraft]) -> FacilityDraft {
         use FacilityKind::*;
-        let rural = matches!(kind, RuralHappinessHome)
-            || (matches!(kind, SeniorActivityCenter) && number.is_multiple_of(4));
+        let rural =
+            matches!(kind, RuralHappinessHome) || (matches!(kind, SeniorActivityCenter) && number.is_multiple_of(4));
         let location = match kind {
             OutdoorWorkerStation | EnterpriseCarePoint => self.city_point(),
             _ => {
-                let pool: Vec<&ResidentialAreaDraft> = areas
-                    .iter()
-                    .filter(|a| (a.location.lon >= CITY_EDGE_LON) == rural)
-                    .collect();
+                let pool: Vec<&ResidentialAreaDraft> =
+                    areas.iter().filter(|a| (a.location.lon >= CITY_EDGE_LON) == rural).collect();
                 let anchor = pool[self.rng.random_range(0..pool.len())].location;
                 self.near(anchor, 0.003)
             }
@@ -174,10 +128,7 @@ impl Generator {
         let code = community_code_at(location);
         let place = place_name(&code);
         let (label, hours) = match kind {
-            CommunityCanteen => (
-                "社区食堂",
-                Some("Mo-Su 06:30-08:30,11:00-13:00,17:00-19:00"),
-            ),
+            CommunityCanteen => ("社区食堂", Some("Mo-Su 06:30-08:30,11:00-13:00,17:00-19:00")),
             MealPoint => ("老年助餐点", Some("Mo-Sa 11:00-13:00")),
             PartnerRestaurant => ("爱心助餐商户", Some("Mo-Su 10:00-21:00")),
             DayCareCenter => ("日间照料中心", Some("Mo-Fr 08:00-18:00")),
@@ -185,32 +136,21 @@ impl Generator {
             RuralHappinessHome => ("农村幸福院", Some("Mo-Su 08:00-17:30")),
             NursingHome => ("养老院", Some("24/7")),
             CommunityCareStation => ("社区养老服务站", Some("Mo-Fr 08:30-17:30")),
-            OutdoorWorkerStation => (
-                "户外劳动者服务站",
-                if number.is_multiple_of(3) {
-                    Some("24/7")
-                } else {
-                    Some("Mo-Su 07:00-21:00")
-                },
-            ),
+            OutdoorWorkerStation => {
+                ("户外劳动者服务站", if number.is_multiple_of(3) { Some("24/7") } else { Some("Mo-Su 07:00-21:00") })
+            }
             EnterpriseCarePoint => ("爱心驿站", None),
         };
         let (services, details) = self.details(kind, hours == Some("24/7"));
         FacilityDraft {
             kind,
             name: format!("{place}{label}（{}号）", number + 1),
-            address: Some(format!(
-                "银川市兴庆区{place}{}号",
-                self.rng.random_range(1..400)
-            )),
+            address: Some(format!("银川市兴庆区{place}{}号", self.rng.random_range(1..400))),
             lon: location.lon,
             lat: location.lat,
             community_code: Some(code),
             opening_hours: hours.map(str::to_owned),
-            phone: Some(format!(
-                "0951-{}",
-                self.rng.random_range(5_000_000..7_000_000)
-            )),
+            phone: Some(format!("0951-{}", self.rng.random_range(5_000_000..7_000_000))),
             capacity: Some(self.rng.random_range(10..120)),
             services,
             details: Some(details),
@@ -218,18 +158,10 @@ impl Generator {
     }
 
     fn pick<T: Copy>(&mut self, options: &[T], p: f64) -> Vec<T> {
-        options
-            .iter()
-            .copied()
-            .filter(|_| self.rng.random_bool(p))
-            .collect()
+        options.iter().copied().filter(|_| self.rng.random_bool(p)).collect()
     }
 
-    fn details(
-        &mut self,
-        kind: FacilityKind,
-        open_24_hours: bool,
-    ) -> (Vec<String>, FacilityDetails) {
+    fn details(&mut self, kind: FacilityKind, open_24_hours: bool) -> (Vec<String>, FacilityDetails) {
         use crate::domain::facility::FacilityCategory::*;
         match kind.category() {
             Canteen => {
@@ -251,26 +183,11 @@ impl Generator {
                     seats: Some(self.rng.random_range(12..90)),
                     base_price_yuan: Some(f64::from(self.rng.random_range(10..16))),
                     age_prices: vec![
-                        AgePrice {
-                            min_age: 60,
-                            max_age: Some(69),
-                            price_yuan: 7.0,
-                        },
-                        AgePrice {
-                            min_age: 70,
-                            max_age: Some(89),
-                            price_yuan: 5.0,
-                        },
-                        AgePrice {
-                            min_age: 90,
-                            max_age: None,
-                            price_yuan: 0.0,
-                        },
+                        AgePrice { min_age: 60, max_age: Some(69), price_yuan: 7.0 },
+                        AgePrice { min_age: 70, max_age: Some(89), price_yuan: 5.0 },
+                        AgePrice { min_age: 90, max_age: None, price_yuan: 0.0 },
                     ],
-                    diets: self.pick(
-                        &[Diet::LowSalt, Diet::LowOil, Diet::LowSugar, Diet::SoftFood],
-                        0.5,
-                    ),
+                    diets: self.pick(&[Diet::LowSalt, Diet::LowOil, Diet::LowSugar, Diet::SoftFood], 0.5),
                     halal,
                     delivery,
                     delivery_fee_yuan: delivery.then_some(2.0),
@@ -279,10 +196,7 @@ impl Generator {
                 (tags, FacilityDetails::Canteen(details))
             }
             ElderCare => {
-                let residential = matches!(
-                    kind,
-                    FacilityKind::NursingHome | FacilityKind::RuralHappinessHome
-                );
+                let residential = matches!(kind, FacilityKind::NursingHome | FacilityKind::RuralHappinessHome);
                 let details = ElderCareDetails {
                     beds: residential.then(|| self.rng.random_range(8..150)),
                     day_care_places: (!residential).then(|| self.rng.random_range(10..60)),
@@ -333,19 +247,11 @@ impl Generator {
                     .collect::<Vec<_>>();
                 let details = RestStationDetails {
                     amenities,
-                    access: [
-                        StationAccess::Open,
-                        StationAccess::QrCode,
-                        StationAccess::Staffed,
-                    ][self.rng.random_range(0..3)],
+                    access: [StationAccess::Open, StationAccess::QrCode, StationAccess::Staffed]
+                        [self.rng.random_range(0..3)],
                     open_24_hours,
                     target_groups: self.pick(
-                        &[
-                            WorkerGroup::Sanitation,
-                            WorkerGroup::Delivery,
-                            WorkerGroup::Courier,
-                            WorkerGroup::Driver,
-                        ],
+                        &[WorkerGroup::Sanitation, WorkerGroup::Delivery, WorkerGroup::Courier, WorkerGroup::Driver],
                         0.7,
                     ),
                     mobile: self.rng.random_bool(0.05),
@@ -377,25 +283,40 @@ pub const FACILITY_COUNTS: [(FacilityKind, usize); 10] = [
 /// anything a user saves).
 pub async fn load(store: &Store) -> StoreResult<DemoCounts> {
     let mut generator = Generator::new();
-    let areas: Vec<ResidentialAreaDraft> = (0..RESIDENTIAL_AREAS)
-        .map(|i| generator.residential_area(i))
-        .collect();
+    let areas: Vec<ResidentialAreaDraft> = (0..RESIDENTIAL_AREAS).map(|i| generator.residential_area(i)).collect();
     let mut facilities = 0;
     for (kind, count) in FACILITY_COUNTS {
         for number in 0..count {
-            store
-                .create_facility(generator.facility(kind, number, &areas), "demo")
-                .await?;
+            store.create_facility(generator.facility(kind, number, &areas), "demo").await?;
             facilities += 1;
         }
     }
     for area in &areas {
         store.create_residential_area(area.clone()).await?;
     }
-    Ok(DemoCounts {
-        facilities,
-        residential_areas: areas.len(),
-    })
+    Ok(DemoCounts { facilities, residential_areas: areas.len() })
+}
+
+/// `count` more facilities of every kind scattered over the district (for load tests), written
+/// in batches of 5,000 per transaction.
+pub async fn load_scattered(store: &Store, count: usize) -> StoreResult<usize> {
+    let mut generator = Generator::new();
+    let areas: Vec<ResidentialAreaDraft> = (0..200).map(|i| generator.residential_area(i)).collect();
+    let mut written = 0;
+    while written < count {
+        let batch: Vec<FacilityDraft> = (written..count.min(written + 5_000))
+            .map(|i| {
+                let kind = FacilityKind::ALL[i % FacilityKind::ALL.len()];
+                let mut f = generator.facility(kind, i, &areas);
+                let p = if i % 4 == 3 { generator.rural_point() } else { generator.city_point() };
+                (f.lon, f.lat) = (p.lon, p.lat);
+                f.community_code = Some(community_code_at(p));
+                f
+            })
+            .collect();
+        written += store.create_facilities(batch, "demo").await?.len();
+    }
+    Ok(written)
 }
 
 #[cfg(test)]
@@ -406,24 +327,16 @@ mod tests {
     #[test]
     fn demo_places_lie_in_the_district_with_valid_codes() {
         let mut g = Generator::new();
-        let areas: Vec<_> = (0..RESIDENTIAL_AREAS)
-            .map(|i| g.residential_area(i))
-            .collect();
+        let areas: Vec<_> = (0..RESIDENTIAL_AREAS).map(|i| g.residential_area(i)).collect();
         for a in &areas {
-            assert!(
-                (WEST..=EAST).contains(&a.location.lon)
-                    && (SOUTH..=NORTH).contains(&a.location.lat)
-            );
+            assert!((WEST..=EAST).contains(&a.location.lon) && (SOUTH..=NORTH).contains(&a.location.lat));
             assert!(a.elderly_population <= a.population);
             let code = a.community_code.as_deref().unwrap();
             assert!(code.starts_with("640104") && community_code(Some(code)).is_ok());
         }
         for (kind, _) in FACILITY_COUNTS {
             let f = g.facility(kind, 0, &areas);
-            assert_eq!(
-                f.details.as_ref().map(|d| d.category()),
-                Some(kind.category())
-            );
+            assert_eq!(f.details.as_ref().map(|d| d.category()), Some(kind.category()));
         }
     }
 }

@@ -39,11 +39,7 @@ impl Application {
         if settings.workers > 0 {
             server = server.workers(settings.workers);
         }
-        Ok(Self {
-            server: server.run(),
-            address,
-            store,
-        })
+        Ok(Self { server: server.run(), address, store })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -68,11 +64,7 @@ impl Application {
     }
 }
 
-async fn graphql(
-    schema: web::Data<AppSchema>,
-    http: HttpRequest,
-    request: GraphQLRequest,
-) -> GraphQLResponse {
+async fn graphql(schema: web::Data<AppSchema>, http: HttpRequest, request: GraphQLRequest) -> GraphQLResponse {
     let mut request = request.into_inner();
     if let Some(secret) = bearer_secret(&http) {
         request = request.data(Credentials(secret));
@@ -83,27 +75,19 @@ async fn graphql(
 fn bearer_secret(http: &HttpRequest) -> Option<String> {
     let value = http.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, secret) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| secret.trim().to_owned())
+    scheme.eq_ignore_ascii_case("bearer").then(|| secret.trim().to_owned())
 }
 
 async fn graphiql() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .title("service-circle")
-                .finish(),
-        )
+        .body(GraphiQLSource::build().endpoint("/graphql").title("service-circle").finish())
 }
 
 async fn healthz(store: web::Data<Store>) -> HttpResponse {
     if store.ping().await {
         HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
     } else {
-        HttpResponse::ServiceUnavailable()
-            .json(serde_json::json!({ "status": "database unavailable" }))
+        HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": "database unavailable" }))
     }
 }

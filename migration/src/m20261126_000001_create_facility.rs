@@ -41,11 +41,7 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create()
-                    .name("idx_facility_kind")
-                    .table(Facility::Table)
-                    .col(Facility::Kind)
-                    .to_owned(),
+                Index::create().name("idx_facility_kind").table(Facility::Table).col(Facility::Kind).to_owned(),
             )
             .await?;
         manager
@@ -64,11 +60,7 @@ impl MigrationTrait for Migration {
                     .col(big_integer(FacilityService::FacilityId))
                     .col(string_len(FacilityService::Tag, 64))
                     .col(integer(FacilityService::Position))
-                    .primary_key(
-                        Index::create()
-                            .col(FacilityService::FacilityId)
-                            .col(FacilityService::Tag),
-                    )
+                    .primary_key(Index::create().col(FacilityService::FacilityId).col(FacilityService::Tag))
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_facility_service_facility")
@@ -92,12 +84,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(FacilityService::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Facility::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(FacilityService::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(Facility::Table).to_owned()).await
     }
 }
 

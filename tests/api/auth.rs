@@ -23,7 +23,8 @@ async fn every_write_needs_a_token_of_a_high_enough_role() {
     ];
     for (who, token, expected) in cases {
         let id = create_at(&app, &admin, "MEAL_POINT", 106.3, 38.5).await;
-        let update = format!(r#"mutation {{ updateFacility(id: "{id}", version: 1, input: {{ name: "y" }}) {{ id }} }}"#);
+        let update =
+            format!(r#"mutation {{ updateFacility(id: "{id}", version: 1, input: {{ name: "y" }}) {{ id }} }}"#);
         let delete = format!(r#"mutation {{ deleteFacility(id: "{id}", version: if_updated) }}"#);
         let history = format!(r#"{{ facilityHistory(id: "{id}") {{ action }} }}"#);
         let mut outcomes = Vec::new();
@@ -47,6 +48,12 @@ async fn every_write_needs_a_token_of_a_high_enough_role() {
 #[actix_web::test]
 async fn reads_need_no_token() {
     let app = TestApp::spawn().await;
-    let data = app.ok("{ facilities { totalCount } nearbyFacilities(near: { lon: 0, lat: 0 }) { distanceMeters } }", json!({}), None).await;
+    let data = app
+        .ok(
+            "{ facilities { totalCount } nearbyFacilities(near: { lon: 0, lat: 0 }) { distanceMeters } }",
+            json!({}),
+            None,
+        )
+        .await;
     assert_eq!(data["facilities"]["totalCount"], 0);
 }

@@ -3,7 +3,8 @@ use api::auth::Role;
 use serde_json::{Value, json};
 
 async fn count(app: &TestApp) -> (i64, Value) {
-    let data = app.ok("{ facilities(first: 100) { totalCount edges { node { name version } } } }", json!({}), None).await;
+    let data =
+        app.ok("{ facilities(first: 100) { totalCount edges { node { name version } } } }", json!({}), None).await;
     (data["facilities"]["totalCount"].as_i64().unwrap(), data["facilities"]["edges"].clone())
 }
 
@@ -25,9 +26,7 @@ async fn bad_input_is_bad_user_input_writes_nothing_and_the_server_keeps_answeri
     };
     let nearby = "query($near: PointInput!, $r: Float, $limit: Int) { nearbyFacilities(near: $near, radiusMeters: $r, limit: $limit) { distanceMeters } }";
     let area = "mutation($input: CreateResidentialAreaInput!) { createResidentialArea(input: $input) { id } }";
-    let area_input = |population: i64, elderly: i64, code: Value, name: &str| {
-        json!({ "input": { "name": name, "location": point(106.3, 38.5), "population": population, "elderlyPopulation": elderly, "communityCode": code } })
-    };
+    let area_input = |population: i64, elderly: i64, code: Value, name: &str| json!({ "input": { "name": name, "location": point(106.3, 38.5), "population": population, "elderlyPopulation": elderly, "communityCode": code } });
     let update = "mutation($id: ID!, $input: UpdateFacilityInput!) { updateFacility(id: $id, version: 1, input: $input) { id } }";
 
     let cases: Vec<(&str, &str, Value)> = vec![
@@ -48,7 +47,13 @@ async fn bad_input_is_bad_user_input_writes_nothing_and_the_server_keeps_answeri
         ("letters in community code", create, facility(json!({ "communityCode": "64010400100X" }))),
         ("negative capacity", create, facility(json!({ "capacity": -1 }))),
         ("negative price", create, facility(json!({ "canteen": { "basePriceYuan": -3.0 } }))),
-        ("overlapping age bands", create, facility(json!({ "canteen": { "agePrices": [{ "minAge": 60, "maxAge": 75, "priceYuan": 7.0 }, { "minAge": 70, "priceYuan": 5.0 }] } }))),
+        (
+            "overlapping age bands",
+            create,
+            facility(
+                json!({ "canteen": { "agePrices": [{ "minAge": 60, "maxAge": 75, "priceYuan": 7.0 }, { "minAge": 70, "priceYuan": 5.0 }] } }),
+            ),
+        ),
         ("details of another category", create, facility(json!({ "elderCare": { "beds": 3 } }))),
         ("phone with letters", create, facility(json!({ "phone": "call me" }))),
         ("empty name on update", update, json!({ "id": id, "input": { "name": "" } })),
@@ -60,13 +65,20 @@ async fn bad_input_is_bad_user_input_writes_nothing_and_the_server_keeps_answeri
         ("page size 0", "{ facilities(first: 0) { totalCount } }", json!({})),
         ("page size 101", "{ facilities(first: 101) { totalCount } }", json!({})),
         ("malformed cursor", r#"{ facilities(after: "nope") { totalCount } }"#, json!({})),
-        ("malformed community code prefix", r#"{ facilities(filter: { communityCodePrefix: "64a" }) { totalCount } }"#, json!({})),
+        (
+            "malformed community code prefix",
+            r#"{ facilities(filter: { communityCodePrefix: "64a" }) { totalCount } }"#,
+            json!({}),
+        ),
         ("string for an Int variable", nearby, json!({ "near": point(106.3, 38.5), "limit": "ten" })),
     ];
     for (what, query, variables) in cases {
         let response = app.gql(query, variables, Some(&editor)).await;
         assert_eq!(error_codes(&response), ["BAD_USER_INPUT"], "{what}: {response}");
-        assert!(response["data"].is_null() || response["data"].as_object().is_some_and(|d| d.values().all(Value::is_null)), "{what}");
+        assert!(
+            response["data"].is_null() || response["data"].as_object().is_some_and(|d| d.values().all(Value::is_null)),
+            "{what}"
+        );
     }
     assert_eq!(count(&app).await, before, "nothing was written");
     let (status, _) = app.get("/healthz").await;
@@ -79,15 +91,21 @@ async fn documents_that_do_not_parse_or_validate_get_the_graphql_codes() {
     let parse = app.gql("{ facilities(first: 1) { ", json!({}), None).await;
     assert_eq!(error_codes(&parse), ["GRAPHQL_PARSE_FAILED"]);
     // Non-finite numbers cannot be written in GraphQL (nor in JSON variables).
-    let infinite = app.gql("{ nearbyFacilities(near: { lon: 1, lat: 1e999 }) { distanceMeters } }", json!({}), None).await;
+    let infinite =
+        app.gql("{ nearbyFacilities(near: { lon: 1, lat: 1e999 }) { distanceMeters } }", json!({}), None).await;
     assert_eq!(error_codes(&infinite), ["GRAPHQL_PARSE_FAILED"]);
     let unknown_field = app.gql("{ facilities { nope } }", json!({}), None).await;
     assert_eq!(error_codes(&unknown_field), ["GRAPHQL_VALIDATION_FAILED"]);
-    let wrong_literal = app.gql(r#"{ nearbyFacilities(near: { lon: "x", lat: 1 }) { distanceMeters } }"#, json!({}), None).await;
+    let wrong_literal =
+        app.gql(r#"{ nearbyFacilities(near: { lon: "x", lat: 1 }) { distanceMeters } }"#, json!({}), None).await;
     assert_eq!(error_codes(&wrong_literal), ["GRAPHQL_VALIDATION_FAILED"]);
     let deep = "{ facilities { edges { node { location { lon } } } } }".replace("lon", "lon } location { lat");
     assert!(error_codes(&app.gql(&deep, json!({}), None).await).is_empty(), "ordinary depth is fine");
-    let nested = format!("{{ __schema {{ types {{ {} name {} }} }} }}", "fields { type { ofType { ".repeat(6), "} } } ".repeat(6));
+    let nested = format!(
+        "{{ __schema {{ types {{ {} name {} }} }} }}",
+        "fields { type { ofType { ".repeat(6),
+        "} } } ".repeat(6)
+    );
     let too_deep = app.gql(&nested, json!({}), None).await;
     assert_eq!(error_codes(&too_deep), ["GRAPHQL_VALIDATION_FAILED"]);
 }

@@ -15,11 +15,16 @@ async fn the_demo_data_set_has_the_district_report_counts_inside_xingqing() {
         ("OUTDOOR_WORKER_STATION", 180),
     ] {
         let data = app
-            .ok("query($k: FacilityKind!) { facilities(filter: { kinds: [$k] }) { totalCount } }", json!({ "k": kind }), None)
+            .ok(
+                "query($k: FacilityKind!) { facilities(filter: { kinds: [$k] }) { totalCount } }",
+                json!({ "k": kind }),
+                None,
+            )
             .await;
         assert_eq!(data["facilities"]["totalCount"], count, "{kind}");
     }
-    let all = app.ok("{ facilities { totalCount } }", json!({}), None).await["facilities"]["totalCount"].as_i64().unwrap();
+    let all =
+        app.ok("{ facilities { totalCount } }", json!({}), None).await["facilities"]["totalCount"].as_i64().unwrap();
     let in_district = app
         .ok(r#"{ facilities(filter: { communityCodePrefix: "640104" }) { totalCount } }"#, json!({}), None)
         .await["facilities"]["totalCount"]
@@ -28,6 +33,8 @@ async fn the_demo_data_set_has_the_district_report_counts_inside_xingqing() {
     assert_eq!(all, loaded.facilities as i64);
     assert_eq!(in_district, all, "every facility has a Xingqing community code");
     // The nearest facility to the old city centre is close by.
-    let hits = app.ok("{ nearbyFacilities(near: { lon: 106.28, lat: 38.47 }, limit: 1) { distanceMeters } }", json!({}), None).await;
+    let hits = app
+        .ok("{ nearbyFacilities(near: { lon: 106.28, lat: 38.47 }, limit: 1) { distanceMeters } }", json!({}), None)
+        .await;
     assert!(hits["nearbyFacilities"][0]["distanceMeters"].as_f64().unwrap() < 3_000.0);
 }

@@ -88,7 +88,11 @@ async fn every_kind_round_trips_with_its_details_through_create_read_update_and_
         assert_eq!(read, created, "a read returns what the create returned");
 
         let updated = app
-            .ok(UPDATE, json!({ "id": id, "version": 1, "input": { "name": "新名字", "address": null, "capacity": 60 } }), Some(&editor))
+            .ok(
+                UPDATE,
+                json!({ "id": id, "version": 1, "input": { "name": "新名字", "address": null, "capacity": 60 } }),
+                Some(&editor),
+            )
             .await["updateFacility"]
             .clone();
         assert_eq!(updated["version"], 2);
@@ -155,7 +159,9 @@ async fn unset_optional_fields_read_back_as_null_not_empty_strings() {
     let editor = app.token(Role::Editor).await;
     let input = json!({ "kind": "NURSING_HOME", "name": "养老院", "location": { "lon": 106.3, "lat": 38.5 }, "address": "  ", "phone": "" });
     let f = app.ok(CREATE_FACILITY, json!({ "input": input }), Some(&editor)).await["createFacility"].clone();
-    for field in ["address", "communityCode", "openingHours", "phone", "capacity", "elderCare", "canteen", "restStation"] {
+    for field in
+        ["address", "communityCode", "openingHours", "phone", "capacity", "elderCare", "canteen", "restStation"]
+    {
         assert!(f[field].is_null(), "{field} is {}", f[field]);
     }
     assert_eq!(f["services"], json!([]));
@@ -167,7 +173,13 @@ async fn changing_the_kind_to_another_category_swaps_the_details() {
     let editor = app.token(Role::Editor).await;
     let input = json!({ "kind": "MEAL_POINT", "name": "助餐点", "location": { "lon": 106.3, "lat": 38.5 }, "canteen": { "halal": true } });
     let id = app.ok(CREATE_FACILITY, json!({ "input": input }), Some(&editor)).await["createFacility"]["id"].clone();
-    let wrong = app.gql(UPDATE, json!({ "id": id, "version": 1, "input": { "restStation": { "open24Hours": true } } }), Some(&editor)).await;
+    let wrong = app
+        .gql(
+            UPDATE,
+            json!({ "id": id, "version": 1, "input": { "restStation": { "open24Hours": true } } }),
+            Some(&editor),
+        )
+        .await;
     assert_eq!(error_codes(&wrong), ["BAD_USER_INPUT"], "rest-station details on a canteen");
     let changed = app
         .ok(UPDATE, json!({ "id": id, "version": 1, "input": { "kind": "OUTDOOR_WORKER_STATION", "restStation": { "open24Hours": true } } }), Some(&editor))
@@ -195,8 +207,12 @@ async fn locations_given_in_gcj02_or_bd09_are_stored_as_wgs84() {
     // BD-09 given back in BD-09 lands on the same WGS-84 point.
     let bd = f["bd"].clone();
     let input = json!({ "kind": "DAY_CARE_CENTER", "name": "百度", "location": { "lon": bd["lon"], "lat": bd["lat"], "crs": "BD09" } });
-    let again = app.ok(CREATE_FACILITY, json!({ "input": input }), Some(&editor)).await["createFacility"]["location"].clone();
-    assert!((again["lon"].as_f64().unwrap() - 116.404).abs() < 1e-7 && (again["lat"].as_f64().unwrap() - 39.915).abs() < 1e-7);
+    let again =
+        app.ok(CREATE_FACILITY, json!({ "input": input }), Some(&editor)).await["createFacility"]["location"].clone();
+    assert!(
+        (again["lon"].as_f64().unwrap() - 116.404).abs() < 1e-7
+            && (again["lat"].as_f64().unwrap() - 39.915).abs() < 1e-7
+    );
 }
 
 #[actix_web::test]

@@ -81,7 +81,14 @@ impl TestApp {
         let store = app.store().clone();
         let handle = app.handle();
         actix_web::rt::spawn(app.run_until_stopped());
-        Self { address, database_url: database_url.to_owned(), store, handle, client: awc::Client::default(), _dir: None }
+        Self {
+            address,
+            database_url: database_url.to_owned(),
+            store,
+            handle,
+            client: awc::Client::default(),
+            _dir: None,
+        }
     }
 
     /// Stops the server and closes its database pool.

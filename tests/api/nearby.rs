@@ -85,7 +85,8 @@ async fn nearby_without_a_radius_finds_the_nearest_anywhere_even_across_the_anti
     let monaco = create_at(&app, &editor, "MEAL_POINT", 7.42, 43.74).await;
     let east = create_at(&app, &editor, "MEAL_POINT", 179.995, -16.5).await;
     let west = create_at(&app, &editor, "MEAL_POINT", -179.99, -16.5).await;
-    let ids = |hits: &[Value]| hits.iter().map(|h| h["facility"]["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let ids =
+        |hits: &[Value]| hits.iter().map(|h| h["facility"]["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
     // From Nice, Monaco is nearest and Yinchuan next: thousands of kilometres away.
     assert_eq!(ids(&nearby(&app, 7.26, 43.70, None, 2, Value::Null).await), [monaco.clone(), yinchuan.clone()]);
     // Just west of the antimeridian: the station across it (3.2 km) is found by radius.
@@ -99,9 +100,7 @@ async fn nearby_without_a_radius_finds_the_nearest_anywhere_even_across_the_anti
 async fn nearby_and_facilities_apply_every_filter() {
     let app = TestApp::spawn().await;
     let editor = app.token(Role::Editor).await;
-    let mk = |kind: &str, services: Value, code: &str, lon: f64| {
-        json!({ "input": { "kind": kind, "name": kind, "location": { "lon": lon, "lat": 38.47 }, "services": services, "communityCode": code } })
-    };
+    let mk = |kind: &str, services: Value, code: &str, lon: f64| json!({ "input": { "kind": kind, "name": kind, "location": { "lon": lon, "lat": 38.47 }, "services": services, "communityCode": code } });
     let specs = [
         mk("MEAL_POINT", json!(["HALAL", "LOW_SALT_MEALS"]), "640104001001", 106.270),
         mk("COMMUNITY_CANTEEN", json!(["LOW_SALT_MEALS"]), "640104001002", 106.271),
@@ -130,10 +129,18 @@ async fn nearby_and_facilities_apply_every_filter() {
         let got: Vec<String> = hits.iter().map(|h| h["facility"]["id"].as_str().unwrap().to_owned()).collect();
         assert_eq!(got, want, "nearby {filter}");
         let page = app
-            .ok("query($f: FacilityFilter) { facilities(filter: $f) { totalCount edges { node { id } } } }", json!({ "f": filter }), None)
+            .ok(
+                "query($f: FacilityFilter) { facilities(filter: $f) { totalCount edges { node { id } } } }",
+                json!({ "f": filter }),
+                None,
+            )
             .await;
-        let got: Vec<String> =
-            page["facilities"]["edges"].as_array().unwrap().iter().map(|e| e["node"]["id"].as_str().unwrap().to_owned()).collect();
+        let got: Vec<String> = page["facilities"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+            .collect();
         assert_eq!(got, want, "facilities {filter}");
         assert_eq!(page["facilities"]["totalCount"], want.len());
     }

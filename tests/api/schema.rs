@@ -44,15 +44,18 @@ async fn graphiql_introspection_passes_the_limits_and_matches_schema_graphql() {
     let data = app.ok(INTROSPECTION, json!({}), None).await;
     let sdl = api::graphql::sdl();
     let types = data["__schema"]["types"].as_array().unwrap();
-    for name in ["Facility", "FacilityHit", "FacilityConnection", "PointInput", "Crs", "CanteenDetails", "ResidentialArea"] {
+    for name in
+        ["Facility", "FacilityHit", "FacilityConnection", "PointInput", "Crs", "CanteenDetails", "ResidentialArea"]
+    {
         assert!(types.iter().any(|t| t["name"] == name), "{name} served");
     }
     for t in types.iter().filter(|t| !t["name"].as_str().unwrap().starts_with("__")) {
         let name = t["name"].as_str().unwrap();
         let declared = sdl.lines().any(|l| {
-            ["type", "input", "enum", "scalar"].iter().any(|kw| l == format!("{kw} {name}") || l.starts_with(&format!("{kw} {name} ")))
-        })
-            || ["String", "Int", "Float", "Boolean", "ID"].contains(&name);
+            ["type", "input", "enum", "scalar"]
+                .iter()
+                .any(|kw| l == format!("{kw} {name}") || l.starts_with(&format!("{kw} {name} ")))
+        }) || ["String", "Int", "Float", "Boolean", "ID"].contains(&name);
         assert!(declared, "{name} is served but not in the SDL");
     }
 }

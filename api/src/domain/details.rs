@@ -196,17 +196,13 @@ impl CanteenDetails {
             validate::price_yuan("canteen.agePrices.priceYuan", band.price_yuan)?;
             let max = band.max_age.unwrap_or(150);
             if !(0..=150).contains(&band.min_age) || !(band.min_age..=150).contains(&max) {
-                return Err(Invalid::new(
-                    "canteen.agePrices: ages must satisfy 0 <= minAge <= maxAge <= 150",
-                ));
+                return Err(Invalid::new("canteen.agePrices: ages must satisfy 0 <= minAge <= maxAge <= 150"));
             }
         }
         self.age_prices.sort_by_key(|b| b.min_age);
         for pair in self.age_prices.windows(2) {
             if pair[0].max_age.is_none_or(|max| max >= pair[1].min_age) {
-                return Err(Invalid::new(
-                    "canteen.agePrices: age bands must not overlap",
-                ));
+                return Err(Invalid::new("canteen.agePrices: age bands must not overlap"));
             }
         }
         Ok(self)
@@ -225,9 +221,7 @@ impl ElderCareDetails {
         if let Some(area) = self.floor_area_square_meters
             && (!area.is_finite() || !(0.0..=1_000_000.0).contains(&area))
         {
-            return Err(Invalid::new(
-                "elderCare.floorAreaSquareMeters must be between 0 and 1000000",
-            ));
+            return Err(Invalid::new("elderCare.floorAreaSquareMeters must be between 0 and 1000000"));
         }
         Ok(self)
     }
@@ -246,42 +240,24 @@ mod tests {
     use super::*;
 
     fn band(min_age: i32, max_age: Option<i32>, price_yuan: f64) -> AgePrice {
-        AgePrice {
-            min_age,
-            max_age,
-            price_yuan,
-        }
+        AgePrice { min_age, max_age, price_yuan }
     }
 
     #[test]
     fn age_bands_are_sorted_and_must_not_overlap() {
         let ok = CanteenDetails {
-            age_prices: vec![
-                band(90, None, 0.0),
-                band(60, Some(69), 7.0),
-                band(70, Some(89), 5.0),
-            ],
+            age_prices: vec![band(90, None, 0.0), band(60, Some(69), 7.0), band(70, Some(89), 5.0)],
             ..Default::default()
         };
         let v = ok.validated().unwrap();
-        assert_eq!(
-            v.age_prices.iter().map(|b| b.min_age).collect::<Vec<_>>(),
-            vec![60, 70, 90]
-        );
-        let overlap = CanteenDetails {
-            age_prices: vec![band(60, Some(70), 7.0), band(70, None, 5.0)],
-            ..Default::default()
-        };
+        assert_eq!(v.age_prices.iter().map(|b| b.min_age).collect::<Vec<_>>(), vec![60, 70, 90]);
+        let overlap =
+            CanteenDetails { age_prices: vec![band(60, Some(70), 7.0), band(70, None, 5.0)], ..Default::default() };
         assert!(overlap.validated().is_err());
-        let open_ended_first = CanteenDetails {
-            age_prices: vec![band(60, None, 7.0), band(70, None, 5.0)],
-            ..Default::default()
-        };
+        let open_ended_first =
+            CanteenDetails { age_prices: vec![band(60, None, 7.0), band(70, None, 5.0)], ..Default::default() };
         assert!(open_ended_first.validated().is_err());
-        let negative = CanteenDetails {
-            base_price_yuan: Some(-1.0),
-            ..Default::default()
-        };
+        let negative = CanteenDetails { base_price_yuan: Some(-1.0), ..Default::default() };
         assert!(negative.validated().is_err());
     }
 

@@ -62,8 +62,9 @@ impl FacilityKind {
         use FacilityKind::*;
         match self {
             CommunityCanteen | MealPoint | PartnerRestaurant => FacilityCategory::Canteen,
-            DayCareCenter | SeniorActivityCenter | RuralHappinessHome | NursingHome
-            | CommunityCareStation => FacilityCategory::ElderCare,
+            DayCareCenter | SeniorActivityCenter | RuralHappinessHome | NursingHome | CommunityCareStation => {
+                FacilityCategory::ElderCare
+            }
             OutdoorWorkerStation | EnterpriseCarePoint => FacilityCategory::RestStation,
         }
     }
@@ -121,10 +122,7 @@ pub struct FacilityDraft {
 
 impl FacilityDraft {
     pub fn location(&self) -> LonLat {
-        LonLat {
-            lon: self.lon,
-            lat: self.lat,
-        }
+        LonLat { lon: self.lon, lat: self.lat }
     }
 }
 
@@ -150,13 +148,8 @@ impl FacilityFields {
     /// A new facility from these fields; kind, name and location are required.
     pub fn create(self) -> Result<FacilityDraft, Invalid> {
         let kind = self.kind.ok_or_else(|| Invalid::new("kind is required"))?;
-        let name = self
-            .name
-            .clone()
-            .ok_or_else(|| Invalid::new("name is required"))?;
-        let location = self
-            .location
-            .ok_or_else(|| Invalid::new("location is required"))?;
+        let name = self.name.clone().ok_or_else(|| Invalid::new("name is required"))?;
+        let location = self.location.ok_or_else(|| Invalid::new("location is required"))?;
         let base = FacilityDraft {
             kind,
             name,
@@ -188,30 +181,14 @@ impl FacilityFields {
         if let Some(c) = capacity {
             validate::non_negative("capacity", c)?;
         }
-        let details = merge_details(
-            kind,
-            current.details,
-            self.canteen,
-            self.elder_care,
-            self.rest_station,
-        )?;
+        let details = merge_details(kind, current.details, self.canteen, self.elder_care, self.rest_station)?;
         Ok(FacilityDraft {
             kind,
-            name: validate::required_text(
-                "name",
-                self.name.as_deref().unwrap_or(&current.name),
-                200,
-            )?,
-            address: validate::optional_text(
-                "address",
-                pick(self.address, current.address).as_deref(),
-                500,
-            )?,
+            name: validate::required_text("name", self.name.as_deref().unwrap_or(&current.name), 200)?,
+            address: validate::optional_text("address", pick(self.address, current.address).as_deref(), 500)?,
             lon: location.lon,
             lat: location.lat,
-            community_code: validate::community_code(
-                pick(self.community_code, current.community_code).as_deref(),
-            )?,
+            community_code: validate::community_code(pick(self.community_code, current.community_code).as_deref())?,
             opening_hours: validate::optional_text(
                 "openingHours",
                 pick(self.opening_hours, current.opening_hours).as_deref(),
@@ -235,38 +212,24 @@ fn merge_details(
     let category = kind.category();
     let given = [
         (FacilityCategory::Canteen, "canteen", canteen.is_some()),
-        (
-            FacilityCategory::ElderCare,
-            "elderCare",
-            elder_care.is_some(),
-        ),
-        (
-            FacilityCategory::RestStation,
-            "restStation",
-            rest_station.is_some(),
-        ),
+        (FacilityCategory::ElderCare, "elderCare", elder_care.is_some()),
+        (FacilityCategory::RestStation, "restStation", rest_station.is_some()),
     ];
     for (cat, field, is_given) in given {
         if is_given && cat != category {
-            return Err(Invalid::new(format!(
-                "{field} details do not fit a facility of kind {}",
-                kind.code()
-            )));
+            return Err(Invalid::new(format!("{field} details do not fit a facility of kind {}", kind.code())));
         }
     }
     let replaced = match category {
-        FacilityCategory::Canteen => canteen.map(|d| {
-            d.map(|d| d.validated().map(FacilityDetails::Canteen))
-                .transpose()
-        }),
-        FacilityCategory::ElderCare => elder_care.map(|d| {
-            d.map(|d| d.validated().map(FacilityDetails::ElderCare))
-                .transpose()
-        }),
-        FacilityCategory::RestStation => rest_station.map(|d| {
-            d.map(|d| d.validated().map(FacilityDetails::RestStation))
-                .transpose()
-        }),
+        FacilityCategory::Canteen => {
+            canteen.map(|d| d.map(|d| d.validated().map(FacilityDetails::Canteen)).transpose())
+        }
+        FacilityCategory::ElderCare => {
+            elder_care.map(|d| d.map(|d| d.validated().map(FacilityDetails::ElderCare)).transpose())
+        }
+        FacilityCategory::RestStation => {
+            rest_station.map(|d| d.map(|d| d.validated().map(FacilityDetails::RestStation)).transpose())
+        }
     };
     match replaced {
         Some(result) => result,
@@ -303,11 +266,7 @@ impl FacilityFilter {
         Some(
             FacilityKind::ALL
                 .into_iter()
-                .filter(|k| {
-                    self.categories
-                        .as_ref()
-                        .is_none_or(|c| c.contains(&k.category()))
-                })
+                .filter(|k| self.categories.as_ref().is_none_or(|c| c.contains(&k.category())))
                 .filter(|k| self.kinds.as_ref().is_none_or(|ks| ks.contains(k)))
                 .collect(),
         )
@@ -322,10 +281,7 @@ mod tests {
         FacilityFields {
             kind: Some(FacilityKind::MealPoint),
             name: Some(" 老饭桌 ".into()),
-            location: Some(LonLat {
-                lon: 106.27,
-                lat: 38.47,
-            }),
+            location: Some(LonLat { lon: 106.27, lat: 38.47 }),
             ..Default::default()
         }
     }
@@ -343,16 +299,10 @@ mod tests {
         f.rest_station = Some(Some(RestStationDetails::default()));
         assert!(f.create().is_err());
         let mut f = fields();
-        f.canteen = Some(Some(CanteenDetails {
-            halal: true,
-            ..Default::default()
-        }));
+        f.canteen = Some(Some(CanteenDetails { halal: true, ..Default::default() }));
         let d = f.create().unwrap();
         assert_eq!(d.name, "老饭桌");
-        assert!(matches!(
-            d.details,
-            Some(FacilityDetails::Canteen(CanteenDetails { halal: true, .. }))
-        ));
+        assert!(matches!(d.details, Some(FacilityDetails::Canteen(CanteenDetails { halal: true, .. }))));
     }
 
     #[test]
@@ -361,11 +311,7 @@ mod tests {
         f.address = Some(Some("兴庆区".into()));
         f.phone = Some(Some("0951-1234567".into()));
         let current = f.create().unwrap();
-        let patch = FacilityFields {
-            address: Some(None),
-            capacity: Some(Some(30)),
-            ..Default::default()
-        };
+        let patch = FacilityFields { address: Some(None), capacity: Some(Some(30)), ..Default::default() };
         let next = patch.apply_to(current.clone()).unwrap();
         assert_eq!(next.address, None);
         assert_eq!(next.capacity, Some(30));

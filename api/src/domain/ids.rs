@@ -6,18 +6,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
 macro_rules! typed_id {
     ($name:ident, $prefix:literal) => {
-        #[derive(
-            Clone,
-            Copy,
-            Debug,
-            PartialEq,
-            Eq,
-            PartialOrd,
-            Ord,
-            Hash,
-            serde::Serialize,
-            serde::Deserialize,
-        )]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
         pub struct $name(pub i64);
 
         impl $name {
@@ -28,13 +17,10 @@ macro_rules! typed_id {
 
             /// Reads the opaque form; anything else is invalid input.
             pub fn decode(opaque: &str) -> Result<Self, Invalid> {
-                let malformed =
-                    || Invalid::new(format!(concat!("malformed ", $prefix, " id {:?}"), opaque));
+                let malformed = || Invalid::new(format!(concat!("malformed ", $prefix, " id {:?}"), opaque));
                 let bytes = URL_SAFE_NO_PAD.decode(opaque).map_err(|_| malformed())?;
                 let text = String::from_utf8(bytes).map_err(|_| malformed())?;
-                let number = text
-                    .strip_prefix(concat!($prefix, ":"))
-                    .ok_or_else(malformed)?;
+                let number = text.strip_prefix(concat!($prefix, ":")).ok_or_else(malformed)?;
                 match number.parse::<i64>() {
                     Ok(n) if n > 0 && number == n.to_string() => Ok(Self(n)),
                     _ => Err(malformed()),
@@ -56,9 +42,7 @@ pub fn decode_cursor(cursor: &str) -> Result<i64, Invalid> {
     let malformed = || Invalid::new(format!("malformed cursor {cursor:?}"));
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| malformed())?;
     let text = String::from_utf8(bytes).map_err(|_| malformed())?;
-    text.strip_prefix("cursor:")
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(malformed)
+    text.strip_prefix("cursor:").and_then(|n| n.parse().ok()).ok_or_else(malformed)
 }
 
 #[cfg(test)]

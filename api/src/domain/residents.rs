@@ -54,10 +54,7 @@ mod tests {
 
     #[test]
     fn elderly_cannot_outnumber_residents() {
-        let at = LonLat {
-            lon: 106.3,
-            lat: 38.5,
-        };
+        let at = LonLat { lon: 106.3, lat: 38.5 };
         assert!(ResidentialAreaDraft::new("a", at, 10, 11, None).is_err());
         assert!(ResidentialAreaDraft::new("a", at, -1, 0, None).is_err());
         assert!(ResidentialAreaDraft::new("a", at, 10, 10, Some("640104001001")).is_ok());

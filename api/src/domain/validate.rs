@@ -4,28 +4,19 @@ use super::Invalid;
 
 /// A required, trimmed, non-empty text of at most `max` characters without control characters.
 pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, Invalid> {
-    optional_text(field, Some(value), max)?
-        .ok_or_else(|| Invalid::new(format!("{field} must not be empty")))
+    optional_text(field, Some(value), max)?.ok_or_else(|| Invalid::new(format!("{field} must not be empty")))
 }
 
 /// An optional text: trimmed; empty becomes absent, so that unset fields read back as null.
-pub fn optional_text(
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-) -> Result<Option<String>, Invalid> {
+pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, Invalid> {
     let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
     if value.chars().count() > max {
-        return Err(Invalid::new(format!(
-            "{field} must be at most {max} characters"
-        )));
+        return Err(Invalid::new(format!("{field} must be at most {max} characters")));
     }
     if value.chars().any(char::is_control) {
-        return Err(Invalid::new(format!(
-            "{field} must not contain control characters"
-        )));
+        return Err(Invalid::new(format!("{field} must not contain control characters")));
     }
     Ok(Some(value.to_owned()))
 }
@@ -36,9 +27,7 @@ pub fn community_code(value: Option<&str>) -> Result<Option<String>, Invalid> {
         return Ok(None);
     };
     if code.len() != 12 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Invalid::new(format!(
-            "communityCode must be 12 digits, got {code:?}"
-        )));
+        return Err(Invalid::new(format!("communityCode must be 12 digits, got {code:?}")));
     }
     Ok(Some(code.to_owned()))
 }
@@ -47,9 +36,7 @@ pub fn community_code(value: Option<&str>) -> Result<Option<String>, Invalid> {
 pub fn community_code_prefix(value: &str) -> Result<String, Invalid> {
     let prefix = value.trim();
     if prefix.is_empty() || prefix.len() > 12 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Invalid::new(format!(
-            "communityCodePrefix must be 1 to 12 digits, got {value:?}"
-        )));
+        return Err(Invalid::new(format!("communityCodePrefix must be 1 to 12 digits, got {value:?}")));
     }
     Ok(prefix.to_owned())
 }
@@ -58,13 +45,9 @@ pub fn community_code_prefix(value: &str) -> Result<String, Invalid> {
 pub fn phone(value: Option<&str>) -> Result<Option<String>, Invalid> {
     let phone = optional_text("phone", value, 40)?;
     if let Some(p) = &phone
-        && !p
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-()#".contains(c))
+        && !p.chars().all(|c| c.is_ascii_digit() || " +-()#".contains(c))
     {
-        return Err(Invalid::new(format!(
-            "phone may contain only digits, spaces and + - ( ) #, got {p:?}"
-        )));
+        return Err(Invalid::new(format!("phone may contain only digits, spaces and + - ( ) #, got {p:?}")));
     }
     Ok(phone)
 }
@@ -72,9 +55,7 @@ pub fn phone(value: Option<&str>) -> Result<Option<String>, Invalid> {
 /// A count that cannot be negative.
 pub fn non_negative(field: &str, value: i32) -> Result<i32, Invalid> {
     if value < 0 {
-        return Err(Invalid::new(format!(
-            "{field} must not be negative, got {value}"
-        )));
+        return Err(Invalid::new(format!("{field} must not be negative, got {value}")));
     }
     Ok(value)
 }
@@ -82,9 +63,7 @@ pub fn non_negative(field: &str, value: i32) -> Result<i32, Invalid> {
 /// A finite amount of money in yuan, from 0 to 10,000.
 pub fn price_yuan(field: &str, value: f64) -> Result<f64, Invalid> {
     if !value.is_finite() || !(0.0..=10_000.0).contains(&value) {
-        return Err(Invalid::new(format!(
-            "{field} must be between 0 and 10000 yuan, got {value}"
-        )));
+        return Err(Invalid::new(format!("{field} must be between 0 and 10000 yuan, got {value}")));
     }
     Ok(value)
 }
@@ -131,10 +110,7 @@ mod tests {
 
     #[test]
     fn community_codes_are_twelve_digits() {
-        assert_eq!(
-            community_code(Some("640104001001")),
-            Ok(Some("640104001001".into()))
-        );
+        assert_eq!(community_code(Some("640104001001")), Ok(Some("640104001001".into())));
         assert!(community_code(Some("64010400100")).is_err());
         assert!(community_code(Some("64010400100a")).is_err());
         assert!(community_code_prefix("6401").is_ok());
@@ -145,10 +121,7 @@ mod tests {
     #[test]
     fn service_tags_keep_order_without_repeats() {
         let tags = ["TEA", "HOT_WATER", "TEA"].map(String::from);
-        assert_eq!(
-            service_tags(&tags),
-            Ok(vec!["TEA".to_string(), "HOT_WATER".to_string()])
-        );
+        assert_eq!(service_tags(&tags), Ok(vec!["TEA".to_string(), "HOT_WATER".to_string()]));
         assert!(service_tags(&[" ".to_string()]).is_err());
     }
 }

@@ -19,10 +19,7 @@ pub fn rank_by_distance<Id: Ord + Copy>(
 ) -> Vec<Ranked<Id>> {
     let mut ranked: Vec<Ranked<Id>> = candidates
         .into_iter()
-        .map(|(id, p)| Ranked {
-            id,
-            distance_m: geodesic_distance_m(center, p),
-        })
+        .map(|(id, p)| Ranked { id, distance_m: geodesic_distance_m(center, p) })
         .filter(|r| max_distance_m.is_none_or(|max| r.distance_m <= max))
         .collect();
     ranked.sort_unstable_by(|a, b| a.distance_m.total_cmp(&b.distance_m).then(a.id.cmp(&b.id)));
@@ -39,8 +36,7 @@ pub fn widening_radii(start_m: f64) -> impl Iterator<Item = f64> {
     let mut next = Some(start_m.max(1.0));
     std::iter::from_fn(move || {
         let current = next?;
-        next = (current < MAX_GEODESIC_DISTANCE_M)
-            .then(|| (current * 4.0).min(MAX_GEODESIC_DISTANCE_M));
+        next = (current < MAX_GEODESIC_DISTANCE_M).then(|| (current * 4.0).min(MAX_GEODESIC_DISTANCE_M));
         Some(current)
     })
 }
@@ -53,12 +49,7 @@ mod tests {
     fn ranking_sorts_by_distance_then_id_and_applies_radius_and_limit() {
         let c = LonLat::new(0.0, 0.0).unwrap();
         let at = |lon: f64| LonLat::new(lon, 0.0).unwrap();
-        let r = rank_by_distance(
-            c,
-            [(5, at(0.002)), (3, at(0.001)), (1, at(0.002)), (9, at(0.5))],
-            Some(1_000.0),
-            10,
-        );
+        let r = rank_by_distance(c, [(5, at(0.002)), (3, at(0.001)), (1, at(0.002)), (9, at(0.5))], Some(1_000.0), 10);
         assert_eq!(r.iter().map(|r| r.id).collect::<Vec<_>>(), vec![3, 1, 5]);
         let r = rank_by_distance(c, [(5, at(0.002)), (3, at(0.001)), (1, at(0.002))], None, 2);
         assert_eq!(r.iter().map(|r| r.id).collect::<Vec<_>>(), vec![3, 1]);

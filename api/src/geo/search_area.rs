@@ -22,11 +22,7 @@ pub struct SearchBox {
 impl SearchBox {
     /// The whole globe.
     pub fn world() -> Self {
-        Self {
-            min_lat: -90.0,
-            max_lat: 90.0,
-            lon_ranges: vec![(-180.0, 180.0)],
-        }
+        Self { min_lat: -90.0, max_lat: 90.0, lon_ranges: vec![(-180.0, 180.0)] }
     }
 
     /// Whether the box is the whole globe (no prefilter is worth running).
@@ -36,10 +32,7 @@ impl SearchBox {
 
     pub fn contains(&self, p: LonLat) -> bool {
         (self.min_lat..=self.max_lat).contains(&p.lat)
-            && self
-                .lon_ranges
-                .iter()
-                .any(|&(lo, hi)| (lo..=hi).contains(&p.lon))
+            && self.lon_ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&p.lon))
     }
 }
 
@@ -65,11 +58,7 @@ pub fn covering_box(center: LonLat, radius_m: f64) -> SearchBox {
     // asin(sin(angle) / cos(lat)) of longitude either side.
     let ratio = angle.sin() / center.lat.to_radians().cos();
     if ratio >= 1.0 || angle >= PI / 2.0 {
-        return SearchBox {
-            min_lat,
-            max_lat,
-            lon_ranges: vec![(-180.0, 180.0)],
-        };
+        return SearchBox { min_lat, max_lat, lon_ranges: vec![(-180.0, 180.0)] };
     }
     let delta_lon = ratio.asin().to_degrees();
     let (west, east) = (center.lon - delta_lon, center.lon + delta_lon);
@@ -80,11 +69,7 @@ pub fn covering_box(center: LonLat, radius_m: f64) -> SearchBox {
     } else {
         vec![(west, east)]
     };
-    SearchBox {
-        min_lat,
-        max_lat,
-        lon_ranges,
-    }
+    SearchBox { min_lat, max_lat, lon_ranges }
 }
 
 #[cfg(test)]
@@ -97,11 +82,7 @@ mod tests {
     fn every_point_within_the_radius_lies_in_the_box() {
         let mut rng = StdRng::seed_from_u64(7);
         for _ in 0..20_000 {
-            let center = LonLat::new(
-                rng.random_range(-180.0..=180.0),
-                rng.random_range(-89.0..=89.0),
-            )
-            .unwrap();
+            let center = LonLat::new(rng.random_range(-180.0..=180.0), rng.random_range(-89.0..=89.0)).unwrap();
             let radius = 10f64.powf(rng.random_range(1.0..7.0));
             let b = covering_box(center, radius);
             // Points near the circle's edge are the ones a too-small box would miss.

@@ -17,10 +17,7 @@ pub struct TravelSettings {
 impl Default for TravelSettings {
     /// An elderly walker with the default detour factor.
     fn default() -> Self {
-        Self {
-            speed_m_per_s: ELDERLY_WALK_SPEED_M_PER_S,
-            detour_factor: DEFAULT_DETOUR_FACTOR,
-        }
+        Self { speed_m_per_s: ELDERLY_WALK_SPEED_M_PER_S, detour_factor: DEFAULT_DETOUR_FACTOR }
     }
 }
 
@@ -42,10 +39,7 @@ mod tests {
 
     #[test]
     fn fifteen_elderly_minutes_reach_675_m_of_walking() {
-        let plain = TravelSettings {
-            detour_factor: 1.0,
-            ..TravelSettings::default()
-        };
+        let plain = TravelSettings { detour_factor: 1.0, ..TravelSettings::default() };
         assert!((plain.straight_line_reach_m(15.0) - 675.0).abs() < 1e-9);
         let d = TravelSettings::default();
         assert!((d.straight_line_minutes(d.straight_line_reach_m(15.0)) - 15.0).abs() < 1e-9);

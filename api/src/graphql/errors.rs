@@ -43,7 +43,8 @@ fn argument_uses_variable(query: &str, pos: Pos) -> bool {
         return false;
     };
     let start: usize = line.chars().take(pos.column.saturating_sub(1)).map(char::len_utf8).sum();
-    let rest_of_document = &query[query.lines().take(pos.line.saturating_sub(1)).map(|l| l.len() + 1).sum::<usize>().min(query.len())..];
+    let rest_of_document =
+        &query[query.lines().take(pos.line.saturating_sub(1)).map(|l| l.len() + 1).sum::<usize>().min(query.len())..];
     let text = rest_of_document.get(start..).unwrap_or_default();
     let Some((_, value)) = text.split_once(':') else {
         return false;

@@ -4,9 +4,7 @@ use super::geometry::{Crs, Point, PointInput};
 use super::travel::DistanceModel;
 use super::{require, store};
 use crate::auth::Role;
-use crate::domain::details::{
-    CanteenDetails, ElderCareDetails, FacilityDetails, RestStationDetails,
-};
+use crate::domain::details::{CanteenDetails, ElderCareDetails, FacilityDetails, RestStationDetails};
 use crate::domain::facility::{self as domain, FacilityCategory, FacilityFields, FacilityKind};
 use crate::domain::ids::{FacilityId, decode_cursor, encode_cursor};
 use crate::domain::{Invalid, validate};
@@ -266,24 +264,13 @@ impl FacilityQuery {
     ) -> ApiResult<Connection<String, Facility, FacilityTotals>> {
         let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
         if !(1..=MAX_PAGE_SIZE).contains(&first) {
-            return Err(ApiError::BadUserInput(format!(
-                "first must be between 1 and {MAX_PAGE_SIZE}, got {first}"
-            )));
+            return Err(ApiError::BadUserInput(format!("first must be between 1 and {MAX_PAGE_SIZE}, got {first}")));
         }
         let after = after.as_deref().map(decode_cursor).transpose()?;
         let filter = FacilityFilter::parse(filter)?;
-        let (rows, has_next) = store(ctx)?
-            .facility_page(&filter, after, first as u64)
-            .await?;
-        let mut connection = Connection::with_additional_fields(
-            after.is_some(),
-            has_next,
-            FacilityTotals { filter },
-        );
-        connection.edges.extend(
-            rows.into_iter()
-                .map(|f| Edge::new(encode_cursor(f.id.0), Facility(f))),
-        );
+        let (rows, has_next) = store(ctx)?.facility_page(&filter, after, first as u64).await?;
+        let mut connection = Connection::with_additional_fields(after.is_some(), has_next, FacilityTotals { filter });
+        connection.edges.extend(rows.into_iter().map(|f| Edge::new(encode_cursor(f.id.0), Facility(f))));
         Ok(connection)
     }
 
@@ -299,16 +286,12 @@ impl FacilityQuery {
     ) -> ApiResult<Vec<FacilityHit>> {
         let center = near.to_wgs84()?;
         if !(1..=MAX_NEARBY_LIMIT).contains(&limit) {
-            return Err(ApiError::BadUserInput(format!(
-                "limit must be between 1 and {MAX_NEARBY_LIMIT}, got {limit}"
-            )));
+            return Err(ApiError::BadUserInput(format!("limit must be between 1 and {MAX_NEARBY_LIMIT}, got {limit}")));
         }
         if let Some(r) = radius_meters
             && !(r > 0.0 && r <= MAX_NEARBY_RADIUS_M)
         {
-            return Err(ApiError::BadUserInput(format!(
-                "radiusMeters must be in (0, {MAX_NEARBY_RADIUS_M}], got {r}"
-            )));
+            return Err(ApiError::BadUserInput(format!("radiusMeters must be in (0, {MAX_NEARBY_RADIUS_M}], got {r}")));
         }
         let filter = FacilityFilter::parse(filter)?;
         let store = store(ctx)?;
@@ -340,9 +323,7 @@ async fn nearest(
     filter: &domain::FacilityFilter,
 ) -> ApiResult<Vec<crate::geo::nearest::Ranked<FacilityId>>> {
     if let Some(radius) = radius_m {
-        let candidates = store
-            .facility_positions_in(&covering_box(center, radius), filter)
-            .await?;
+        let candidates = store.facility_positions_in(&covering_box(center, radius), filter).await?;
         return Ok(rank_by_distance(center, candidates, Some(radius), limit));
     }
     let mut ranked = Vec::new();
@@ -364,16 +345,10 @@ pub struct FacilityMutation;
 #[Object]
 impl FacilityMutation {
     /// Adds a facility. Needs the editor role.
-    async fn create_facility(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateFacilityInput,
-    ) -> ApiResult<Facility> {
+    async fn create_facility(&self, ctx: &Context<'_>, input: CreateFacilityInput) -> ApiResult<Facility> {
         let actor = require(ctx, Role::Editor).await?;
         let draft = input.into_fields()?.create()?;
-        Ok(Facility(
-            store(ctx)?.create_facility(draft, &actor.name).await?,
-        ))
+        Ok(Facility(store(ctx)?.create_facility(draft, &actor.name).await?))
     }
 
     /// Changes the given fields if `version` is the current one (else CONFLICT). The previous
@@ -388,11 +363,7 @@ impl FacilityMutation {
         let actor = require(ctx, Role::Editor).await?;
         let id = FacilityId::decode(&id)?;
         let fields = input.into_fields()?;
-        Ok(Facility(
-            store(ctx)?
-                .update_facility(id, version, fields, &actor.name)
-                .await?,
-        ))
+        Ok(Facility(store(ctx)?.update_facility(id, version, fields, &actor.name).await?))
     }
 
     /// Deletes a facility if `version` is the current one (else CONFLICT). Its last state is
@@ -400,9 +371,7 @@ impl FacilityMutation {
     async fn delete_facility(&self, ctx: &Context<'_>, id: ID, version: i32) -> ApiResult<bool> {
         let actor = require(ctx, Role::Editor).await?;
         let id = FacilityId::decode(&id)?;
-        store(ctx)?
-            .delete_facility(id, version, &actor.name)
-            .await?;
+        store(ctx)?.delete_facility(id, version, &actor.name).await?;
         Ok(true)
     }
 }

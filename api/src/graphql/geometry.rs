@@ -53,9 +53,6 @@ pub struct Point {
 impl Point {
     pub fn from_wgs84(p: LonLat, crs: Crs) -> Self {
         let p = p.from_wgs84(crs.into());
-        Self {
-            lon: p.lon,
-            lat: p.lat,
-        }
+        Self { lon: p.lon, lat: p.lat }
     }
 }

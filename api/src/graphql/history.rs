@@ -50,18 +50,9 @@ pub struct HistoryQuery;
 impl HistoryQuery {
     /// Every earlier state of a facility (also of a deleted one), oldest first. Needs the
     /// admin role.
-    async fn facility_history(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-    ) -> ApiResult<Vec<FacilityRevision>> {
+    async fn facility_history(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Vec<FacilityRevision>> {
         require(ctx, Role::Admin).await?;
         let id = FacilityId::decode(&id)?;
-        Ok(store(ctx)?
-            .facility_history(id)
-            .await?
-            .into_iter()
-            .map(FacilityRevision)
-            .collect())
+        Ok(store(ctx)?.facility_history(id).await?.into_iter().map(FacilityRevision).collect())
     }
 }

@@ -14,11 +14,7 @@ use crate::store::Store;
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 
 #[derive(MergedObject, Default)]
-pub struct Query(
-    facility::FacilityQuery,
-    residents::ResidentsQuery,
-    history::HistoryQuery,
-);
+pub struct Query(facility::FacilityQuery, residents::ResidentsQuery, history::HistoryQuery);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(facility::FacilityMutation, residents::ResidentsMutation);
@@ -36,10 +32,7 @@ pub struct QueryLimits {
 
 impl Default for QueryLimits {
     fn default() -> Self {
-        Self {
-            depth: 16,
-            complexity: 5_000,
-        }
+        Self { depth: 16, complexity: 5_000 }
     }
 }
 
@@ -55,14 +48,11 @@ pub fn build_schema(store: Store, limits: QueryLimits) -> AppSchema {
 
 /// The schema's SDL, as `schema.graphql` holds it.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish().sdl()
 }
 
 fn store<'a>(ctx: &Context<'a>) -> ApiResult<&'a Store> {
-    ctx.data::<Store>()
-        .map_err(|e| ApiError::internal(&e.message))
+    ctx.data::<Store>().map_err(|e| ApiError::internal(&e.message))
 }
 
 /// The actor of this request if its token holds at least `needed`.

@@ -63,11 +63,7 @@ pub struct ResidentsQuery;
 #[Object]
 impl ResidentsQuery {
     /// The residential area with this id, or null if there is none.
-    async fn residential_area(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-    ) -> ApiResult<Option<ResidentialArea>> {
+    async fn residential_area(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<ResidentialArea>> {
         let id = ResidentialAreaId::decode(&id)?;
         Ok(store(ctx)?.residential_area(id).await?.map(ResidentialArea))
     }
@@ -92,8 +88,6 @@ impl ResidentsMutation {
             input.elderly_population,
             input.community_code.as_deref(),
         )?;
-        Ok(ResidentialArea(
-            store(ctx)?.create_residential_area(draft).await?,
-        ))
+        Ok(ResidentialArea(store(ctx)?.create_residential_area(draft).await?))
     }
 }

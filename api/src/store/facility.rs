@@ -1,9 +1,7 @@
 //! Facility rows: reads, keyset pages, bounding-box candidates and versioned writes.
 
 use super::{RevisionAction, Store, StoreError, StoreResult, history};
-use crate::domain::facility::{
-    Facility, FacilityDraft, FacilityFields, FacilityFilter, FacilityKind,
-};
+use crate::domain::facility::{Facility, FacilityDraft, FacilityFields, FacilityFilter, FacilityKind};
 use crate::domain::ids::FacilityId;
 use crate::geo::LonLat;
 use crate::geo::search_area::SearchBox;
@@ -11,9 +9,8 @@ use chrono::{SubsecRound, Utc};
 use entity::{facility, facility_service};
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, Condition,
-    ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use std::collections::HashMap;
 
@@ -31,11 +28,8 @@ impl Store {
             .filter(facility::Column::Id.is_in(ids.iter().map(|id| id.0)))
             .all(self.conn())
             .await?;
-        let mut by_id: HashMap<i64, Facility> = hydrate(self.conn(), rows)
-            .await?
-            .into_iter()
-            .map(|f| (f.id.0, f))
-            .collect();
+        let mut by_id: HashMap<i64, Facility> =
+            hydrate(self.conn(), rows).await?.into_iter().map(|f| (f.id.0, f)).collect();
         Ok(ids.iter().filter_map(|id| by_id.remove(&id.0)).collect())
     }
 
@@ -50,21 +44,14 @@ impl Store {
         if let Some(after) = after {
             query = query.filter(facility::Column::Id.gt(after));
         }
-        let mut rows = query
-            .order_by_asc(facility::Column::Id)
-            .limit(first + 1)
-            .all(self.conn())
-            .await?;
+        let mut rows = query.order_by_asc(facility::Column::Id).limit(first + 1).all(self.conn()).await?;
         let has_next = rows.len() as u64 > first;
         rows.truncate(first as usize);
         Ok((hydrate(self.conn(), rows).await?, has_next))
     }
 
     pub async fn count_facilities(&self, filter: &FacilityFilter) -> StoreResult<u64> {
-        Ok(facility::Entity::find()
-            .filter(filter_condition(filter))
-            .count(self.conn())
-            .await?)
+        Ok(facility::Entity::find().filter(filter_condition(filter)).count(self.conn()).await?)
     }
 
     /// Ids and positions of the facilities inside `area` that pass `filter`: the cheap first
@@ -76,33 +63,20 @@ impl Store {
     ) -> StoreResult<Vec<(FacilityId, LonLat)>> {
         let mut query = facility::Entity::find()
             .select_only()
-            .columns([
-                facility::Column::Id,
-                facility::Column::Lon,
-                facility::Column::Lat,
-            ])
+            .columns([facility::Column::Id, facility::Column::Lon, facility::Column::Lat])
             .filter(filter_condition(filter));
         if !area.is_world() {
             let mut lon = Condition::any();
             for &(west, east) in &area.lon_ranges {
                 lon = lon.add(facility::Column::Lon.between(west, east));
             }
-            query = query
-                .filter(facility::Column::Lat.between(area.min_lat, area.max_lat))
-                .filter(lon);
+            query = query.filter(facility::Column::Lat.between(area.min_lat, area.max_lat)).filter(lon);
         }
         let rows: Vec<(i64, f64, f64)> = query.into_tuple().all(self.conn()).await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, lon, lat)| (FacilityId(id), LonLat { lon, lat }))
-            .collect())
+        Ok(rows.into_iter().map(|(id, lon, lat)| (FacilityId(id), LonLat { lon, lat })).collect())
     }
 
-    pub async fn create_facility(
-        &self,
-        draft: FacilityDraft,
-        actor: &str,
-    ) -> StoreResult<Facility> {
+    pub async fn create_facility(&self, draft: FacilityDraft, actor: &str) -> StoreResult<Facility> {
         let now = Utc::now().trunc_subsecs(6);
         let txn = self.conn_begin().await?;
         let mut row = active_model(&draft);
@@ -114,13 +88,7 @@ impl Store {
         insert_services(&txn, saved.id, &draft.services).await?;
         txn.commit().await?;
         tracing::debug!(facility = saved.id, actor, "facility created");
-        Ok(Facility {
-            id: FacilityId(saved.id),
-            draft,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        })
+        Ok(Facility { id: FacilityId(saved.id), draft, version: 1, created_at: now, updated_at: now })
     }
 
     /// Changes the given fields if `version` is current; the previous state goes to history.
@@ -159,28 +127,12 @@ impl Store {
             insert_services(&txn, id.0, &draft.services).await?;
         }
         txn.commit().await?;
-        tracing::debug!(
-            facility = id.0,
-            version = version + 1,
-            actor,
-            "facility updated"
-        );
-        Ok(Facility {
-            id,
-            draft,
-            version: version + 1,
-            created_at: current.created_at,
-            updated_at: now,
-        })
+        tracing::debug!(facility = id.0, version = version + 1, actor, "facility updated");
+        Ok(Facility { id, draft, version: version + 1, created_at: current.created_at, updated_at: now })
     }
 
     /// Deletes the facility if `version` is current; it stays readable in history.
-    pub async fn delete_facility(
-        &self,
-        id: FacilityId,
-        version: i32,
-        actor: &str,
-    ) -> StoreResult<()> {
+    pub async fn delete_facility(&self, id: FacilityId, version: i32, actor: &str) -> StoreResult<()> {
         let current = self.current_version(id, version).await?;
         let now = Utc::now().trunc_subsecs(6);
         let txn = self.conn_begin().await?;
@@ -206,10 +158,7 @@ impl Store {
     async fn current_version(&self, id: FacilityId, version: i32) -> StoreResult<Facility> {
         let current = self.facility(id).await?.ok_or(StoreError::NotFound)?;
         if current.version != version {
-            return Err(StoreError::StaleVersion {
-                given: version,
-                current: current.version,
-            });
+            return Err(StoreError::StaleVersion { given: version, current: current.version });
         }
         Ok(current)
     }
@@ -218,10 +167,7 @@ impl Store {
     async fn why_not_current(&self, id: FacilityId, version: i32) -> StoreError {
         match self.current_version(id, version).await {
             Err(e) => e,
-            Ok(_) => StoreError::StaleVersion {
-                given: version,
-                current: version + 1,
-            },
+            Ok(_) => StoreError::StaleVersion { given: version, current: version + 1 },
         }
     }
 
@@ -262,43 +208,28 @@ fn active_model(draft: &FacilityDraft) -> facility::ActiveModel {
         opening_hours: Set(draft.opening_hours.clone()),
         phone: Set(draft.phone.clone()),
         capacity: Set(draft.capacity),
-        details: Set(draft
-            .details
-            .as_ref()
-            .and_then(|d| serde_json::to_string(d).ok())),
+        details: Set(draft.details.as_ref().and_then(|d| serde_json::to_string(d).ok())),
         version: NotSet,
         created_at: NotSet,
         updated_at: NotSet,
     }
 }
 
-async fn insert_services(
-    conn: &impl ConnectionTrait,
-    facility_id: i64,
-    services: &[String],
-) -> StoreResult<()> {
+async fn insert_services(conn: &impl ConnectionTrait, facility_id: i64, services: &[String]) -> StoreResult<()> {
     if services.is_empty() {
         return Ok(());
     }
-    let rows = services
-        .iter()
-        .enumerate()
-        .map(|(position, tag)| facility_service::ActiveModel {
-            facility_id: Set(facility_id),
-            tag: Set(tag.clone()),
-            position: Set(position as i32),
-        });
-    facility_service::Entity::insert_many(rows)
-        .exec(conn)
-        .await?;
+    let rows = services.iter().enumerate().map(|(position, tag)| facility_service::ActiveModel {
+        facility_id: Set(facility_id),
+        tag: Set(tag.clone()),
+        position: Set(position as i32),
+    });
+    facility_service::Entity::insert_many(rows).exec(conn).await?;
     Ok(())
 }
 
 /// Rows plus their service tags, as domain facilities.
-async fn hydrate(
-    conn: &impl ConnectionTrait,
-    rows: Vec<facility::Model>,
-) -> StoreResult<Vec<Facility>> {
+async fn hydrate(conn: &impl ConnectionTrait, rows: Vec<facility::Model>) -> StoreResult<Vec<Facility>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut services: HashMap<i64, Vec<String>> = HashMap::new();
     if !ids.is_empty() {
@@ -321,12 +252,8 @@ async fn hydrate(
 }
 
 fn to_domain(row: facility::Model, services: Vec<String>) -> StoreResult<Facility> {
-    let kind = FacilityKind::from_code(&row.kind).ok_or_else(|| {
-        StoreError::Corrupt(format!(
-            "facility {} has unknown kind {:?}",
-            row.id, row.kind
-        ))
-    })?;
+    let kind = FacilityKind::from_code(&row.kind)
+        .ok_or_else(|| StoreError::Corrupt(format!("facility {} has unknown kind {:?}", row.id, row.kind)))?;
     let details = row
         .details
         .as_deref()

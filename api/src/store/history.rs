@@ -6,8 +6,8 @@ use crate::domain::ids::FacilityId;
 use chrono::{DateTime, Utc};
 use entity::facility_history;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder,
 };
 
 /// What replaced a recorded state.
@@ -42,8 +42,7 @@ pub(super) async fn record(
     actor: &str,
     at: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let snapshot =
-        serde_json::to_string(previous).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let snapshot = serde_json::to_string(previous).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     facility_history::ActiveModel {
         id: NotSet,
         facility_id: Set(previous.id.0),
@@ -75,12 +74,7 @@ impl Store {
                     "DELETE" => RevisionAction::Delete,
                     other => return Err(StoreError::Corrupt(format!("history action {other:?}"))),
                 };
-                Ok(FacilityRevision {
-                    facility,
-                    action,
-                    actor: row.actor,
-                    recorded_at: row.recorded_at,
-                })
+                Ok(FacilityRevision { facility, action, actor: row.actor, recorded_at: row.recorded_at })
             })
             .collect()
     }

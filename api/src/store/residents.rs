@@ -9,10 +9,7 @@ use entity::residential_area;
 use sea_orm::{ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, EntityTrait, QueryOrder};
 
 impl Store {
-    pub async fn create_residential_area(
-        &self,
-        draft: ResidentialAreaDraft,
-    ) -> StoreResult<ResidentialArea> {
+    pub async fn create_residential_area(&self, draft: ResidentialAreaDraft) -> StoreResult<ResidentialArea> {
         let now = Utc::now().trunc_subsecs(6);
         let saved = residential_area::ActiveModel {
             id: NotSet,
@@ -28,30 +25,16 @@ impl Store {
         }
         .insert(self.conn())
         .await?;
-        Ok(ResidentialArea {
-            id: ResidentialAreaId(saved.id),
-            draft,
-            created_at: now,
-            updated_at: now,
-        })
+        Ok(ResidentialArea { id: ResidentialAreaId(saved.id), draft, created_at: now, updated_at: now })
     }
 
-    pub async fn residential_area(
-        &self,
-        id: ResidentialAreaId,
-    ) -> StoreResult<Option<ResidentialArea>> {
-        Ok(residential_area::Entity::find_by_id(id.0)
-            .one(self.conn())
-            .await?
-            .map(to_domain))
+    pub async fn residential_area(&self, id: ResidentialAreaId) -> StoreResult<Option<ResidentialArea>> {
+        Ok(residential_area::Entity::find_by_id(id.0).one(self.conn()).await?.map(to_domain))
     }
 
     /// Every residential area, in id order.
     pub async fn residential_areas(&self) -> StoreResult<Vec<ResidentialArea>> {
-        let rows = residential_area::Entity::find()
-            .order_by_asc(residential_area::Column::Id)
-            .all(self.conn())
-            .await?;
+        let rows = residential_area::Entity::find().order_by_asc(residential_area::Column::Id).all(self.conn()).await?;
         Ok(rows.into_iter().map(to_domain).collect())
     }
 }
@@ -61,10 +44,7 @@ fn to_domain(row: residential_area::Model) -> ResidentialArea {
         id: ResidentialAreaId(row.id),
         draft: ResidentialAreaDraft {
             name: row.name,
-            location: LonLat {
-                lon: row.lon,
-                lat: row.lat,
-            },
+            location: LonLat { lon: row.lon, lat: row.lat },
             population: row.population,
             elderly_population: row.elderly_population,
             community_code: row.community_code,

@@ -6,8 +6,7 @@ use crate::auth::Role;
 use chrono::{DateTime, SubsecRound, Utc};
 use entity::api_token;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 
 /// A token as listed: never its secret.
@@ -21,12 +20,7 @@ pub struct TokenRecord {
 }
 
 impl Store {
-    pub async fn insert_token(
-        &self,
-        name: &str,
-        role: Role,
-        secret_hash: &str,
-    ) -> StoreResult<TokenRecord> {
+    pub async fn insert_token(&self, name: &str, role: Role, secret_hash: &str) -> StoreResult<TokenRecord> {
         let now = Utc::now().trunc_subsecs(6);
         let saved = api_token::ActiveModel {
             id: NotSet,
@@ -38,13 +32,7 @@ impl Store {
         }
         .insert(self.conn())
         .await?;
-        Ok(TokenRecord {
-            id: saved.id,
-            name: saved.name,
-            role,
-            created_at: now,
-            revoked: false,
-        })
+        Ok(TokenRecord { id: saved.id, name: saved.name, role, created_at: now, revoked: false })
     }
 
     /// The live token whose secret hashes to `secret_hash`.
@@ -58,20 +46,14 @@ impl Store {
     }
 
     pub async fn tokens(&self) -> StoreResult<Vec<TokenRecord>> {
-        let rows = api_token::Entity::find()
-            .order_by_asc(api_token::Column::Id)
-            .all(self.conn())
-            .await?;
+        let rows = api_token::Entity::find().order_by_asc(api_token::Column::Id).all(self.conn()).await?;
         Ok(rows.into_iter().filter_map(to_record).collect())
     }
 
     /// Revokes a token; false if there is no live token with that id.
     pub async fn revoke_token(&self, id: i64) -> StoreResult<bool> {
         let result = api_token::Entity::update_many()
-            .col_expr(
-                api_token::Column::RevokedAt,
-                sea_orm::sea_query::Expr::value(Utc::now().trunc_subsecs(6)),
-            )
+            .col_expr(api_token::Column::RevokedAt, sea_orm::sea_query::Expr::value(Utc::now().trunc_subsecs(6)))
             .filter(api_token::Column::Id.eq(id))
             .filter(api_token::Column::RevokedAt.is_null())
             .exec(self.conn())
