@@ -77,18 +77,27 @@ impl Store {
     }
 
     pub async fn create_facility(&self, draft: FacilityDraft, actor: &str) -> StoreResult<Facility> {
+        let mut created = self.create_facilities(vec![draft], actor).await?;
+        created.pop().ok_or_else(|| StoreError::Corrupt("insert returned nothing".into()))
+    }
+
+    /// Inserts all the facilities in one transaction: all of them or none.
+    pub async fn create_facilities(&self, drafts: Vec<FacilityDraft>, actor: &str) -> StoreResult<Vec<Facility>> {
         let now = Utc::now().trunc_subsecs(6);
         let txn = self.conn_begin().await?;
-        let mut row = active_model(&draft);
-        row.id = NotSet;
-        row.version = Set(1);
-        row.created_at = Set(now);
-        row.updated_at = Set(now);
-        let saved = row.insert(&txn).await?;
-        insert_services(&txn, saved.id, &draft.services).await?;
+        let mut created = Vec::with_capacity(drafts.len());
+        for draft in drafts {
+            let mut row = active_model(&draft);
+            row.version = Set(1);
+            row.created_at = Set(now);
+            row.updated_at = Set(now);
+            let saved = row.insert(&txn).await?;
+            insert_services(&txn, saved.id, &draft.services).await?;
+            created.push(Facility { id: FacilityId(saved.id), draft, version: 1, created_at: now, updated_at: now });
+        }
         txn.commit().await?;
-        tracing::debug!(facility = saved.id, actor, "facility created");
-        Ok(Facility { id: FacilityId(saved.id), draft, version: 1, created_at: now, updated_at: now })
+        tracing::debug!(count = created.len(), actor, "facilities created");
+        Ok(created)
     }
 
     /// Changes the given fields if `version` is current; the previous state goes to history.
