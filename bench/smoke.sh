@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 cargo build --quiet --locked
 bin=target/debug/service-circle
 tmp=$(mktemp -d)
+server=
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 export DATABASE_URL="${DATABASE_URL:-sqlite://$tmp/smoke.db?mode=rwc}"
 

@@ -121,8 +121,14 @@ impl Generator {
             _ => {
                 let pool: Vec<&ResidentialAreaDraft> =
                     areas.iter().filter(|a| (a.location.lon >= CITY_EDGE_LON) == rural).collect();
-                let anchor = pool[self.rng.random_range(0..pool.len())].location;
-                self.near(anchor, 0.003)
+                match pool.len() {
+                    0 if rural => self.rural_point(),
+                    0 => self.city_point(),
+                    n => {
+                        let anchor = pool[self.rng.random_range(0..n)].location;
+                        self.near(anchor, 0.003)
+                    }
+                }
             }
         };
         let code = community_code_at(location);
@@ -301,7 +307,7 @@ pub async fn load(store: &Store) -> StoreResult<DemoCounts> {
 /// in batches of 5,000 per transaction.
 pub async fn load_scattered(store: &Store, count: usize) -> StoreResult<usize> {
     let mut generator = Generator::new();
-    let areas: Vec<ResidentialAreaDraft> = (0..200).map(|i| generator.residential_area(i)).collect();
+    let areas: Vec<ResidentialAreaDraft> = (0..RESIDENTIAL_AREAS).map(|i| generator.residential_area(i)).collect();
     let mut written = 0;
     while written < count {
         let batch: Vec<FacilityDraft> = (written..count.min(written + 5_000))

@@ -25,6 +25,8 @@ impl Application {
         let listener = TcpListener::bind(&settings.listen)?;
         let address = listener.local_addr()?;
         let store = Store::connect(&settings.database_url, settings.max_connections).await?;
+        // Load the facilities now rather than on the first request.
+        store.sync_facilities().await?;
         let schema = web::Data::new(build_schema(store.clone(), settings.limits));
         let health = web::Data::new(store.clone());
         let mut server = HttpServer::new(move || {

@@ -2,6 +2,8 @@
 
 pub mod api_token;
 pub mod facility;
+pub mod facility_change;
 pub mod facility_history;
+pub mod facility_revision;
 pub mod facility_service;
 pub mod residential_area;

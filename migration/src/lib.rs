@@ -6,6 +6,7 @@ mod m20261126_000001_create_facility;
 mod m20261126_000002_create_facility_history;
 mod m20261126_000003_create_residential_area;
 mod m20261126_000004_create_api_token;
+mod m20261126_000005_create_facility_change;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_create_facility_history::Migration),
             Box::new(m20261126_000003_create_residential_area::Migration),
             Box::new(m20261126_000004_create_api_token::Migration),
+            Box::new(m20261126_000005_create_facility_change::Migration),
         ]
     }
 }

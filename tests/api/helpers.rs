@@ -91,6 +91,18 @@ impl TestApp {
         }
     }
 
+    /// Another handle on the same running server (for use inside closures).
+    pub fn clone_handle(&self) -> TestApp {
+        TestApp {
+            address: self.address.clone(),
+            database_url: self.database_url.clone(),
+            store: self.store.clone(),
+            handle: self.handle.clone(),
+            client: awc::Client::default(),
+            _dir: None,
+        }
+    }
+
     /// Stops the server and closes its database pool.
     pub async fn stop(self) -> Option<TempDir> {
         self.handle.stop(true).await;

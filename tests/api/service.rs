@@ -31,3 +31,36 @@ async fn data_survives_a_restart() {
     again.stop().await;
     drop(dir);
 }
+
+/// Two server processes over one database: what is written through one is what the next
+/// search through the other finds (the in-memory index follows the database's revision).
+#[actix_web::test]
+async fn a_write_through_one_instance_is_seen_by_the_next_search_through_another() {
+    let one = TestApp::spawn().await;
+    let two = TestApp::spawn_on(&one.database_url).await;
+    let editor = one.token(Role::Editor).await;
+    let near = |app: &TestApp| {
+        let app = app.clone_handle();
+        async move {
+            let q = "{ nearbyFacilities(near: { lon: 106.3, lat: 38.5 }, radiusMeters: 2000) { facility { id name version } } }";
+            app.ok(q, json!({}), None).await["nearbyFacilities"].clone()
+        }
+    };
+    assert_eq!(near(&two).await, json!([]));
+    let id = create_at(&one, &editor, "MEAL_POINT", 106.3, 38.5).await;
+    assert_eq!(near(&two).await[0]["facility"]["id"], id.as_str());
+
+    let update = r#"mutation($id: ID!, $v: Int!, $input: UpdateFacilityInput!) { updateFacility(id: $id, version: $v, input: $input) { version } }"#;
+    two.ok(update, json!({ "id": id, "v": 1, "input": { "name": "renamed" } }), Some(&editor)).await;
+    assert_eq!(near(&one).await[0]["facility"]["name"], "renamed");
+    // Moved out of range through one: gone from the other's search.
+    one.ok(update, json!({ "id": id, "v": 2, "input": { "location": { "lon": 106.5, "lat": 38.5 } } }), Some(&editor))
+        .await;
+    assert_eq!(near(&two).await, json!([]));
+    one.ok(update, json!({ "id": id, "v": 3, "input": { "location": { "lon": 106.3, "lat": 38.5 } } }), Some(&editor))
+        .await;
+    assert_eq!(near(&two).await[0]["facility"]["version"], 4);
+    two.ok("mutation($id: ID!) { deleteFacility(id: $id, version: 4) }", json!({ "id": id }), Some(&editor)).await;
+    assert_eq!(near(&one).await, json!([]));
+    two.stop().await;
+}

@@ -258,6 +258,17 @@ pub struct FacilityFilter {
 }
 
 impl FacilityFilter {
+    /// Whether `facility` passes the filter (the same rule the database query applies).
+    pub fn matches(&self, facility: &FacilityDraft) -> bool {
+        self.categories.as_ref().is_none_or(|c| c.contains(&facility.kind.category()))
+            && self.kinds.as_ref().is_none_or(|k| k.contains(&facility.kind))
+            && self.services.iter().all(|tag| facility.services.contains(tag))
+            && self
+                .community_code_prefix
+                .as_ref()
+                .is_none_or(|p| facility.community_code.as_ref().is_some_and(|code| code.starts_with(p.as_str())))
+    }
+
     /// The kinds the filter admits, combining `categories` and `kinds`.
     pub fn admitted_kinds(&self) -> Option<Vec<FacilityKind>> {
         if self.categories.is_none() && self.kinds.is_none() {

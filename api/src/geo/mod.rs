@@ -5,6 +5,7 @@
 pub mod coords;
 pub mod distance;
 pub mod nearest;
+pub mod point_index;
 pub mod search_area;
 pub mod travel;
 

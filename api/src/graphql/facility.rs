@@ -9,17 +9,20 @@ use crate::domain::facility::{self as domain, FacilityCategory, FacilityFields, 
 use crate::domain::ids::{FacilityId, decode_cursor, encode_cursor};
 use crate::domain::{Invalid, validate};
 use crate::error::{ApiError, ApiResult};
-use crate::geo::LonLat;
-use crate::geo::nearest::{rank_by_distance, widening_radii};
-use crate::geo::search_area::covering_box;
 use crate::geo::travel::TravelSettings;
-use crate::store::Store;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
 /// A community service facility: a canteen, an elder-care facility or a rest station.
-pub struct Facility(pub domain::Facility);
+pub struct Facility(pub Arc<domain::Facility>);
+
+impl From<domain::Facility> for Facility {
+    fn from(f: domain::Facility) -> Self {
+        Self(Arc::new(f))
+    }
+}
 
 #[Object]
 impl Facility {
@@ -240,8 +243,6 @@ const DEFAULT_PAGE_SIZE: i32 = 20;
 const MAX_PAGE_SIZE: i32 = 100;
 const MAX_NEARBY_LIMIT: i32 = 500;
 const MAX_NEARBY_RADIUS_M: f64 = 100_000.0;
-/// First radius of a k-nearest search without `radiusMeters`.
-const FIRST_SEARCH_RADIUS_M: f64 = 1_000.0;
 
 #[derive(Default)]
 pub struct FacilityQuery;
@@ -251,7 +252,7 @@ impl FacilityQuery {
     /// The facility with this id, or null if there is none.
     async fn facility(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Facility>> {
         let id = FacilityId::decode(&id)?;
-        Ok(store(ctx)?.facility(id).await?.map(Facility))
+        Ok(store(ctx)?.facility(id).await?.map(Facility::from))
     }
 
     /// Facilities in id order, as a Relay connection.
@@ -270,7 +271,7 @@ impl FacilityQuery {
         let filter = FacilityFilter::parse(filter)?;
         let (rows, has_next) = store(ctx)?.facility_page(&filter, after, first as u64).await?;
         let mut connection = Connection::with_additional_fields(after.is_some(), has_next, FacilityTotals { filter });
-        connection.edges.extend(rows.into_iter().map(|f| Edge::new(encode_cursor(f.id.0), Facility(f))));
+        connection.edges.extend(rows.into_iter().map(|f| Edge::new(encode_cursor(f.id.0), Facility::from(f))));
         Ok(connection)
     }
 
@@ -294,49 +295,18 @@ impl FacilityQuery {
             return Err(ApiError::BadUserInput(format!("radiusMeters must be in (0, {MAX_NEARBY_RADIUS_M}], got {r}")));
         }
         let filter = FacilityFilter::parse(filter)?;
-        let store = store(ctx)?;
-        let ranked = nearest(store, center, radius_meters, limit as usize, &filter).await?;
-        let ids: Vec<FacilityId> = ranked.iter().map(|r| r.id).collect();
-        let facilities = store.facilities_by_ids(&ids).await?;
+        let hits = store(ctx)?.nearest_facilities(center, radius_meters, limit as usize, &filter).await?;
         let travel = TravelSettings::default();
-        Ok(ranked
+        Ok(hits
             .into_iter()
-            .zip(facilities)
-            .map(|(r, f)| FacilityHit {
-                facility: Facility(f),
-                distance_meters: r.distance_m,
-                travel_minutes: travel.straight_line_minutes(r.distance_m),
+            .map(|(facility, distance_m)| FacilityHit {
+                facility: Facility(facility),
+                distance_meters: distance_m,
+                travel_minutes: travel.straight_line_minutes(distance_m),
                 model: DistanceModel::StraightLine,
             })
             .collect())
     }
-}
-
-/// The `limit` nearest facilities: a bounding-box prefilter in the database, exact geodesic
-/// ranking here. Without a radius the box grows until the `limit`-th hit lies inside the
-/// circle the box was built for, so no nearer facility can be outside it.
-async fn nearest(
-    store: &Store,
-    center: LonLat,
-    radius_m: Option<f64>,
-    limit: usize,
-    filter: &domain::FacilityFilter,
-) -> ApiResult<Vec<crate::geo::nearest::Ranked<FacilityId>>> {
-    if let Some(radius) = radius_m {
-        let candidates = store.facility_positions_in(&covering_box(center, radius), filter).await?;
-        return Ok(rank_by_distance(center, candidates, Some(radius), limit));
-    }
-    let mut ranked = Vec::new();
-    for radius in widening_radii(FIRST_SEARCH_RADIUS_M) {
-        let area = covering_box(center, radius);
-        let candidates = store.facility_positions_in(&area, filter).await?;
-        let whole_world = area.is_world() || radius >= crate::geo::nearest::MAX_GEODESIC_DISTANCE_M;
-        ranked = rank_by_distance(center, candidates, (!whole_world).then_some(radius), limit);
-        if ranked.len() >= limit || whole_world {
-            break;
-        }
-    }
-    Ok(ranked)
 }
 
 #[derive(Default)]
@@ -348,7 +318,7 @@ impl FacilityMutation {
     async fn create_facility(&self, ctx: &Context<'_>, input: CreateFacilityInput) -> ApiResult<Facility> {
         let actor = require(ctx, Role::Editor).await?;
         let draft = input.into_fields()?.create()?;
-        Ok(Facility(store(ctx)?.create_facility(draft, &actor.name).await?))
+        Ok(Facility::from(store(ctx)?.create_facility(draft, &actor.name).await?))
     }
 
     /// Changes the given fields if `version` is the current one (else CONFLICT). The previous
@@ -363,7 +333,7 @@ impl FacilityMutation {
         let actor = require(ctx, Role::Editor).await?;
         let id = FacilityId::decode(&id)?;
         let fields = input.into_fields()?;
-        Ok(Facility(store(ctx)?.update_facility(id, version, fields, &actor.name).await?))
+        Ok(Facility::from(store(ctx)?.update_facility(id, version, fields, &actor.name).await?))
     }
 
     /// Deletes a facility if `version` is the current one (else CONFLICT). Its last state is

@@ -27,7 +27,7 @@ pub struct FacilityRevision(Revision);
 impl FacilityRevision {
     /// The facility as it was, with the version it had then.
     async fn facility(&self) -> Facility {
-        Facility(self.0.facility.clone())
+        Facility::from(self.0.facility.clone())
     }
     /// What happened to this state.
     async fn action(&self) -> RevisionAction {

@@ -1,10 +1,9 @@
 //! Facility rows: reads, keyset pages, bounding-box candidates and versioned writes.
 
+use super::facility_cache::record_change;
 use super::{RevisionAction, Store, StoreError, StoreResult, history};
 use crate::domain::facility::{Facility, FacilityDraft, FacilityFields, FacilityFilter, FacilityKind};
 use crate::domain::ids::FacilityId;
-use crate::geo::LonLat;
-use crate::geo::search_area::SearchBox;
 use chrono::{SubsecRound, Utc};
 use entity::{facility, facility_service};
 use sea_orm::sea_query::Query;
@@ -50,30 +49,14 @@ impl Store {
         Ok((hydrate(self.conn(), rows).await?, has_next))
     }
 
-    pub async fn count_facilities(&self, filter: &FacilityFilter) -> StoreResult<u64> {
-        Ok(facility::Entity::find().filter(filter_condition(filter)).count(self.conn()).await?)
+    /// Every facility, in id order.
+    pub async fn all_facilities(&self) -> StoreResult<Vec<Facility>> {
+        let rows = facility::Entity::find().order_by_asc(facility::Column::Id).all(self.conn()).await?;
+        hydrate(self.conn(), rows).await
     }
 
-    /// Ids and positions of the facilities inside `area` that pass `filter`: the cheap first
-    /// step of a search, exact distances being the caller's job.
-    pub async fn facility_positions_in(
-        &self,
-        area: &SearchBox,
-        filter: &FacilityFilter,
-    ) -> StoreResult<Vec<(FacilityId, LonLat)>> {
-        let mut query = facility::Entity::find()
-            .select_only()
-            .columns([facility::Column::Id, facility::Column::Lon, facility::Column::Lat])
-            .filter(filter_condition(filter));
-        if !area.is_world() {
-            let mut lon = Condition::any();
-            for &(west, east) in &area.lon_ranges {
-                lon = lon.add(facility::Column::Lon.between(west, east));
-            }
-            query = query.filter(facility::Column::Lat.between(area.min_lat, area.max_lat)).filter(lon);
-        }
-        let rows: Vec<(i64, f64, f64)> = query.into_tuple().all(self.conn()).await?;
-        Ok(rows.into_iter().map(|(id, lon, lat)| (FacilityId(id), LonLat { lon, lat })).collect())
+    pub async fn count_facilities(&self, filter: &FacilityFilter) -> StoreResult<u64> {
+        Ok(facility::Entity::find().filter(filter_condition(filter)).count(self.conn()).await?)
     }
 
     pub async fn create_facility(&self, draft: FacilityDraft, actor: &str) -> StoreResult<Facility> {
@@ -95,6 +78,7 @@ impl Store {
             insert_services(&txn, saved.id, &draft.services).await?;
             created.push(Facility { id: FacilityId(saved.id), draft, version: 1, created_at: now, updated_at: now });
         }
+        record_change(&txn, &created.iter().map(|f| f.id.0).collect::<Vec<_>>()).await?;
         txn.commit().await?;
         tracing::debug!(count = created.len(), actor, "facilities created");
         Ok(created)
@@ -135,6 +119,7 @@ impl Store {
                 .await?;
             insert_services(&txn, id.0, &draft.services).await?;
         }
+        record_change(&txn, &[id.0]).await?;
         txn.commit().await?;
         tracing::debug!(facility = id.0, version = version + 1, actor, "facility updated");
         Ok(Facility { id, draft, version: version + 1, created_at: current.created_at, updated_at: now })
@@ -159,6 +144,7 @@ impl Store {
             .exec(&txn)
             .await?;
         history::record(&txn, &current, RevisionAction::Delete, actor, now).await?;
+        record_change(&txn, &[id.0]).await?;
         txn.commit().await?;
         tracing::debug!(facility = id.0, version, actor, "facility deleted");
         Ok(())
@@ -242,8 +228,13 @@ async fn hydrate(conn: &impl ConnectionTrait, rows: Vec<facility::Model>) -> Sto
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut services: HashMap<i64, Vec<String>> = HashMap::new();
     if !ids.is_empty() {
-        let tags = facility_service::Entity::find()
-            .filter(facility_service::Column::FacilityId.is_in(ids))
+        let mut tags = facility_service::Entity::find();
+        // Beyond a few thousand ids an IN list costs more than reading every tag (and can hit
+        // the backends' parameter limits).
+        if ids.len() <= 5_000 {
+            tags = tags.filter(facility_service::Column::FacilityId.is_in(ids));
+        }
+        let tags = tags
             .order_by_asc(facility_service::Column::FacilityId)
             .order_by_asc(facility_service::Column::Position)
             .all(conn)

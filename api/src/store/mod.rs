@@ -3,6 +3,7 @@
 //! so several processes can share one PostgreSQL.
 
 mod facility;
+mod facility_cache;
 mod history;
 mod residents;
 mod tokens;
@@ -36,6 +37,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    cache: std::sync::Arc<facility_cache::FacilityCache>,
 }
 
 impl Store {
@@ -58,7 +60,7 @@ impl Store {
             });
         let db = Database::connect(options).await?;
         Migrator::up(&db, None).await?;
-        Ok(Self { db })
+        Ok(Self { db, cache: Default::default() })
     }
 
     /// Whether the database answers.

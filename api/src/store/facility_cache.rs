@@ -1,0 +1,160 @@
+//! An in-memory copy of every facility with an R-tree over their positions, kept exactly in
+//! step with the database so that searches need no table scan yet several processes can share
+//! one database: each use first reads the facility table's revision (one single-row query); if
+//! it moved, only the facilities changed since the cached revision are reloaded.
+//!
+//! Writers bump the revision in the same transaction as their change, on a single row that
+//! stays locked until commit, so revisions become visible in order and a reader that sees
+//! revision N has seen every change up to N.
+
+use super::{Store, StoreError, StoreResult};
+use crate::domain::facility::{Facility, FacilityFilter};
+use crate::domain::ids::FacilityId;
+use crate::geo::LonLat;
+use crate::geo::nearest::{Ranked, k_nearest};
+use crate::geo::point_index::PointIndex;
+use entity::{facility_change, facility_revision};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+
+/// Above this many changed facilities a full reload is cheaper than a partial one.
+const FULL_RELOAD_THRESHOLD: usize = 5_000;
+/// First radius of a k-nearest search without a radius.
+const FIRST_SEARCH_RADIUS_M: f64 = 1_000.0;
+
+#[derive(Debug, Default)]
+pub(super) struct FacilityCache {
+    snapshot: RwLock<Snapshot>,
+    /// One refresh at a time; the others wait and then find the cache current.
+    refresh: tokio::sync::Mutex<()>,
+}
+
+#[derive(Debug)]
+struct Snapshot {
+    /// The revision the snapshot reflects at least; -1 before the first load.
+    revision: i64,
+    by_id: HashMap<i64, Arc<Facility>>,
+    index: PointIndex<i64>,
+}
+
+impl Default for Snapshot {
+    fn default() -> Self {
+        Self { revision: -1, by_id: HashMap::new(), index: PointIndex::default() }
+    }
+}
+
+impl FacilityCache {
+    fn read(&self) -> RwLockReadGuard<'_, Snapshot> {
+        // A panic while holding the lock cannot leave a half-applied change visible for long:
+        // the next refresh replaces it. Reading a poisoned lock is therefore safe.
+        self.snapshot.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn replace(&self, revision: i64, facilities: Vec<Facility>) {
+        let index = PointIndex::bulk_load(facilities.iter().map(|f| (f.id.0, f.draft.location())));
+        let by_id = facilities.into_iter().map(|f| (f.id.0, Arc::new(f))).collect();
+        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Snapshot { revision, by_id, index };
+    }
+
+    fn apply(&self, revision: i64, changed: &[i64], current: Vec<Facility>) {
+        let mut s = self.snapshot.write().unwrap_or_else(|e| e.into_inner());
+        for id in changed {
+            if let Some(old) = s.by_id.remove(id) {
+                s.index.remove(*id, old.draft.location());
+            }
+        }
+        for f in current {
+            s.index.insert(f.id.0, f.draft.location());
+            s.by_id.insert(f.id.0, Arc::new(f));
+        }
+        s.revision = Ord::max(s.revision, revision);
+    }
+}
+
+/// Bumps the facility revision inside `txn` and logs the facilities it touched. Call it last
+/// in a write transaction: the revision row stays locked until commit.
+pub(super) async fn record_change(txn: &impl ConnectionTrait, facility_ids: &[i64]) -> StoreResult<()> {
+    facility_revision::Entity::update_many()
+        .col_expr(facility_revision::Column::Revision, Expr::col(facility_revision::Column::Revision).add(1))
+        .filter(facility_revision::Column::Id.eq(1))
+        .exec(txn)
+        .await?;
+    let revision = current_revision(txn).await?;
+    for chunk in facility_ids.chunks(1_000) {
+        let rows =
+            chunk.iter().map(|&id| facility_change::ActiveModel { revision: Set(revision), facility_id: Set(id) });
+        facility_change::Entity::insert_many(rows).exec(txn).await?;
+    }
+    Ok(())
+}
+
+async fn current_revision(conn: &impl ConnectionTrait) -> StoreResult<i64> {
+    let row = facility_revision::Entity::find_by_id(1).one(conn).await?;
+    row.map(|r| r.revision).ok_or_else(|| StoreError::Corrupt("the facility revision row is missing".into()))
+}
+
+impl Store {
+    /// Brings the in-memory facilities up to the database's current revision.
+    pub async fn sync_facilities(&self) -> StoreResult<()> {
+        let current = current_revision(self.conn()).await?;
+        if self.cache.read().revision >= current {
+            return Ok(());
+        }
+        let _one_at_a_time = self.cache.refresh.lock().await;
+        let cached = self.cache.read().revision;
+        if cached >= current {
+            return Ok(());
+        }
+        let changed: Option<Vec<i64>> = if cached < 0 {
+            None
+        } else {
+            let ids: Vec<i64> = facility_change::Entity::find()
+                .select_only()
+                .column(facility_change::Column::FacilityId)
+                .distinct()
+                .filter(facility_change::Column::Revision.gt(cached))
+                .limit(FULL_RELOAD_THRESHOLD as u64 + 1)
+                .into_tuple()
+                .all(self.conn())
+                .await?;
+            (ids.len() <= FULL_RELOAD_THRESHOLD).then_some(ids)
+        };
+        // Rows read now may be newer than `current`; applying them again later is harmless.
+        match changed {
+            Some(ids) => {
+                let typed: Vec<FacilityId> = ids.iter().copied().map(FacilityId).collect();
+                let rows = self.facilities_by_ids(&typed).await?;
+                self.cache.apply(current, &ids, rows);
+            }
+            None => {
+                let all = self.all_facilities().await?;
+                tracing::info!(facilities = all.len(), revision = current, "loaded all facilities");
+                self.cache.replace(current, all);
+            }
+        }
+        Ok(())
+    }
+
+    /// The `limit` facilities passing `filter` nearest to `center` (geodesic distance, then
+    /// id), at most `radius_m` away when given; without a radius, the nearest anywhere.
+    pub async fn nearest_facilities(
+        &self,
+        center: LonLat,
+        radius_m: Option<f64>,
+        limit: usize,
+        filter: &FacilityFilter,
+    ) -> StoreResult<Vec<(Arc<Facility>, f64)>> {
+        self.sync_facilities().await?;
+        let snapshot = self.cache.read();
+        let admitted = |id: &i64| snapshot.by_id.get(id).is_some_and(|f| filter.matches(&f.draft));
+        let ranked: Vec<Ranked<i64>> = k_nearest(center, radius_m, limit, FIRST_SEARCH_RADIUS_M, |area| {
+            snapshot.index.in_box(area).filter(|(id, _)| admitted(id)).collect::<Vec<_>>()
+        });
+        Ok(ranked
+            .into_iter()
+            .filter_map(|r| snapshot.by_id.get(&r.id).map(|f| (Arc::clone(f), r.distance_m)))
+            .collect())
+    }
+}

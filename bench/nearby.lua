@@ -1,0 +1,21 @@
+-- wrk script: nearbyFacilities(limit: 20, radiusMeters: 1000) at random points over the demo
+-- district (fixed seed, so every run asks the same sequence of points).
+math.randomseed(20261126)
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local query = "query($p: PointInput!) { nearbyFacilities(near: $p, radiusMeters: 1000, limit: 20) "
+  .. "{ distanceMeters travelMinutes facility { id name kind location { lon lat } } } }"
+
+request = function()
+  local lon = 106.22 + math.random() * 0.34
+  local lat = 38.33 + math.random() * 0.25
+  local body = string.format('{"query":"%s","variables":{"p":{"lon":%.6f,"lat":%.6f}}}', query, lon, lat)
+  return wrk.format(nil, "/graphql", nil, body)
+end
+
+response = function(status, headers, body)
+  if status ~= 200 or string.find(body, '"errors"', 1, true) then
+    wrk.thread:stop()
+    io.stderr:write("bad response: " .. status .. " " .. body .. "\n")
+  end
+end

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Nearby-search load benchmark (issue 2): 100,000 facilities, nearbyFacilities(limit: 20,
+# radiusMeters: 1000) at random points, side by side with `{ __typename }` on the same server.
+#
+#   bash bench/nearby.sh                              # SQLite (a temporary file)
+#   DATABASE_URL=postgres://.../db bash bench/nearby.sh   # PostgreSQL (an empty database)
+#
+# Knobs: FACILITIES (100000), DURATION (20s), CONNECTIONS (32), WORKERS (2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FACILITIES=${FACILITIES:-100000}
+DURATION=${DURATION:-20s}
+CONNECTIONS=${CONNECTIONS:-32}
+WORKERS=${WORKERS:-2}
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+cargo build --release --quiet --locked
+bin=target/release/service-circle
+tmp=$(mktemp -d)
+server=
+trap 'kill "$server" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+export DATABASE_URL="${DATABASE_URL:-sqlite://$tmp/bench.db?mode=rwc}"
+export RUST_LOG=warn
+
+"$bin" demo --extra-facilities "$((FACILITIES - 467))"
+"$bin" serve --listen 127.0.0.1:0 --workers "$WORKERS" >"$tmp/out" &
+server=$!
+for _ in $(seq 1 100); do grep -q '^listening on ' "$tmp/out" && break; sleep 0.1; done
+base=$(sed -n 's/^listening on //p' "$tmp/out")
+echo "server: $base, database: ${DATABASE_URL%%:*}, $FACILITIES facilities"
+
+run() { # name script
+  wrk -t1 -c1 -d2s -s "bench/$2" "$base/graphql" >/dev/null # warm-up
+  echo "== $1"
+  wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -s "bench/$2" "$base/graphql" | tee "$tmp/$1.txt" |
+    grep -E 'Requests/sec|50%|90%|99%|Non-2xx|Socket errors'
+}
+run trivial trivial.lua
+run nearby nearby.lua
+t=$(awk '/Requests\/sec/ {print $2}' "$tmp/trivial.txt")
+n=$(awk '/Requests\/sec/ {print $2}' "$tmp/nearby.txt")
+awk -v t="$t" -v n="$n" 'BEGIN { printf "nearby / trivial throughput: %.2f\n", n / t }'
