@@ -7,7 +7,7 @@
 use super::{LonLat, distance::geodesic_distance_m};
 
 /// A candidate with its distance from the query point, in metres.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Ranked<Id> {
     pub id: Id,
     pub distance_m: f64,
@@ -30,7 +30,7 @@ pub fn haversine_distance_m(a: LonLat, b: LonLat) -> f64 {
 /// The `limit` candidates nearest to `center` by geodesic distance, at most `max_distance_m`
 /// away when given, sorted by distance and then by id, so that every backend gives the same
 /// order. Exactly as if every candidate's geodesic distance were computed.
-pub fn rank_by_distance<Id: Ord + Copy>(
+pub fn rank_by_distance<Id: Ord + Clone>(
     center: LonLat,
     candidates: impl IntoIterator<Item = (Id, LonLat)>,
     max_distance_m: Option<f64>,
@@ -48,13 +48,13 @@ pub fn rank_by_distance<Id: Ord + Copy>(
     // The `limit` approximately nearest bound the exact cut-off from above...
     let k = limit.min(approx.len());
     approx.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0));
-    let exact = |&(_, id, p): &(f64, Id, LonLat)| Ranked { id, distance_m: geodesic_distance_m(center, p) };
+    let exact = |(_, id, p): &(f64, Id, LonLat)| Ranked { id: id.clone(), distance_m: geodesic_distance_m(center, *p) };
     let mut ranked: Vec<Ranked<Id>> = approx[..k].iter().map(exact).collect();
     let cutoff = ranked.iter().map(|r| r.distance_m).fold(0.0, f64::max);
     // ...and only candidates approximately within that cut-off can still displace one of them.
     ranked.extend(approx[k..].iter().filter(|(d, _, _)| *d <= cutoff * APPROXIMATION_TOLERANCE).map(exact));
     ranked.retain(|r| max_distance_m.is_none_or(|max| r.distance_m <= max));
-    ranked.sort_unstable_by(|a, b| a.distance_m.total_cmp(&b.distance_m).then(a.id.cmp(&b.id)));
+    ranked.sort_unstable_by(|a, b| a.distance_m.total_cmp(&b.distance_m).then_with(|| a.id.cmp(&b.id)));
     ranked.truncate(limit);
     ranked
 }
@@ -77,7 +77,7 @@ pub fn widening_radii(start_m: f64) -> impl Iterator<Item = f64> {
 /// from `candidates_in` (everything inside a box). Without a radius the box grows until the
 /// `limit`-th hit lies inside the circle the box was built for, so no nearer candidate can be
 /// outside it.
-pub fn k_nearest<Id: Ord + Copy, I: IntoIterator<Item = (Id, LonLat)>>(
+pub fn k_nearest<Id: Ord + Clone, I: IntoIterator<Item = (Id, LonLat)>>(
     center: LonLat,
     radius_m: Option<f64>,
     limit: usize,

@@ -7,19 +7,19 @@ use rstar::{AABB, RTree, primitives::GeomWithData};
 
 type Entry<Id> = GeomWithData<[f64; 2], Id>;
 
-/// Points with ids; the same id may not be inserted twice.
+/// Points with ids (any cheaply cloned value); the same id may not be inserted twice.
 #[derive(Debug, Clone)]
-pub struct PointIndex<Id: Copy + PartialEq> {
+pub struct PointIndex<Id: Clone + PartialEq> {
     tree: RTree<Entry<Id>>,
 }
 
-impl<Id: Copy + PartialEq> Default for PointIndex<Id> {
+impl<Id: Clone + PartialEq> Default for PointIndex<Id> {
     fn default() -> Self {
         Self { tree: RTree::new() }
     }
 }
 
-impl<Id: Copy + PartialEq> PointIndex<Id> {
+impl<Id: Clone + PartialEq> PointIndex<Id> {
     /// Builds the tree in one pass (much faster than inserting one by one).
     pub fn bulk_load(points: impl IntoIterator<Item = (Id, LonLat)>) -> Self {
         let entries = points.into_iter().map(|(id, p)| GeomWithData::new([p.lon, p.lat], id)).collect();
@@ -47,7 +47,9 @@ impl<Id: Copy + PartialEq> PointIndex<Id> {
     pub fn in_box<'a>(&'a self, area: &'a SearchBox) -> impl Iterator<Item = (Id, LonLat)> + 'a {
         area.lon_ranges.iter().flat_map(move |&(west, east)| {
             let envelope = AABB::from_corners([west, area.min_lat], [east, area.max_lat]);
-            self.tree.locate_in_envelope(&envelope).map(|e| (e.data, LonLat { lon: e.geom()[0], lat: e.geom()[1] }))
+            self.tree
+                .locate_in_envelope(&envelope)
+                .map(|e| (e.data.clone(), LonLat { lon: e.geom()[0], lat: e.geom()[1] }))
         })
     }
 }

@@ -17,6 +17,7 @@ use entity::{facility_change, facility_revision};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 /// Above this many changed facilities a full reload is cheaper than a partial one.
@@ -27,21 +28,73 @@ const FIRST_SEARCH_RADIUS_M: f64 = 1_000.0;
 #[derive(Debug, Default)]
 pub(super) struct FacilityCache {
     snapshot: RwLock<Snapshot>,
-    /// One refresh at a time; the others wait and then find the cache current.
-    refresh: tokio::sync::Mutex<()>,
+    /// One revision check at a time; requests waiting for it share its answer.
+    checker: tokio::sync::Mutex<()>,
+    /// How many revision checks have started, and the number of the last one that finished.
+    checks_started: AtomicU64,
+    checks_completed: AtomicU64,
 }
 
 #[derive(Debug)]
 struct Snapshot {
     /// The revision the snapshot reflects at least; -1 before the first load.
     revision: i64,
-    by_id: HashMap<i64, Arc<Facility>>,
-    index: PointIndex<i64>,
+    /// Facilities by slot; a deleted facility leaves its slot empty until reused.
+    slots: Vec<Option<Arc<Facility>>>,
+    free_slots: Vec<u32>,
+    slot_of: HashMap<i64, u32>,
+    /// Positions, with the id (the tie-break of every search) and the slot of each facility.
+    index: PointIndex<Entry>,
+}
+
+/// What the R-tree holds: small and `Copy`, so a search touches no reference counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    id: i64,
+    slot: u32,
+}
+
+impl Snapshot {
+    fn facility(&self, slot: u32) -> Option<&Arc<Facility>> {
+        self.slots.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    fn remove(&mut self, id: i64) {
+        if let Some(slot) = self.slot_of.remove(&id)
+            && let Some(old) = self.slots.get_mut(slot as usize).and_then(Option::take)
+        {
+            self.index.remove(Entry { id, slot }, old.draft.location());
+            self.free_slots.push(slot);
+        }
+    }
+
+    fn insert(&mut self, facility: Facility) {
+        let id = facility.id.0;
+        let at = facility.draft.location();
+        let slot = match self.free_slots.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = Some(Arc::new(facility));
+                slot
+            }
+            None => {
+                self.slots.push(Some(Arc::new(facility)));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.slot_of.insert(id, slot);
+        self.index.insert(Entry { id, slot }, at);
+    }
 }
 
 impl Default for Snapshot {
     fn default() -> Self {
-        Self { revision: -1, by_id: HashMap::new(), index: PointIndex::default() }
+        Self {
+            revision: -1,
+            slots: Vec::new(),
+            free_slots: Vec::new(),
+            slot_of: HashMap::new(),
+            index: PointIndex::default(),
+        }
     }
 }
 
@@ -53,21 +106,29 @@ impl FacilityCache {
     }
 
     fn replace(&self, revision: i64, facilities: Vec<Facility>) {
-        let index = PointIndex::bulk_load(facilities.iter().map(|f| (f.id.0, f.draft.location())));
-        let by_id = facilities.into_iter().map(|f| (f.id.0, Arc::new(f))).collect();
-        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Snapshot { revision, by_id, index };
+        let entries: Vec<(Entry, LonLat)> = facilities
+            .iter()
+            .enumerate()
+            .map(|(slot, f)| (Entry { id: f.id.0, slot: slot as u32 }, f.draft.location()))
+            .collect();
+        let slot_of = entries.iter().map(|(e, _)| (e.id, e.slot)).collect();
+        let snapshot = Snapshot {
+            revision,
+            slots: facilities.into_iter().map(|f| Some(Arc::new(f))).collect(),
+            free_slots: Vec::new(),
+            slot_of,
+            index: PointIndex::bulk_load(entries),
+        };
+        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = snapshot;
     }
 
     fn apply(&self, revision: i64, changed: &[i64], current: Vec<Facility>) {
         let mut s = self.snapshot.write().unwrap_or_else(|e| e.into_inner());
-        for id in changed {
-            if let Some(old) = s.by_id.remove(id) {
-                s.index.remove(*id, old.draft.location());
-            }
+        for &id in changed {
+            s.remove(id);
         }
         for f in current {
-            s.index.insert(f.id.0, f.draft.location());
-            s.by_id.insert(f.id.0, Arc::new(f));
+            s.insert(f);
         }
         s.revision = Ord::max(s.revision, revision);
     }
@@ -96,13 +157,28 @@ async fn current_revision(conn: &impl ConnectionTrait) -> StoreResult<i64> {
 }
 
 impl Store {
-    /// Brings the in-memory facilities up to the database's current revision.
+    /// Brings the in-memory facilities up to date with every write committed before this call,
+    /// in any process.
+    ///
+    /// Concurrent callers share revision checks (like a group commit): a caller needs a check
+    /// that *started* after it arrived, so it waits for the check in flight to end and then
+    /// either finds that a later-started one has finished or runs one itself. Under load this
+    /// is one small query per round trip instead of one per request, with the same guarantee.
     pub async fn sync_facilities(&self) -> StoreResult<()> {
-        let current = current_revision(self.conn()).await?;
-        if self.cache.read().revision >= current {
+        let arrived_after = self.cache.checks_started.load(SeqCst);
+        let _checker = self.cache.checker.lock().await;
+        if self.cache.checks_completed.load(SeqCst) > arrived_after {
             return Ok(());
         }
-        let _one_at_a_time = self.cache.refresh.lock().await;
+        let check = self.cache.checks_started.fetch_add(1, SeqCst) + 1;
+        self.refresh_facilities().await?;
+        self.cache.checks_completed.store(check, SeqCst);
+        Ok(())
+    }
+
+    /// Reads the current revision and loads whatever changed since the cached one.
+    async fn refresh_facilities(&self) -> StoreResult<()> {
+        let current = current_revision(self.conn()).await?;
         let cached = self.cache.read().revision;
         if cached >= current {
             return Ok(());
@@ -148,13 +224,14 @@ impl Store {
     ) -> StoreResult<Vec<(Arc<Facility>, f64)>> {
         self.sync_facilities().await?;
         let snapshot = self.cache.read();
-        let admitted = |id: &i64| snapshot.by_id.get(id).is_some_and(|f| filter.matches(&f.draft));
-        let ranked: Vec<Ranked<i64>> = k_nearest(center, radius_m, limit, FIRST_SEARCH_RADIUS_M, |area| {
-            snapshot.index.in_box(area).filter(|(id, _)| admitted(id)).collect::<Vec<_>>()
+        let everything = *filter == FacilityFilter::default();
+        let admitted = |e: &Entry| everything || snapshot.facility(e.slot).is_some_and(|f| filter.matches(&f.draft));
+        let ranked: Vec<Ranked<Entry>> = k_nearest(center, radius_m, limit, FIRST_SEARCH_RADIUS_M, |area| {
+            snapshot.index.in_box(area).filter(|(e, _)| admitted(e)).collect::<Vec<_>>()
         });
         Ok(ranked
             .into_iter()
-            .filter_map(|r| snapshot.by_id.get(&r.id).map(|f| (Arc::clone(f), r.distance_m)))
+            .filter_map(|r| snapshot.facility(r.id.slot).map(|f| (Arc::clone(f), r.distance_m)))
             .collect())
     }
 }
