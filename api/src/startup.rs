@@ -2,6 +2,7 @@
 
 use crate::auth::Credentials;
 use crate::config::Settings;
+use crate::graphql::errors::add_codes;
 use crate::graphql::{AppSchema, build_schema};
 use crate::store::Store;
 use actix_web::dev::{Server, ServerHandle};
@@ -71,7 +72,8 @@ async fn graphql(schema: web::Data<AppSchema>, http: HttpRequest, request: Graph
     if let Some(secret) = bearer_secret(&http) {
         request = request.data(Credentials(secret));
     }
-    schema.execute(request).await.into()
+    let query = request.query.clone();
+    add_codes(schema.execute(request).await, &query).into()
 }
 
 fn bearer_secret(http: &HttpRequest) -> Option<String> {

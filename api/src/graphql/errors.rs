@@ -1,6 +1,11 @@
-//! Puts a machine-readable `extensions.code` on every error: parse and validation failures get
-//! the GraphQL-standard codes, resolver errors the code of their `ApiError`, and values that
-//! cannot be coerced `BAD_USER_INPUT`.
+//! Puts a machine-readable `extensions.code` on every error of a response: resolver errors get
+//! the code of their `ApiError`, documents that do not parse `GRAPHQL_PARSE_FAILED`, documents
+//! that fail validation `GRAPHQL_VALIDATION_FAILED`, and values that cannot be coerced
+//! `BAD_USER_INPUT`.
+//!
+//! This runs on the finished response rather than as a schema extension: any extension makes
+//! async-graphql wrap every field resolution in a hook chain, which costs more than the rest
+//! of a typical query. The errors are rare, so the work is done only when there are some.
 //!
 //! async-graphql checks variable values during validation, with the same message as for a
 //! wrong literal; the contract wants the first to be `BAD_USER_INPUT` (the client sent bad
@@ -8,25 +13,30 @@
 //! argument's text at the error's location tells the two apart.
 
 use crate::error::ApiError;
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
-};
-use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{Pos, Response, ServerError, ServerResult, ValidationResult, Variables};
-use std::sync::{Arc, Mutex};
+use async_graphql::{Pos, Response, ServerError};
 
-pub struct ErrorCodes;
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodesForRequest::default())
+/// Sets `extensions.code` on every error of `response` to `query`.
+pub fn add_codes(mut response: Response, query: &str) -> Response {
+    if response.errors.is_empty() {
+        return response;
     }
-}
-
-/// One request's extension: remembers the document text for the validation step.
-#[derive(Default)]
-struct ErrorCodesForRequest {
-    query: Mutex<String>,
+    let parses = async_graphql::parser::parse_query(query).is_ok();
+    response.errors = std::mem::take(&mut response.errors)
+        .into_iter()
+        .map(|error| {
+            let code = if let Some(api) = error.source::<ApiError>() {
+                api.code()
+            } else if !parses {
+                "GRAPHQL_PARSE_FAILED"
+            } else if !error.path.is_empty() || from_variable(&error, query) {
+                "BAD_USER_INPUT"
+            } else {
+                "GRAPHQL_VALIDATION_FAILED"
+            };
+            with_code(error, code)
+        })
+        .collect();
+    response
 }
 
 fn with_code(mut error: ServerError, code: &str) -> ServerError {
@@ -37,21 +47,25 @@ fn with_code(mut error: ServerError, code: &str) -> ServerError {
     error
 }
 
+/// Whether a request-level error is about a variable's value rather than the document.
+fn from_variable(error: &ServerError, query: &str) -> bool {
+    error.message.contains("was not provided")
+        || (error.message.starts_with("Invalid value for argument")
+            && error.locations.first().is_some_and(|&pos| argument_uses_variable(query, pos)))
+}
+
 /// Whether the argument written at `pos` takes its value (or part of it) from a variable.
 fn argument_uses_variable(query: &str, pos: Pos) -> bool {
-    let Some(line) = query.lines().nth(pos.line.saturating_sub(1)) else {
+    let line_start: usize = query.split_inclusive('\n').take(pos.line.saturating_sub(1)).map(str::len).sum();
+    let Some(line) = query.get(line_start..) else {
         return false;
     };
-    let start: usize = line.chars().take(pos.column.saturating_sub(1)).map(char::len_utf8).sum();
-    let rest_of_document =
-        &query[query.lines().take(pos.line.saturating_sub(1)).map(|l| l.len() + 1).sum::<usize>().min(query.len())..];
-    let text = rest_of_document.get(start..).unwrap_or_default();
-    let Some((_, value)) = text.split_once(':') else {
+    let column: usize = line.chars().take(pos.column.saturating_sub(1)).map(char::len_utf8).sum();
+    let Some((_, value)) = line.get(column..).and_then(|text| text.split_once(':')) else {
         return false;
     };
-    let value = value.trim_start();
     let mut depth = 0usize;
-    for c in value.chars() {
+    for c in value.trim_start().chars() {
         match c {
             '$' => return true,
             '{' | '[' => depth += 1,
@@ -62,54 +76,6 @@ fn argument_uses_variable(query: &str, pos: Pos) -> bool {
         }
     }
     false
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for ErrorCodesForRequest {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        response.errors = std::mem::take(&mut response.errors)
-            .into_iter()
-            .map(|error| {
-                let code = error.source::<ApiError>().map_or("BAD_USER_INPUT", ApiError::code);
-                with_code(error, code)
-            })
-            .collect();
-        response
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        if let Ok(mut q) = self.query.lock() {
-            query.clone_into(&mut q);
-        }
-        next.run(ctx, query, variables).await.map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            let query = self.query.lock().map(|q| q.clone()).unwrap_or_default();
-            errors
-                .into_iter()
-                .map(|e| {
-                    let from_variable = e.message.contains("was not provided")
-                        || (e.message.starts_with("Invalid value for argument")
-                            && e.locations.first().is_some_and(|&pos| argument_uses_variable(&query, pos)));
-                    let code = if from_variable { "BAD_USER_INPUT" } else { "GRAPHQL_VALIDATION_FAILED" };
-                    with_code(e, code)
-                })
-                .collect()
-        })
-    }
 }
 
 #[cfg(test)]

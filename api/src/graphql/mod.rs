@@ -1,7 +1,7 @@
 //! The GraphQL API: one module per domain, merged into one schema. Resolvers parse input into
 //! domain types, call `store` and `geo`, and map the results to output types; no SQL, no math.
 
-mod errors;
+pub mod errors;
 mod facility;
 mod geometry;
 mod history;
@@ -42,7 +42,6 @@ pub fn build_schema(store: Store, limits: QueryLimits) -> AppSchema {
         .data(store)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
-        .extension(errors::ErrorCodes)
         .finish()
 }
 
