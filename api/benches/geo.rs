@@ -24,7 +24,9 @@ fn nearest(c: &mut Criterion) {
     let center = LonLat { lon: 106.3, lat: 38.45 };
     let mut group = c.benchmark_group("nearest");
     group.bench_function("rtree_haversine_pruned", |b| {
-        b.iter(|| k_nearest(black_box(center), Some(1_000.0), 20, 1_000.0, |area| index.in_box(area).collect::<Vec<_>>()))
+        b.iter(|| {
+            k_nearest(black_box(center), Some(1_000.0), 20, 1_000.0, |area| index.in_box(area).collect::<Vec<_>>())
+        })
     });
     group.bench_function("brute_force_geodesic", |b| {
         b.iter(|| {

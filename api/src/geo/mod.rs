@@ -2,11 +2,16 @@
 //! times. Synchronous and pure: plain types in, plain types out. This module must not import
 //! actix_web, async_graphql or sea_orm, and does no I/O.
 
+pub mod circle;
 pub mod coords;
+pub mod coverage;
 pub mod distance;
+pub mod gaps;
 pub mod nearest;
 pub mod point_index;
 pub mod search_area;
+pub mod sites;
+pub mod sphere_index;
 pub mod travel;
 
 pub use coords::{Crs, InvalidCoordinate, LonLat};
