@@ -99,7 +99,8 @@ impl Generator {
         let city = index < (RESIDENTIAL_AREAS as f64 * CITY_SHARE) as usize;
         let location = if city { self.city_point() } else { self.rural_point() };
         let code = community_code_at(location);
-        let population = if city { self.rng.random_range(800..6_000) } else { self.rng.random_range(150..1_500) };
+        // About 0.9 million residents in all, as in the real district.
+        let population = if city { self.rng.random_range(150..900) } else { self.rng.random_range(50..400) };
         let elderly_share = if city { self.rng.random_range(0.12..0.24) } else { self.rng.random_range(0.18..0.32) };
         let elderly = (f64::from(population) * elderly_share).round() as i32;
         let name = if city {

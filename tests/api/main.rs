@@ -6,6 +6,7 @@
 
 mod auth;
 mod bad_input;
+mod coverage;
 mod demo;
 mod facilities;
 mod helpers;

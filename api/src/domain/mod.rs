@@ -8,6 +8,7 @@ pub mod details;
 pub mod facility;
 pub mod ids;
 pub mod residents;
+pub mod travel;
 pub mod validate;
 
 /// Input that breaks a rule of the domain. Its message names the field and the rule.

@@ -1,7 +1,9 @@
 //! Facilities: lookup, Relay pages, nearby search and versioned writes.
 
+use super::coverage::CIRCLE_VERTICES;
+use super::geojson::{self, GeoJson};
 use super::geometry::{Crs, Point, PointInput};
-use super::travel::DistanceModel;
+use super::travel::{DistanceModel, TravelInput};
 use super::{require, store};
 use crate::auth::Role;
 use crate::domain::details::{CanteenDetails, ElderCareDetails, FacilityDetails, RestStationDetails};
@@ -9,6 +11,7 @@ use crate::domain::facility::{self as domain, FacilityCategory, FacilityFields, 
 use crate::domain::ids::{FacilityId, decode_cursor, encode_cursor};
 use crate::domain::{Invalid, validate};
 use crate::error::{ApiError, ApiResult};
+use crate::geo::circle::geodesic_circle;
 use crate::geo::travel::TravelSettings;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
@@ -86,6 +89,18 @@ impl Facility {
             Some(FacilityDetails::RestStation(d)) => Some(d),
             _ => None,
         }
+    }
+    /// The area within `minutes` of travel: a geodesic circle (64 vertices, counterclockwise)
+    /// whose radius is what the travel model allows, as a GeoJSON Polygon.
+    async fn service_circle(
+        &self,
+        #[graphql(default = 15.0)] minutes: f64,
+        travel: Option<TravelInput>,
+        #[graphql(default)] crs: Crs,
+    ) -> ApiResult<GeoJson> {
+        let travel = TravelInput::parse(travel, minutes)?;
+        let ring = geodesic_circle(self.0.draft.location(), travel.reach_m(), CIRCLE_VERTICES);
+        Ok(geojson::polygon(&ring, crs))
     }
     /// Optimistic concurrency: pass it back to `updateFacility` / `deleteFacility`.
     async fn version(&self) -> i32 {
@@ -273,6 +288,31 @@ impl FacilityQuery {
         let mut connection = Connection::with_additional_fields(after.is_some(), has_next, FacilityTotals { filter });
         connection.edges.extend(rows.into_iter().map(|f| Edge::new(encode_cursor(f.id.0), Facility::from(f))));
         Ok(connection)
+    }
+
+    /// Every facility reachable within `minutes` of travel, by travel time, then id.
+    async fn reachable_facilities(
+        &self,
+        ctx: &Context<'_>,
+        from: PointInput,
+        #[graphql(default = 15.0, desc = "The travel budget, (0, 120].")] minutes: f64,
+        travel: Option<TravelInput>,
+        filter: Option<FacilityFilter>,
+    ) -> ApiResult<Vec<FacilityHit>> {
+        let from = from.to_wgs84()?;
+        let travel = TravelInput::parse(travel, minutes)?;
+        let filter = FacilityFilter::parse(filter)?;
+        let hits = store(ctx)?.nearest_facilities(from, Some(travel.reach_m()), usize::MAX, &filter).await?;
+        Ok(hits
+            .into_iter()
+            .map(|(facility, distance_m)| FacilityHit {
+                facility: Facility(facility),
+                distance_meters: distance_m,
+                travel_minutes: travel.minutes_for(distance_m),
+                model: travel.model,
+            })
+            .filter(|hit| hit.travel_minutes <= minutes)
+            .collect())
     }
 
     /// Facilities nearest to a point, by straight-line geodesic distance, then id. Without

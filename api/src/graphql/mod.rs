@@ -1,8 +1,10 @@
 //! The GraphQL API: one module per domain, merged into one schema. Resolvers parse input into
 //! domain types, call `store` and `geo`, and map the results to output types; no SQL, no math.
 
+mod coverage;
 pub mod errors;
 mod facility;
+mod geojson;
 mod geometry;
 mod history;
 mod residents;
@@ -14,7 +16,7 @@ use crate::store::Store;
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 
 #[derive(MergedObject, Default)]
-pub struct Query(facility::FacilityQuery, residents::ResidentsQuery, history::HistoryQuery);
+pub struct Query(facility::FacilityQuery, residents::ResidentsQuery, coverage::CoverageQuery, history::HistoryQuery);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(facility::FacilityMutation, residents::ResidentsMutation);

@@ -235,3 +235,15 @@ impl Store {
             .collect())
     }
 }
+
+impl Store {
+    /// Every facility passing `filter`, in id order, as of this call.
+    pub async fn facilities_matching(&self, filter: &FacilityFilter) -> StoreResult<Vec<Arc<Facility>>> {
+        self.sync_facilities().await?;
+        let snapshot = self.cache.read();
+        let mut matching: Vec<Arc<Facility>> =
+            snapshot.slots.iter().flatten().filter(|f| filter.matches(&f.draft)).cloned().collect();
+        matching.sort_unstable_by_key(|f| f.id);
+        Ok(matching)
+    }
+}

@@ -1,0 +1,400 @@
+//! Planning queries: who is covered within the travel budget, where the gaps are, and where
+//! new facilities would close them. All computation is in `geo`; this module gathers the
+//! facilities and residential areas in scope and shapes the answers.
+
+use super::facility::FacilityFilter;
+use super::geojson::{self, GeoJson};
+use super::geometry::{Crs, Point, PointInput};
+use super::store;
+use super::travel::TravelInput;
+use crate::domain::facility as domain_facility;
+use crate::domain::residents::ResidentialArea;
+use crate::domain::travel::Travel;
+use crate::domain::{Invalid, validate};
+use crate::error::{ApiError, ApiResult};
+use crate::geo::LonLat;
+use crate::geo::coverage::{CoverageCounts, Demand, covered_flags, tally};
+use crate::geo::gaps::{enclosing_ring, single_linkage_clusters};
+use crate::geo::sites::greedy_sites;
+use crate::geo::sphere_index::SphereIndex;
+use ::geo::{Contains, LineString, MultiPolygon, Polygon};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use serde_json::json;
+use std::sync::Arc;
+
+/// Which demand and which facilities a coverage question is about.
+#[derive(InputObject, Clone)]
+pub struct CoverageInput {
+    /// Which facilities count as service.
+    pub filter: Option<FacilityFilter>,
+    /// The travel budget in minutes, (0, 120].
+    #[graphql(default = 15.0)]
+    pub minutes: f64,
+    pub travel: Option<TravelInput>,
+    /// Restricts demand to the residential areas of a division (leading digits of the code).
+    pub community_code_prefix: Option<String>,
+    /// Restricts demand to the residential areas inside a WGS-84 Polygon or MultiPolygon.
+    pub within: Option<GeoJson>,
+}
+
+/// One coverage question, evaluated: the areas in scope and whether each is covered.
+pub struct Evaluation {
+    travel: Travel,
+    facilities: SphereIndex,
+    areas: Vec<ResidentialArea>,
+    demand: Vec<Demand>,
+    covered: Vec<bool>,
+    total: CoverageCounts,
+}
+
+impl Evaluation {
+    async fn run(ctx: &Context<'_>, input: CoverageInput) -> ApiResult<Self> {
+        let travel = TravelInput::parse(input.travel, input.minutes)?;
+        let filter = FacilityFilter::parse(input.filter)?;
+        let prefix = input.community_code_prefix.as_deref().map(validate::community_code_prefix).transpose()?;
+        let within = input.within.as_ref().map(|g| read_area(&g.0)).transpose()?;
+        let store = store(ctx)?;
+        let facilities = store.facilities_matching(&filter).await?;
+        let facilities = SphereIndex::new(facilities.iter().map(|f| f.draft.location()).collect());
+        let areas: Vec<ResidentialArea> = store
+            .residential_areas()
+            .await?
+            .into_iter()
+            .filter(|a| {
+                prefix.as_ref().is_none_or(|p| a.draft.community_code.as_ref().is_some_and(|c| c.starts_with(p)))
+            })
+            .filter(|a| {
+                within
+                    .as_ref()
+                    .is_none_or(|w| w.contains(&::geo::Point::new(a.draft.location.lon, a.draft.location.lat)))
+            })
+            .collect();
+        let demand: Vec<Demand> = areas
+            .iter()
+            .map(|a| Demand {
+                location: a.draft.location,
+                population: i64::from(a.draft.population),
+                elderly: i64::from(a.draft.elderly_population),
+            })
+            .collect();
+        let covered = covered_flags(&facilities, &demand, travel.reach_m());
+        let (total, _) = tally(&demand, &covered, |_| ());
+        Ok(Self { travel, facilities, areas, demand, covered, total })
+    }
+
+    /// Travel minutes from an area to its nearest counted facility; None without facilities.
+    fn nearest_minutes(&self, p: LonLat) -> Option<f64> {
+        self.facilities.nearest(p).map(|(_, d)| self.travel.minutes_for(d))
+    }
+
+    fn uncovered(&self) -> Vec<usize> {
+        (0..self.areas.len()).filter(|&i| !self.covered[i]).collect()
+    }
+}
+
+fn read_area(value: &serde_json::Value) -> Result<MultiPolygon<f64>, Invalid> {
+    let ring = |r: &Vec<LonLat>| LineString::from(r.iter().map(|p| (p.lon, p.lat)).collect::<Vec<_>>());
+    Ok(MultiPolygon::new(
+        geojson::read_polygons(value)?
+            .iter()
+            .map(|rings| Polygon::new(ring(&rings[0]), rings[1..].iter().map(ring).collect()))
+            .collect(),
+    ))
+}
+
+fn int(n: i64) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// Coverage of residential areas (and of their population and elderly) within the budget.
+pub struct CoverageReport(Arc<Evaluation>);
+
+#[Object]
+impl CoverageReport {
+    async fn residential_areas(&self) -> i32 {
+        int(self.0.total.areas)
+    }
+    async fn covered_residential_areas(&self) -> i32 {
+        int(self.0.total.covered_areas)
+    }
+    async fn population(&self) -> i32 {
+        int(self.0.total.population)
+    }
+    async fn covered_population(&self) -> i32 {
+        int(self.0.total.covered_population)
+    }
+    /// Residents aged 60 or more.
+    async fn elderly_population(&self) -> i32 {
+        int(self.0.total.elderly)
+    }
+    async fn covered_elderly_population(&self) -> i32 {
+        int(self.0.total.covered_elderly)
+    }
+    /// coveredElderlyPopulation / elderlyPopulation; 1.0 when there are no elderly.
+    async fn elderly_coverage_ratio(&self) -> f64 {
+        self.0.total.elderly_ratio()
+    }
+    /// The same figures per division, sorted by code (areas without a code last). Groups by
+    /// the first `codeLength` digits of the 12-digit code: 12 communities (the default), 9
+    /// streets and towns, 6 counties.
+    async fn by_community(
+        &self,
+        #[graphql(default = 12, desc = "Digits of the code to group by, 1 to 12.")] code_length: i32,
+    ) -> ApiResult<Vec<CommunityCoverage>> {
+        if !(1..=12).contains(&code_length) {
+            return Err(ApiError::BadUserInput(format!("codeLength must be 1 to 12, got {code_length}")));
+        }
+        let e = &self.0;
+        let (_, groups) = tally(&e.demand, &e.covered, |i| {
+            // `None` sorts first in Rust; wrap so areas without a code come last.
+            match &e.areas[i].draft.community_code {
+                Some(code) => (0, Some(code[..code_length as usize].to_owned())),
+                None => (1, None),
+            }
+        });
+        Ok(groups.into_iter().map(|((_, code), c)| CommunityCoverage::new(code, c)).collect())
+    }
+}
+
+/// Coverage of one division.
+#[derive(SimpleObject)]
+pub struct CommunityCoverage {
+    /// The division's code (or its leading digits); null for areas without a code.
+    pub community_code: Option<String>,
+    pub residential_areas: i32,
+    pub covered_residential_areas: i32,
+    pub population: i32,
+    pub covered_population: i32,
+    pub elderly_population: i32,
+    pub covered_elderly_population: i32,
+    pub elderly_coverage_ratio: f64,
+}
+
+impl CommunityCoverage {
+    fn new(community_code: Option<String>, c: CoverageCounts) -> Self {
+        Self {
+            community_code,
+            residential_areas: int(c.areas),
+            covered_residential_areas: int(c.covered_areas),
+            population: int(c.population),
+            covered_population: int(c.covered_population),
+            elderly_population: int(c.elderly),
+            covered_elderly_population: int(c.covered_elderly),
+            elderly_coverage_ratio: c.elderly_ratio(),
+        }
+    }
+}
+
+/// Uncovered residential areas that lie together: single linkage, two areas joining when
+/// they are within the budget's straight-line reach of each other.
+#[derive(SimpleObject)]
+pub struct CoverageGap {
+    pub residential_area_ids: Vec<ID>,
+    pub elderly_population: i32,
+    pub population: i32,
+    /// A polygon containing every area of the gap (the convex hull of 50 m circles around them).
+    pub area: GeoJson,
+    /// The least, over the gap's areas, of the travel minutes to the nearest counted facility;
+    /// null when no facility counts.
+    pub nearest_travel_minutes: Option<f64>,
+}
+
+/// A proposed new facility.
+pub struct SuggestedSite {
+    location: LonLat,
+    candidate_index: usize,
+    newly_covered_elderly: i64,
+    cumulative_ratio: f64,
+}
+
+#[Object]
+impl SuggestedSite {
+    /// Where to put it, in the requested coordinate system.
+    async fn location(&self, #[graphql(default)] crs: Crs) -> Point {
+        Point::from_wgs84(self.location, crs)
+    }
+    /// Index of the chosen candidate in `candidates` (or among the uncovered areas, by id).
+    async fn candidate_index(&self) -> i32 {
+        int(self.candidate_index as i64)
+    }
+    /// Elderly residents it covers that nothing covered before.
+    async fn newly_covered_elderly(&self) -> i32 {
+        int(self.newly_covered_elderly)
+    }
+    /// The elderly coverage ratio with this site and the ones before it.
+    async fn cumulative_elderly_coverage_ratio(&self) -> f64 {
+        self.cumulative_ratio
+    }
+}
+
+/// New sites chosen greedily for the most newly covered elderly residents.
+#[derive(SimpleObject)]
+pub struct SiteSuggestion {
+    pub sites: Vec<SuggestedSite>,
+    pub elderly_coverage_ratio_before: f64,
+    pub elderly_coverage_ratio_after: f64,
+}
+
+/// Where to look for new sites.
+#[derive(InputObject)]
+pub struct SiteSuggestionInput {
+    pub coverage: CoverageInput,
+    /// How many sites, 1 to 50.
+    pub count: i32,
+    /// Candidate positions; default: the uncovered residential areas in scope, by id.
+    pub candidates: Option<Vec<PointInput>>,
+}
+
+const MAX_CANDIDATES: usize = 50_000;
+/// Margin of the polygon around a gap's areas.
+const GAP_MARGIN_M: f64 = 50.0;
+
+#[derive(Default)]
+pub struct CoverageQuery;
+
+#[Object]
+impl CoverageQuery {
+    /// What share of residential areas, residents and elderly residents can reach a counted
+    /// facility within the budget.
+    async fn coverage(&self, ctx: &Context<'_>, input: CoverageInput) -> ApiResult<CoverageReport> {
+        Ok(CoverageReport(Arc::new(Evaluation::run(ctx, input).await?)))
+    }
+
+    /// Uncovered residential areas, clustered, largest elderly population first.
+    async fn coverage_gaps(
+        &self,
+        ctx: &Context<'_>,
+        input: CoverageInput,
+        #[graphql(default)] crs: Crs,
+    ) -> ApiResult<Vec<CoverageGap>> {
+        let e = Evaluation::run(ctx, input).await?;
+        let uncovered = e.uncovered();
+        let points: Vec<LonLat> = uncovered.iter().map(|&i| e.areas[i].draft.location).collect();
+        let mut gaps: Vec<(i64, i64, CoverageGap)> = single_linkage_clusters(&points, e.travel.reach_m())
+            .into_iter()
+            .map(|members| {
+                let areas: Vec<&ResidentialArea> = members.iter().map(|&m| &e.areas[uncovered[m]]).collect();
+                let elderly: i64 = areas.iter().map(|a| i64::from(a.draft.elderly_population)).sum();
+                let population: i64 = areas.iter().map(|a| i64::from(a.draft.population)).sum();
+                let locations: Vec<LonLat> = areas.iter().map(|a| a.draft.location).collect();
+                let nearest = locations.iter().filter_map(|&p| e.nearest_minutes(p)).min_by(f64::total_cmp);
+                let first_id = areas.iter().map(|a| a.id.0).min().unwrap_or_default();
+                let gap = CoverageGap {
+                    residential_area_ids: areas.iter().map(|a| ID(a.id.encode())).collect(),
+                    elderly_population: int(elderly),
+                    population: int(population),
+                    area: geojson::polygon(&enclosing_ring(&locations, GAP_MARGIN_M), crs),
+                    nearest_travel_minutes: nearest,
+                };
+                (elderly, first_id, gap)
+            })
+            .collect();
+        gaps.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        Ok(gaps.into_iter().map(|(_, _, g)| g).collect())
+    }
+
+    /// Greedy maximal coverage: up to `count` new sites, each newly covering the most elderly
+    /// residents (ties: lowest candidate index); existing facilities stay.
+    async fn suggest_sites(&self, ctx: &Context<'_>, input: SiteSuggestionInput) -> ApiResult<SiteSuggestion> {
+        if !(1..=50).contains(&input.count) {
+            return Err(ApiError::BadUserInput(format!("count must be 1 to 50, got {}", input.count)));
+        }
+        let given: Option<Vec<LonLat>> =
+            input.candidates.map(|c| c.into_iter().map(PointInput::to_wgs84).collect::<Result<_, _>>()).transpose()?;
+        if given.as_ref().is_some_and(|c| c.len() > MAX_CANDIDATES) {
+            return Err(ApiError::BadUserInput(format!("at most {MAX_CANDIDATES} candidates")));
+        }
+        let e = Evaluation::run(ctx, input.coverage).await?;
+        let uncovered = e.uncovered();
+        let demand: Vec<LonLat> = uncovered.iter().map(|&i| e.demand[i].location).collect();
+        let weights: Vec<i64> = uncovered.iter().map(|&i| e.demand[i].elderly).collect();
+        let candidates = given.unwrap_or_else(|| demand.clone());
+        let chosen = greedy_sites(&candidates, &demand, &weights, e.travel.reach_m(), input.count as usize);
+        let before = e.total.elderly_ratio();
+        let mut covered = e.total.covered_elderly;
+        let ratio = |covered: i64| if e.total.elderly == 0 { 1.0 } else { covered as f64 / e.total.elderly as f64 };
+        let sites: Vec<SuggestedSite> = chosen
+            .into_iter()
+            .map(|c| {
+                covered += c.gain;
+                SuggestedSite {
+                    location: candidates[c.candidate],
+                    candidate_index: c.candidate,
+                    newly_covered_elderly: c.gain,
+                    cumulative_ratio: ratio(covered),
+                }
+            })
+            .collect();
+        Ok(SiteSuggestion {
+            sites,
+            elderly_coverage_ratio_before: before,
+            elderly_coverage_ratio_after: ratio(covered),
+        })
+    }
+
+    /// Every residential area in scope as a GeoJSON Point feature with `covered` and
+    /// `travelMinutes` (to the nearest counted facility), for colouring a map.
+    async fn residential_area_coverage(
+        &self,
+        ctx: &Context<'_>,
+        input: CoverageInput,
+        #[graphql(default)] crs: Crs,
+    ) -> ApiResult<GeoJson> {
+        let e = Evaluation::run(ctx, input).await?;
+        let features = e
+            .areas
+            .iter()
+            .zip(&e.covered)
+            .map(|(a, &covered)| {
+                geojson::feature(
+                    geojson::point(a.draft.location, crs),
+                    json!({
+                        "id": a.id.encode(),
+                        "name": a.draft.name,
+                        "population": a.draft.population,
+                        "elderlyPopulation": a.draft.elderly_population,
+                        "communityCode": a.draft.community_code,
+                        "covered": covered,
+                        "travelMinutes": e.nearest_minutes(a.draft.location),
+                    }),
+                )
+            })
+            .collect();
+        Ok(geojson::feature_collection(features))
+    }
+
+    /// The service circle of every facility passing `filter`, as a GeoJSON FeatureCollection.
+    async fn service_circles(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<FacilityFilter>,
+        #[graphql(default = 15.0)] minutes: f64,
+        travel: Option<TravelInput>,
+        #[graphql(default)] crs: Crs,
+    ) -> ApiResult<GeoJson> {
+        let travel = TravelInput::parse(travel, minutes)?;
+        let filter: domain_facility::FacilityFilter = FacilityFilter::parse(filter)?;
+        let facilities = store(ctx)?.facilities_matching(&filter).await?;
+        let features = facilities
+            .iter()
+            .map(|f| {
+                let circle = crate::geo::circle::geodesic_circle(f.draft.location(), travel.reach_m(), CIRCLE_VERTICES);
+                geojson::feature(
+                    geojson::polygon(&circle, crs).0,
+                    json!({
+                        "id": f.id.encode(),
+                        "name": f.draft.name,
+                        "kind": f.draft.kind.code(),
+                        "category": f.draft.kind.category(),
+                        "radiusMeters": travel.reach_m(),
+                        "minutes": travel.minutes,
+                    }),
+                )
+            })
+            .collect();
+        Ok(geojson::feature_collection(features))
+    }
+}
+
+/// Vertices of a service-circle polygon.
+pub const CIRCLE_VERTICES: usize = 64;
