@@ -34,6 +34,17 @@ pub enum Command {
     /// Manage bearer tokens for writes.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Import facilities or residential areas from a GeoJSON FeatureCollection or a CSV file
+    /// (lon and lat columns, WGS-84; other columns named like the GraphQL input fields).
+    Import {
+        #[arg(value_enum)]
+        what: ImportKind,
+        /// `.csv` is read as CSV, anything else as GeoJSON.
+        file: std::path::PathBuf,
+        /// Recorded as the author of the facility writes.
+        #[arg(long, default_value = "cli-import")]
+        actor: String,
+    },
     /// Load the synthetic Yinchuan Xingqing district demo data set.
     Demo {
         /// Load even if the database already has facilities (adds a second copy).
@@ -75,6 +86,12 @@ pub enum TokenCommand {
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ImportKind {
+    Facilities,
+    ResidentialAreas,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
 pub enum RoleArg {
     Editor,
     Admin,
@@ -100,6 +117,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve(ServeArgs::parse_defaults())) {
         Command::Serve(args) => serve(global, args).await,
         Command::Token(cmd) => token(&open(&global).await?, cmd).await,
+        Command::Import { what, file, actor } => {
+            let store = open(&global).await?;
+            let result = import(&store, what, &file, &actor).await;
+            store.close().await;
+            result
+        }
         Command::Demo { force, extra_facilities } => {
             let store = open(&global).await?;
             load_demo(&store, force).await?;
@@ -160,6 +183,30 @@ async fn load_demo(store: &Store, force: bool) -> anyhow::Result<()> {
     }
     let counts = crate::demo::load(store).await?;
     eprintln!("loaded demo data: {} facilities, {} residential areas", counts.facilities, counts.residential_areas);
+    Ok(())
+}
+
+async fn import(store: &Store, what: ImportKind, file: &std::path::Path, actor: &str) -> anyhow::Result<()> {
+    use crate::graphql::import::{import_facilities, import_residential_areas};
+    let collection = crate::import_file::read_feature_collection(file)?;
+    let total = collection["features"].as_array().map_or(0, Vec::len) as u64;
+    let bar = indicatif::ProgressBar::new(total).with_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message("importing");
+    let progress = |n: u64| bar.inc(n);
+    let result = match what {
+        ImportKind::Facilities => import_facilities(store, &collection, actor, &progress).await,
+        ImportKind::ResidentialAreas => import_residential_areas(store, &collection, &progress).await,
+    }
+    .map_err(|e| anyhow::anyhow!("import failed: {e}"))?;
+    bar.finish_and_clear();
+    for r in &result.rejected {
+        eprintln!("rejected feature {}: {}", r.index, r.reason);
+    }
+    eprintln!("created {}, updated {}, rejected {}", result.created, result.updated, result.rejected.len());
     Ok(())
 }
 

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod geo;
 pub mod graphql;
+pub mod import_file;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -10,6 +10,7 @@ mod coverage;
 mod demo;
 mod facilities;
 mod helpers;
+mod import;
 mod nearby;
 mod pagination;
 mod schema;

@@ -217,7 +217,7 @@ fn patch<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
 }
 
 impl CreateFacilityInput {
-    fn into_fields(self) -> Result<FacilityFields, Invalid> {
+    pub(crate) fn into_fields(self) -> Result<FacilityFields, Invalid> {
         Ok(FacilityFields {
             kind: Some(self.kind),
             name: Some(self.name),
@@ -236,7 +236,7 @@ impl CreateFacilityInput {
 }
 
 impl UpdateFacilityInput {
-    fn into_fields(self) -> Result<FacilityFields, Invalid> {
+    pub(crate) fn into_fields(self) -> Result<FacilityFields, Invalid> {
         Ok(FacilityFields {
             kind: self.kind,
             name: self.name,

@@ -7,6 +7,7 @@ mod facility;
 mod geojson;
 mod geometry;
 mod history;
+pub mod import;
 mod residents;
 mod travel;
 
@@ -19,7 +20,7 @@ use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 pub struct Query(facility::FacilityQuery, residents::ResidentsQuery, coverage::CoverageQuery, history::HistoryQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(facility::FacilityMutation, residents::ResidentsMutation);
+pub struct Mutation(facility::FacilityMutation, residents::ResidentsMutation, import::ImportMutation);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

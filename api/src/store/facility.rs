@@ -70,13 +70,7 @@ impl Store {
         let txn = self.conn_begin().await?;
         let mut created = Vec::with_capacity(drafts.len());
         for draft in drafts {
-            let mut row = active_model(&draft);
-            row.version = Set(1);
-            row.created_at = Set(now);
-            row.updated_at = Set(now);
-            let saved = row.insert(&txn).await?;
-            insert_services(&txn, saved.id, &draft.services).await?;
-            created.push(Facility { id: FacilityId(saved.id), draft, version: 1, created_at: now, updated_at: now });
+            created.push(insert_new(&txn, draft, now).await?);
         }
         record_change(&txn, &created.iter().map(|f| f.id.0).collect::<Vec<_>>()).await?;
         txn.commit().await?;
@@ -96,33 +90,54 @@ impl Store {
         let draft = fields.apply_to(current.draft.clone())?;
         let now = Utc::now().trunc_subsecs(6);
         let txn = self.conn_begin().await?;
-        let mut row = active_model(&draft);
-        row.version = Set(version + 1);
-        row.updated_at = Set(now);
-        // The version condition makes the read above and this write one atomic step: a
-        // concurrent writer makes this match nothing instead of being overwritten.
-        let updated = facility::Entity::update_many()
-            .set(row)
-            .filter(facility::Column::Id.eq(id.0))
-            .filter(facility::Column::Version.eq(version))
-            .exec(&txn)
-            .await?;
-        if updated.rows_affected != 1 {
+        if let Err(e) = update_in(&txn, &current, &draft, actor, now).await {
             txn.rollback().await?;
-            return Err(self.why_not_current(id, version).await);
-        }
-        history::record(&txn, &current, RevisionAction::Update, actor, now).await?;
-        if draft.services != current.draft.services {
-            facility_service::Entity::delete_many()
-                .filter(facility_service::Column::FacilityId.eq(id.0))
-                .exec(&txn)
-                .await?;
-            insert_services(&txn, id.0, &draft.services).await?;
+            return Err(match e {
+                StoreError::StaleVersion { .. } => self.why_not_current(id, version).await,
+                other => other,
+            });
         }
         record_change(&txn, &[id.0]).await?;
         txn.commit().await?;
         tracing::debug!(facility = id.0, version = version + 1, actor, "facility updated");
         Ok(Facility { id, draft, version: version + 1, created_at: current.created_at, updated_at: now })
+    }
+
+    /// Creates and updates many facilities in one transaction: all of them or none. Each
+    /// update replaces `current` (which must still be the stored version) by its draft.
+    pub async fn import_facilities(
+        &self,
+        creates: Vec<FacilityDraft>,
+        updates: Vec<(Facility, FacilityDraft)>,
+        actor: &str,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> StoreResult<(usize, usize)> {
+        let (created, updated) = (creates.len(), updates.len());
+        let now = Utc::now().trunc_subsecs(6);
+        let txn = self.conn_begin().await?;
+        let mut touched = Vec::with_capacity(creates.len() + updates.len());
+        let result: StoreResult<()> = async {
+            for draft in creates {
+                touched.push(insert_new(&txn, draft, now).await?.id.0);
+                progress(1);
+            }
+            for (current, draft) in &updates {
+                update_in(&txn, current, draft, actor, now).await?;
+                touched.push(current.id.0);
+                progress(1);
+            }
+            record_change(&txn, &touched).await
+        }
+        .await;
+        match result {
+            Ok(()) => txn.commit().await?,
+            Err(e) => {
+                txn.rollback().await?;
+                return Err(e);
+            }
+        }
+        tracing::info!(created, updated, actor, "facilities imported");
+        Ok((created, updated))
     }
 
     /// Deletes the facility if `version` is current; it stays readable in history.
@@ -169,6 +184,55 @@ impl Store {
     async fn conn_begin(&self) -> StoreResult<sea_orm::DatabaseTransaction> {
         Ok(self.db.begin().await?)
     }
+}
+
+/// Inserts a new facility at version 1 with its service tags.
+async fn insert_new(
+    txn: &impl ConnectionTrait,
+    draft: FacilityDraft,
+    now: chrono::DateTime<Utc>,
+) -> StoreResult<Facility> {
+    let mut row = active_model(&draft);
+    row.version = Set(1);
+    row.created_at = Set(now);
+    row.updated_at = Set(now);
+    let saved = row.insert(txn).await?;
+    insert_services(txn, saved.id, &draft.services).await?;
+    Ok(Facility { id: FacilityId(saved.id), draft, version: 1, created_at: now, updated_at: now })
+}
+
+/// Writes `draft` over `current` if the stored version is still `current.version` (else
+/// `StaleVersion`), keeping `current` in history. The caller records the change and commits.
+async fn update_in(
+    txn: &impl ConnectionTrait,
+    current: &Facility,
+    draft: &FacilityDraft,
+    actor: &str,
+    now: chrono::DateTime<Utc>,
+) -> StoreResult<()> {
+    let mut row = active_model(draft);
+    row.version = Set(current.version + 1);
+    row.updated_at = Set(now);
+    // The version condition makes the caller's read and this write one atomic step: a
+    // concurrent writer makes this match nothing instead of being overwritten.
+    let updated = facility::Entity::update_many()
+        .set(row)
+        .filter(facility::Column::Id.eq(current.id.0))
+        .filter(facility::Column::Version.eq(current.version))
+        .exec(txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(StoreError::StaleVersion { given: current.version, current: current.version + 1 });
+    }
+    history::record(txn, current, RevisionAction::Update, actor, now).await?;
+    if draft.services != current.draft.services {
+        facility_service::Entity::delete_many()
+            .filter(facility_service::Column::FacilityId.eq(current.id.0))
+            .exec(txn)
+            .await?;
+        insert_services(txn, current.id.0, &draft.services).await?;
+    }
+    Ok(())
 }
 
 fn filter_condition(filter: &FacilityFilter) -> Condition {

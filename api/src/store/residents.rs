@@ -6,7 +6,7 @@ use crate::domain::residents::{ResidentialArea, ResidentialAreaDraft};
 use crate::geo::LonLat;
 use chrono::{SubsecRound, Utc};
 use entity::residential_area;
-use sea_orm::{ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, EntityTrait, QueryOrder};
+use sea_orm::{ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, EntityTrait, QueryOrder, TransactionTrait};
 
 impl Store {
     pub async fn create_residential_area(&self, draft: ResidentialAreaDraft) -> StoreResult<ResidentialArea> {
@@ -26,6 +26,39 @@ impl Store {
         .insert(self.conn())
         .await?;
         Ok(ResidentialArea { id: ResidentialAreaId(saved.id), draft, created_at: now, updated_at: now })
+    }
+
+    /// Inserts all the areas in one transaction: all of them or none. `boundaries` holds the
+    /// GeoJSON outline of each area given as a polygon.
+    pub async fn import_residential_areas(
+        &self,
+        areas: Vec<(ResidentialAreaDraft, Option<String>)>,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> StoreResult<usize> {
+        let now = Utc::now().trunc_subsecs(6);
+        let txn = self.db.begin().await?;
+        let count = areas.len();
+        for (draft, boundary) in areas {
+            let row = residential_area::ActiveModel {
+                id: NotSet,
+                name: Set(draft.name),
+                lon: Set(draft.location.lon),
+                lat: Set(draft.location.lat),
+                population: Set(draft.population),
+                elderly_population: Set(draft.elderly_population),
+                community_code: Set(draft.community_code),
+                boundary: Set(boundary),
+                created_at: Set(now),
+                updated_at: Set(now),
+            };
+            if let Err(e) = row.insert(&txn).await {
+                txn.rollback().await?;
+                return Err(e.into());
+            }
+            progress(1);
+        }
+        txn.commit().await?;
+        Ok(count)
     }
 
     pub async fn residential_area(&self, id: ResidentialAreaId) -> StoreResult<Option<ResidentialArea>> {

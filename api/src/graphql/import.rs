@@ -1,0 +1,223 @@
+//! Bulk imports from GeoJSON FeatureCollections (the CLI turns CSV rows into features too).
+//! Each feature is checked on its own with the same rules as the single-row mutations, using
+//! the same input types (feature properties carry their camelCase field names); the accepted
+//! rows are written in one transaction, the rejected ones come back with their index and
+//! reason. Nothing is half-written.
+
+use super::facility::{CreateFacilityInput, UpdateFacilityInput};
+use super::geojson::GeoJson;
+use super::residents::CreateResidentialAreaInput;
+use super::{require, store};
+use crate::auth::Role;
+use crate::domain::Invalid;
+use crate::domain::facility::{Facility, FacilityDraft, FacilityFields};
+use crate::domain::ids::FacilityId;
+use crate::domain::residents::ResidentialAreaDraft;
+use crate::error::ApiResult;
+use crate::geo::LonLat;
+use crate::store::Store;
+use async_graphql::{Context, InputType, Object, Pos, SimpleObject, Value};
+use serde_json::{Map, Value as Json, json};
+use std::collections::{HashMap, HashSet};
+
+/// What an import did.
+#[derive(SimpleObject, Debug, Default, PartialEq)]
+pub struct ImportResult {
+    pub created: i32,
+    pub updated: i32,
+    /// Features that were not imported, with why.
+    pub rejected: Vec<ImportRejection>,
+}
+
+/// A feature that was not imported.
+#[derive(SimpleObject, Debug, PartialEq)]
+pub struct ImportRejection {
+    /// Position of the feature in the collection, from 0.
+    pub index: i32,
+    pub reason: String,
+}
+
+/// Most features one import may hold.
+pub const MAX_IMPORT_FEATURES: usize = 200_000;
+
+fn features(collection: &Json) -> Result<&Vec<Json>, Invalid> {
+    if collection.get("type").and_then(Json::as_str) != Some("FeatureCollection") {
+        return Err(Invalid::new("features must be a GeoJSON FeatureCollection"));
+    }
+    let features = collection
+        .get("features")
+        .and_then(Json::as_array)
+        .ok_or_else(|| Invalid::new("a FeatureCollection needs a \"features\" list"))?;
+    if features.len() > MAX_IMPORT_FEATURES {
+        return Err(Invalid::new(format!("at most {MAX_IMPORT_FEATURES} features per import")));
+    }
+    Ok(features)
+}
+
+fn properties(feature: &Json) -> Result<Map<String, Json>, String> {
+    if feature.get("type").and_then(Json::as_str) != Some("Feature") {
+        return Err("not a GeoJSON Feature".into());
+    }
+    match feature.get("properties") {
+        None | Some(Json::Null) => Ok(Map::new()),
+        Some(Json::Object(map)) => Ok(map.clone()),
+        Some(_) => Err("properties must be an object".into()),
+    }
+}
+
+fn position(value: &Json) -> Result<LonLat, String> {
+    let lon = value.get(0).and_then(Json::as_f64).ok_or("a position needs two numbers")?;
+    let lat = value.get(1).and_then(Json::as_f64).ok_or("a position needs two numbers")?;
+    LonLat::new(lon, lat).map_err(|e| e.to_string())
+}
+
+fn point_geometry(feature: &Json) -> Result<LonLat, String> {
+    let geometry = feature.get("geometry").ok_or("the feature has no geometry")?;
+    if geometry.get("type").and_then(Json::as_str) != Some("Point") {
+        return Err("the geometry must be a Point".into());
+    }
+    position(&geometry["coordinates"])
+}
+
+/// Reads a GraphQL input object from JSON, with the same checks as the API.
+fn parse_input<T: InputType>(object: Map<String, Json>) -> Result<T, String> {
+    let value = Value::from_json(Json::Object(object)).map_err(|e| e.to_string())?;
+    T::parse(Some(value)).map_err(|e| e.into_server_error(Pos::default()).message)
+}
+
+enum FacilityRow {
+    Create(FacilityDraft),
+    Update(FacilityId, FacilityFields),
+}
+
+fn facility_row(feature: &Json) -> Result<FacilityRow, String> {
+    let mut props = properties(feature)?;
+    let location = point_geometry(feature)?;
+    let id = props.remove("id");
+    props.insert("location".into(), json!({ "lon": location.lon, "lat": location.lat }));
+    match id {
+        None | Some(Json::Null) => {
+            let input: CreateFacilityInput = parse_input(props)?;
+            Ok(FacilityRow::Create(input.into_fields().and_then(FacilityFields::create).map_err(|e| e.0)?))
+        }
+        Some(Json::String(id)) => {
+            let id = FacilityId::decode(&id).map_err(|e| e.0)?;
+            let input: UpdateFacilityInput = parse_input(props)?;
+            Ok(FacilityRow::Update(id, input.into_fields().map_err(|e| e.0)?))
+        }
+        Some(_) => Err("id must be a string".into()),
+    }
+}
+
+/// Imports facilities: features without an `id` property are created, those with one update
+/// that facility (only the given properties change).
+pub async fn import_facilities(
+    store: &Store,
+    collection: &Json,
+    actor: &str,
+    progress: &(dyn Fn(u64) + Sync),
+) -> ApiResult<ImportResult> {
+    let features = features(collection)?;
+    let mut rejected = Vec::new();
+    let mut creates = Vec::new();
+    let mut pending_updates = Vec::new();
+    for (index, feature) in features.iter().enumerate() {
+        match facility_row(feature) {
+            Ok(FacilityRow::Create(draft)) => creates.push(draft),
+            Ok(FacilityRow::Update(id, fields)) => pending_updates.push((index, id, fields)),
+            Err(reason) => rejected.push(ImportRejection { index: index as i32, reason }),
+        }
+    }
+    let ids: Vec<FacilityId> = pending_updates.iter().map(|(_, id, _)| *id).collect();
+    let mut current: HashMap<FacilityId, Facility> =
+        store.facilities_by_ids(&ids).await?.into_iter().map(|f| (f.id, f)).collect();
+    let mut seen = HashSet::new();
+    let mut updates = Vec::new();
+    for (index, id, fields) in pending_updates {
+        let reject = |reason: String| ImportRejection { index: index as i32, reason };
+        if !seen.insert(id) {
+            rejected.push(reject("this facility is updated by an earlier feature of the same import".into()));
+            continue;
+        }
+        let Some(facility) = current.remove(&id) else {
+            rejected.push(reject(format!("no facility with id {}", id.encode())));
+            continue;
+        };
+        match fields.apply_to(facility.draft.clone()) {
+            Ok(draft) => updates.push((facility, draft)),
+            Err(e) => rejected.push(reject(e.0)),
+        }
+    }
+    rejected.sort_by_key(|r| r.index);
+    let (created, updated) = store.import_facilities(creates, updates, actor, progress).await?;
+    Ok(ImportResult { created: created as i32, updated: updated as i32, rejected })
+}
+
+fn residential_area_row(feature: &Json) -> Result<(ResidentialAreaDraft, Option<String>), String> {
+    use ::geo::{Centroid, LineString, Polygon};
+    let mut props = properties(feature)?;
+    let geometry = feature.get("geometry").ok_or("the feature has no geometry")?;
+    let (location, boundary) = match geometry.get("type").and_then(Json::as_str) {
+        Some("Point") => (position(&geometry["coordinates"])?, None),
+        Some("Polygon") => {
+            let rings = crate::graphql::geojson::read_polygons(geometry).map_err(|e| e.0)?;
+            let ring = |r: &Vec<LonLat>| LineString::from(r.iter().map(|p| (p.lon, p.lat)).collect::<Vec<_>>());
+            let polygon = Polygon::new(ring(&rings[0][0]), rings[0][1..].iter().map(ring).collect());
+            let c = polygon.centroid().ok_or("the polygon has no area")?;
+            (LonLat::new(c.x(), c.y()).map_err(|e| e.to_string())?, Some(geometry.to_string()))
+        }
+        _ => return Err("the geometry must be a Point or a Polygon".into()),
+    };
+    props.remove("id");
+    props.insert("location".into(), json!({ "lon": location.lon, "lat": location.lat }));
+    let input: CreateResidentialAreaInput = parse_input(props)?;
+    let draft = ResidentialAreaDraft::new(
+        &input.name,
+        location,
+        input.population,
+        input.elderly_population,
+        input.community_code.as_deref(),
+    )
+    .map_err(|e| e.0)?;
+    Ok((draft, boundary))
+}
+
+/// Imports residential areas (Points, or Polygons whose centroid is used and outline kept).
+pub async fn import_residential_areas(
+    store: &Store,
+    collection: &Json,
+    progress: &(dyn Fn(u64) + Sync),
+) -> ApiResult<ImportResult> {
+    let features = features(collection)?;
+    let mut rejected = Vec::new();
+    let mut rows = Vec::new();
+    for (index, feature) in features.iter().enumerate() {
+        match residential_area_row(feature) {
+            Ok(row) => rows.push(row),
+            Err(reason) => rejected.push(ImportRejection { index: index as i32, reason }),
+        }
+    }
+    let created = store.import_residential_areas(rows, progress).await?;
+    Ok(ImportResult { created: created as i32, updated: 0, rejected })
+}
+
+#[derive(Default)]
+pub struct ImportMutation;
+
+#[Object]
+impl ImportMutation {
+    /// Creates (no `id` property) or updates (an `id` property) facilities from a
+    /// FeatureCollection of Points whose properties are `CreateFacilityInput` fields. Accepted
+    /// features are written in one transaction. Needs the admin role.
+    async fn import_facilities(&self, ctx: &Context<'_>, features: GeoJson) -> ApiResult<ImportResult> {
+        let actor = require(ctx, Role::Admin).await?;
+        import_facilities(store(ctx)?, &features.0, &actor.name, &|_| {}).await
+    }
+
+    /// Creates residential areas from a FeatureCollection of Points or Polygons whose
+    /// properties are `CreateResidentialAreaInput` fields. Needs the admin role.
+    async fn import_residential_areas(&self, ctx: &Context<'_>, features: GeoJson) -> ApiResult<ImportResult> {
+        require(ctx, Role::Admin).await?;
+        import_residential_areas(store(ctx)?, &features.0, &|_| {}).await
+    }
+}

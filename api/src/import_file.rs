@@ -1,0 +1,89 @@
+//! Reading import files: GeoJSON FeatureCollections as they are, CSV rows (with `lon` and
+//! `lat` columns, WGS-84) turned into Point features whose properties are the other columns.
+
+use serde_json::{Map, Value as Json, json};
+use std::path::Path;
+
+/// Columns whose CSV text is a number in the API.
+const NUMERIC_COLUMNS: [&str; 4] = ["capacity", "population", "elderlyPopulation", "seats"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read {0}: {1}")]
+    Io(String, std::io::Error),
+    #[error("{0} is not JSON: {1}")]
+    Json(String, serde_json::Error),
+    #[error("{0}: {1}")]
+    Csv(String, String),
+}
+
+/// The file as a FeatureCollection. `.csv` files are read as CSV, anything else as GeoJSON.
+pub fn read_feature_collection(path: &Path) -> Result<Json, ReadError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ReadError::Io(name.clone(), e))?;
+    let is_csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    if is_csv {
+        csv_to_features(&text).map_err(|e| ReadError::Csv(name, e))
+    } else {
+        serde_json::from_str(&text).map_err(|e| ReadError::Json(name, e))
+    }
+}
+
+/// CSV with a header row to a FeatureCollection. Empty cells are left out; `services` is a
+/// list separated by `;`; cells starting with `{` or `[` are JSON (for category details).
+pub fn csv_to_features(text: &str) -> Result<Json, String> {
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| e.to_string())?.clone();
+    let column = |name: &str| headers.iter().position(|h| h == name);
+    let (lon, lat) = match (column("lon"), column("lat")) {
+        (Some(lon), Some(lat)) => (lon, lat),
+        _ => return Err("the header needs lon and lat columns".into()),
+    };
+    let mut features = Vec::new();
+    for (row, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| format!("row {}: {e}", row + 1))?;
+        let number = |i: usize| record.get(i).and_then(|v| v.parse::<f64>().ok()).map_or(Json::Null, Json::from);
+        let mut properties = Map::new();
+        for (i, header) in headers.iter().enumerate() {
+            let Some(cell) = record.get(i).filter(|c| !c.is_empty()) else { continue };
+            if i == lon || i == lat {
+                continue;
+            }
+            let value = if header == "services" {
+                json!(cell.split(';').map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>())
+            } else if NUMERIC_COLUMNS.contains(&header) {
+                cell.parse::<i64>().map(Json::from).unwrap_or_else(|_| Json::from(cell))
+            } else if cell.starts_with('{') || cell.starts_with('[') {
+                serde_json::from_str(cell).unwrap_or_else(|_| Json::from(cell))
+            } else {
+                Json::from(cell)
+            };
+            properties.insert(header.to_owned(), value);
+        }
+        features.push(json!({
+            "type": "Feature",
+            "geometry": { "type": "Point", "coordinates": [number(lon), number(lat)] },
+            "properties": properties,
+        }));
+    }
+    Ok(json!({ "type": "FeatureCollection", "features": features }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_rows_become_point_features_with_typed_properties() {
+        let text = "name,kind,lon,lat,capacity,services,canteen\n食堂,COMMUNITY_CANTEEN,106.3,38.5,40,HALAL; TEA,\"{\"\"halal\"\": true}\"\nx,MEAL_POINT,bad,38.5,,,\n";
+        let fc = csv_to_features(text).unwrap();
+        let f = &fc["features"][0];
+        assert_eq!(f["geometry"]["coordinates"], json!([106.3, 38.5]));
+        assert_eq!(f["properties"]["capacity"], 40);
+        assert_eq!(f["properties"]["services"], json!(["HALAL", "TEA"]));
+        assert_eq!(f["properties"]["canteen"]["halal"], true);
+        assert_eq!(fc["features"][1]["geometry"]["coordinates"][0], Json::Null);
+        assert!(fc["features"][1]["properties"].get("capacity").is_none());
+        assert!(csv_to_features("name,x,y\n").is_err());
+    }
+}

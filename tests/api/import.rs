@@ -1,0 +1,88 @@
+use crate::helpers::{TestApp, create_at, error_codes};
+use api::auth::Role;
+use serde_json::json;
+
+const IMPORT: &str =
+    "mutation($f: GeoJSON!) { importFacilities(features: $f) { created updated rejected { index reason } } }";
+
+fn point(lon: f64, lat: f64, properties: serde_json::Value) -> serde_json::Value {
+    json!({ "type": "Feature", "geometry": { "type": "Point", "coordinates": [lon, lat] }, "properties": properties })
+}
+
+#[actix_web::test]
+async fn importing_facilities_writes_valid_rows_rejects_the_rest_and_updates_by_id() {
+    let app = TestApp::spawn().await;
+    let admin = app.token(Role::Admin).await;
+    let editor = app.token(Role::Editor).await;
+    let existing = create_at(&app, &admin, "MEAL_POINT", 106.3, 38.5).await;
+    let features = json!({ "type": "FeatureCollection", "features": [
+        point(106.31, 38.51, json!({ "kind": "COMMUNITY_CANTEEN", "name": "新食堂", "services": ["HALAL"], "canteen": { "halal": true, "meals": ["LUNCH"] }, "osm_id": 42 })),
+        point(106.32, 38.52, json!({ "kind": "SPA", "name": "x" })),
+        point(106.33, 95.0, json!({ "kind": "MEAL_POINT", "name": "y" })),
+        point(106.34, 38.54, json!({ "kind": "MEAL_POINT", "name": "  " })),
+        point(106.35, 38.55, json!({ "id": existing, "name": "改名了", "capacity": 12 })),
+        point(106.36, 38.56, json!({ "id": "bm9wZQ", "name": "no such" })),
+        { "type": "Feature", "geometry": { "type": "LineString", "coordinates": [[0, 0], [1, 1]] }, "properties": { "kind": "MEAL_POINT", "name": "z" } },
+        point(106.37, 38.57, json!({ "kind": "OUTDOOR_WORKER_STATION", "name": "驿站", "restStation": { "open24Hours": true } })),
+    ]});
+    let forbidden = app.gql(IMPORT, json!({ "f": features }), Some(&editor)).await;
+    assert_eq!(error_codes(&forbidden), ["FORBIDDEN"]);
+    let result = app.ok(IMPORT, json!({ "f": features }), Some(&admin)).await["importFacilities"].clone();
+    assert_eq!(result["created"], 2);
+    assert_eq!(result["updated"], 1);
+    let rejected: Vec<i64> =
+        result["rejected"].as_array().unwrap().iter().map(|r| r["index"].as_i64().unwrap()).collect();
+    assert_eq!(rejected, [1, 2, 3, 5, 6]);
+    assert!(result["rejected"].as_array().unwrap().iter().all(|r| !r["reason"].as_str().unwrap().is_empty()));
+
+    let all = app.ok("{ facilities { totalCount edges { node { id name capacity version location { lon lat } services canteen { halal } } } } }", json!({}), None).await;
+    assert_eq!(all["facilities"]["totalCount"], 3, "the rejected rows wrote nothing");
+    let edges = all["facilities"]["edges"].as_array().unwrap();
+    let updated = edges.iter().find(|e| e["node"]["id"] == existing.as_str()).unwrap();
+    assert_eq!(updated["node"]["name"], "改名了");
+    assert_eq!(updated["node"]["capacity"], 12);
+    assert_eq!(updated["node"]["version"], 2);
+    assert_eq!(updated["node"]["location"]["lon"], 106.35);
+    let canteen = edges.iter().find(|e| e["node"]["name"] == "新食堂").unwrap();
+    assert_eq!(canteen["node"]["canteen"]["halal"], true);
+    assert_eq!(canteen["node"]["services"], json!(["HALAL"]));
+    // The imported facilities are searchable at once.
+    let hits = app
+        .ok("{ nearbyFacilities(near: { lon: 106.37, lat: 38.57 }, limit: 1) { facility { name } } }", json!({}), None)
+        .await;
+    assert_eq!(hits["nearbyFacilities"][0]["facility"]["name"], "驿站");
+
+    let not_a_collection =
+        app.gql(IMPORT, json!({ "f": { "type": "Point", "coordinates": [0, 0] } }), Some(&admin)).await;
+    assert_eq!(error_codes(&not_a_collection), ["BAD_USER_INPUT"]);
+}
+
+#[actix_web::test]
+async fn importing_residential_areas_takes_points_and_polygon_centroids() {
+    let app = TestApp::spawn().await;
+    let admin = app.token(Role::Admin).await;
+    let q =
+        "mutation($f: GeoJSON!) { importResidentialAreas(features: $f) { created updated rejected { index reason } } }";
+    let square = json!({ "type": "Polygon", "coordinates": [[[106.30, 38.50], [106.32, 38.50], [106.32, 38.52], [106.30, 38.52], [106.30, 38.50]]] });
+    let features = json!({ "type": "FeatureCollection", "features": [
+        point(106.3, 38.5, json!({ "name": "点", "population": 1000, "elderlyPopulation": 200, "communityCode": "640104001001" })),
+        { "type": "Feature", "geometry": square, "properties": { "name": "面", "population": 500, "elderlyPopulation": 100 } },
+        point(106.3, 38.5, json!({ "name": "bad", "population": 10, "elderlyPopulation": 20 })),
+        point(106.3, 38.5, json!({ "name": "bad code", "population": 10, "elderlyPopulation": 2, "communityCode": "12" })),
+    ]});
+    let result = app.ok(q, json!({ "f": features }), Some(&admin)).await["importResidentialAreas"].clone();
+    assert_eq!(result["created"], 2);
+    assert_eq!(
+        result["rejected"].as_array().unwrap().iter().map(|r| r["index"].as_i64().unwrap()).collect::<Vec<_>>(),
+        [2, 3]
+    );
+    let areas =
+        app.ok("{ residentialAreaCoverage(input: {}) }", json!({}), None).await["residentialAreaCoverage"]["features"]
+            .clone();
+    let polygon = areas.as_array().unwrap().iter().find(|f| f["properties"]["name"] == "面").unwrap();
+    let c = &polygon["geometry"]["coordinates"];
+    assert!(
+        (c[0].as_f64().unwrap() - 106.31).abs() < 1e-9 && (c[1].as_f64().unwrap() - 38.51).abs() < 1e-9,
+        "centroid {c}"
+    );
+}
