@@ -2,11 +2,17 @@
 //!
 //! `nearest/*`: the 20 nearest of 100,000 points within 1 km, through the R-tree with
 //! haversine pruning, against the brute-force baseline (every geodesic distance, full sort).
+//! `coverage_*`: straight-line coverage of 200,000 areas by 5,000 facilities, against the
+//! all-pairs baseline measured on 1% of the areas (multiply its time by 100).
+//! `suggest_sites/*`: CELF greedy, 10 sites, 20,000 candidates, the uncovered of 200,000 areas.
 
 use api::geo::LonLat;
+use api::geo::coverage::{Demand, covered_flags, tally};
 use api::geo::distance::geodesic_distance_m;
 use api::geo::nearest::k_nearest;
 use api::geo::point_index::PointIndex;
+use api::geo::sites::greedy_sites;
+use api::geo::sphere_index::SphereIndex;
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use std::hint::black_box;
@@ -43,5 +49,66 @@ fn nearest(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, nearest);
+/// 200,000 residential areas and 5,000 facilities over the demo district (about 820 km²).
+fn coverage_instance() -> (Vec<LonLat>, Vec<Demand>) {
+    let facilities: Vec<LonLat> = random_points(5_000).into_iter().map(|(_, p)| p).collect();
+    let mut rng = StdRng::seed_from_u64(2);
+    let demand = (0..200_000)
+        .map(|_| Demand {
+            location: LonLat { lon: rng.random_range(106.22..106.56), lat: rng.random_range(38.33..38.58) },
+            population: rng.random_range(50..900),
+            elderly: rng.random_range(10..200),
+        })
+        .collect();
+    (facilities, demand)
+}
+
+/// Elderly walking 15 minutes at 0.75 m/s with a detour factor of 1.3.
+const REACH_M: f64 = 15.0 * 60.0 * 0.75 / 1.3;
+
+fn coverage(c: &mut Criterion) {
+    let (facilities, demand) = coverage_instance();
+    let mut group = c.benchmark_group("coverage_200k_areas_5k_facilities");
+    group.sample_size(10);
+    group.bench_function("indexed_including_index_build", |b| {
+        b.iter(|| {
+            let index = SphereIndex::new(facilities.clone());
+            let flags = covered_flags(&index, black_box(&demand), REACH_M);
+            tally(&demand, &flags, |_| ()).0
+        })
+    });
+    // The all-pairs baseline on 1% of the areas (2,000 x 5,000 geodesics): multiply by 100.
+    let sample = &demand[..2_000];
+    group.bench_function("brute_force_all_pairs_on_1_percent", |b| {
+        b.iter(|| {
+            sample
+                .iter()
+                .filter(|d| {
+                    let nearest =
+                        facilities.iter().map(|&f| geodesic_distance_m(f, d.location)).fold(f64::INFINITY, f64::min);
+                    nearest <= REACH_M
+                })
+                .count()
+        })
+    });
+    group.finish();
+}
+
+fn suggest_sites(c: &mut Criterion) {
+    let (facilities, demand) = coverage_instance();
+    let index = SphereIndex::new(facilities);
+    let flags = covered_flags(&index, &demand, REACH_M);
+    let uncovered: Vec<&Demand> = demand.iter().zip(&flags).filter(|(_, c)| !**c).map(|(d, _)| d).collect();
+    let points: Vec<LonLat> = uncovered.iter().map(|d| d.location).collect();
+    let weights: Vec<i64> = uncovered.iter().map(|d| d.elderly).collect();
+    let candidates: Vec<LonLat> = random_points(20_000).into_iter().map(|(_, p)| p).collect();
+    let mut group = c.benchmark_group("suggest_sites");
+    group.sample_size(10);
+    group.bench_function("celf_count_10_20k_candidates_200k_areas", |b| {
+        b.iter(|| greedy_sites(black_box(&candidates), &points, &weights, REACH_M, 10))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, nearest, coverage, suggest_sites);
 criterion_main!(benches);

@@ -58,7 +58,7 @@ impl SphereIndex {
     /// The nearest point by geodesic distance (lowest number among equals) and its distance.
     pub fn nearest(&self, p: LonLat) -> Option<(u32, f64)> {
         let q = unit_vector(p);
-        let (_, sphere_nearest) = self.tree.nearest_neighbor_iter_with_distance_2(&q).next()?;
+        let sphere_nearest = self.tree.nearest_neighbor(&q)?.geom().distance_2(&q);
         // Whatever is geodesically nearest lies within this sphere distance.
         let bound = arc_m(sphere_nearest) * SPHERE_TOLERANCE * SPHERE_TOLERANCE;
         self.tree
@@ -67,20 +67,16 @@ impl SphereIndex {
             .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)))
     }
 
-    /// Whether some point lies within `reach_m` (geodesic). Most answers need no geodesic.
+    /// Whether some point lies within `reach_m` (geodesic). Most answers need no geodesic:
+    /// a point inside the sphere's inner bound settles it, and so does an empty outer bound.
     pub fn any_within(&self, p: LonLat, reach_m: f64) -> bool {
         let q = unit_vector(p);
-        let Some((_, d2)) = self.tree.nearest_neighbor_iter_with_distance_2(&q).next() else {
-            return false;
-        };
-        let arc = arc_m(d2);
-        if arc * SPHERE_TOLERANCE <= reach_m {
+        if self.tree.locate_within_distance(q, chord_squared(reach_m / SPHERE_TOLERANCE)).next().is_some() {
             return true;
         }
-        if arc > reach_m * SPHERE_TOLERANCE {
-            return false;
-        }
-        self.within(p, reach_m).next().is_some()
+        self.tree
+            .locate_within_distance(q, chord_squared(reach_m * SPHERE_TOLERANCE))
+            .any(|e| geodesic_distance_m(p, self.points[e.data as usize]) <= reach_m)
     }
 
     /// Every point within `reach_m` (geodesic) of `p`, with its distance, in no order.
