@@ -104,8 +104,14 @@ fn suggest_sites(c: &mut Criterion) {
     let candidates: Vec<LonLat> = random_points(20_000).into_iter().map(|(_, p)| p).collect();
     let mut group = c.benchmark_group("suggest_sites");
     group.sample_size(10);
-    group.bench_function("celf_count_10_20k_candidates_200k_areas", |b| {
+    group.bench_function("celf_count_10_20k_candidates_uncovered_of_200k_areas", |b| {
         b.iter(|| greedy_sites(black_box(&candidates), &points, &weights, REACH_M, 10))
+    });
+    // The hardest case: no facility yet, so all 200,000 areas are demand.
+    let all_points: Vec<LonLat> = demand.iter().map(|d| d.location).collect();
+    let all_weights: Vec<i64> = demand.iter().map(|d| d.elderly).collect();
+    group.bench_function("celf_count_10_20k_candidates_200k_uncovered_areas", |b| {
+        b.iter(|| greedy_sites(black_box(&candidates), &all_points, &all_weights, REACH_M, 10))
     });
     group.finish();
 }
