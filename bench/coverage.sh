@@ -7,19 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-cargo build --release --quiet --locked
-bin=target/release/service-circle
-tmp=$(mktemp -d)
-server=
-trap 'kill "$server" 2>/dev/null || true; rm -rf "$tmp"' EXIT
-export DATABASE_URL="${DATABASE_URL:-sqlite://$tmp/bench.db?mode=rwc}"
-export RUST_LOG=warn
-"$bin" demo
-"$bin" serve --listen 127.0.0.1:0 --workers 2 >"$tmp/out" &
-server=$!
-for _ in $(seq 1 100); do grep -q '^listening on ' "$tmp/out" && break; sleep 0.1; done
-base=$(sed -n 's/^listening on //p' "$tmp/out")
+source bench/server.sh
 echo "server: $base, database: ${DATABASE_URL%%:*}, demo data"
 wrk -t1 -c1 -d2s -s bench/coverage.lua "$base/graphql" >/dev/null
 for c in 1 4; do

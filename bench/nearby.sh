@@ -11,21 +11,7 @@ cd "$(dirname "$0")/.."
 FACILITIES=${FACILITIES:-100000}
 DURATION=${DURATION:-20s}
 CONNECTIONS=${CONNECTIONS:-32}
-WORKERS=${WORKERS:-2}
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-cargo build --release --quiet --locked
-bin=target/release/service-circle
-tmp=$(mktemp -d)
-server=
-trap 'kill "$server" 2>/dev/null || true; rm -rf "$tmp"' EXIT
-export DATABASE_URL="${DATABASE_URL:-sqlite://$tmp/bench.db?mode=rwc}"
-export RUST_LOG=warn
-
-"$bin" demo --extra-facilities "$((FACILITIES - 467))"
-"$bin" serve --listen 127.0.0.1:0 --workers "$WORKERS" >"$tmp/out" &
-server=$!
-for _ in $(seq 1 100); do grep -q '^listening on ' "$tmp/out" && break; sleep 0.1; done
-base=$(sed -n 's/^listening on //p' "$tmp/out")
+source bench/server.sh --extra-facilities "$((FACILITIES - 467))"
 echo "server: $base, database: ${DATABASE_URL%%:*}, $FACILITIES facilities"
 
 run() { # name script

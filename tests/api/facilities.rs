@@ -2,17 +2,7 @@ use crate::helpers::{CREATE_FACILITY, TestApp, error_codes};
 use api::auth::Role;
 use serde_json::{Value, json};
 
-const READ: &str = r#"
-query($id: ID!) {
-  facility(id: $id) {
-    id kind category name address communityCode openingHours phone capacity services version
-    location { lon lat }
-    canteen { meals seats basePriceYuan agePrices { minAge maxAge priceYuan } diets halal delivery deliveryFeeYuan operator }
-    elderCare { beds dayCarePlaces careServices floorAreaSquareMeters }
-    restStation { amenities access open24Hours targetGroups mobile }
-    createdAt updatedAt
-  }
-}"#;
+const READ: &str = concat!("query($id: ID!) { facility(id: $id) { ...AllFields } }", crate::all_facility_fields!());
 
 const UPDATE: &str = r#"
 mutation($id: ID!, $version: Int!, $input: UpdateFacilityInput!) {

@@ -147,17 +147,26 @@ pub fn error_codes(response: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-pub const CREATE_FACILITY: &str = r#"
-mutation($input: CreateFacilityInput!) {
-  createFacility(input: $input) {
-    id kind category name address communityCode openingHours phone capacity services version
-    location { lon lat }
-    canteen { meals seats basePriceYuan agePrices { minAge maxAge priceYuan } diets halal delivery deliveryFeeYuan operator }
-    elderCare { beds dayCarePlaces careServices floorAreaSquareMeters }
-    restStation { amenities access open24Hours targetGroups mobile }
-    createdAt updatedAt
-  }
-}"#;
+/// Every field of a facility, as a GraphQL fragment named `AllFields`.
+#[macro_export]
+macro_rules! all_facility_fields {
+    () => {
+        r#"
+fragment AllFields on Facility {
+  id kind category name address communityCode openingHours phone capacity services version
+  location { lon lat }
+  canteen { meals seats basePriceYuan agePrices { minAge maxAge priceYuan } diets halal delivery deliveryFeeYuan operator }
+  elderCare { beds dayCarePlaces careServices floorAreaSquareMeters }
+  restStation { amenities access open24Hours targetGroups mobile }
+  createdAt updatedAt
+}"#
+    };
+}
+
+pub const CREATE_FACILITY: &str = concat!(
+    "mutation($input: CreateFacilityInput!) { createFacility(input: $input) { ...AllFields } }",
+    all_facility_fields!()
+);
 
 /// Creates a facility of `kind` at a position and returns its id.
 pub async fn create_at(app: &TestApp, token: &str, kind: &str, lon: f64, lat: f64) -> String {
