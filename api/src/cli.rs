@@ -45,6 +45,9 @@ pub enum Command {
         #[arg(long, default_value = "cli-import")]
         actor: String,
     },
+    /// Import the walking network of an OpenStreetMap extract (.osm.pbf); importing again
+    /// replaces it. (Network travel times in queries come with the next step of the work.)
+    ImportOsm { file: std::path::PathBuf },
     /// Load the synthetic Yinchuan Xingqing district demo data set.
     Demo {
         /// Load even if the database already has facilities (adds a second copy).
@@ -120,6 +123,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import { what, file, actor } => {
             let store = open(&global).await?;
             let result = import(&store, what, &file, &actor).await;
+            store.close().await;
+            result
+        }
+        Command::ImportOsm { file } => {
+            let store = open(&global).await?;
+            let result = import_osm(&store, &file).await;
             store.close().await;
             result
         }
@@ -207,6 +216,22 @@ async fn import(store: &Store, what: ImportKind, file: &std::path::Path, actor: 
         eprintln!("rejected feature {}: {}", r.index, r.reason);
     }
     eprintln!("created {}, updated {}, rejected {}", result.created, result.updated, result.rejected.len());
+    Ok(())
+}
+
+async fn import_osm(store: &Store, file: &std::path::Path) -> anyhow::Result<()> {
+    let bar = indicatif::ProgressBar::new_spinner().with_message("reading OpenStreetMap elements");
+    let progress = |n: u64| bar.inc(n);
+    let network = crate::osm_import::read_walking_network(file, &progress)?;
+    bar.finish_and_clear();
+    let data = crate::geo::network::encode(&network.positions, &network.edges);
+    let info = store
+        .replace_walk_network(&file.display().to_string(), network.positions.len(), network.edges.len(), data)
+        .await?;
+    eprintln!(
+        "imported walking network {}: {} nodes, {} edges from {} walkable ways ({} references to nodes missing from the extract)",
+        info.id, info.node_count, info.edge_count, network.ways, network.missing_node_refs
+    );
     Ok(())
 }
 

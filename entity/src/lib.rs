@@ -7,3 +7,4 @@ pub mod facility_history;
 pub mod facility_revision;
 pub mod facility_service;
 pub mod residential_area;
+pub mod walk_network;

@@ -7,6 +7,7 @@ mod m20261126_000002_create_facility_history;
 mod m20261126_000003_create_residential_area;
 mod m20261126_000004_create_api_token;
 mod m20261126_000005_create_facility_change;
+mod m20261127_000006_create_walk_network;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_create_residential_area::Migration),
             Box::new(m20261126_000004_create_api_token::Migration),
             Box::new(m20261126_000005_create_facility_change::Migration),
+            Box::new(m20261127_000006_create_walk_network::Migration),
         ]
     }
 }

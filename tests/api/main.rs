@@ -12,6 +12,7 @@ mod facilities;
 mod helpers;
 mod import;
 mod nearby;
+mod network;
 mod pagination;
 mod schema;
 mod service;

@@ -8,6 +8,7 @@ pub mod coverage;
 pub mod distance;
 pub mod gaps;
 pub mod nearest;
+pub mod network;
 pub mod point_index;
 pub mod search_area;
 pub mod sites;

@@ -5,10 +5,12 @@
 mod facility;
 mod facility_cache;
 mod history;
+mod network;
 mod residents;
 mod tokens;
 
 pub use history::{FacilityRevision, RevisionAction};
+pub use network::NetworkInfo;
 pub use tokens::TokenRecord;
 
 use migration::{Migrator, MigratorTrait};

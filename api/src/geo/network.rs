@@ -1,0 +1,332 @@
+//! Walking networks: a compact undirected graph in compressed sparse row form (edge lengths in
+//! metres), snapping of arbitrary points onto the nearest edge, and shortest walks (single-
+//! and multi-source Dijkstra, bounded by a distance budget). Pure: built from plain nodes
+//! and edges, whatever their source (an OpenStreetMap import, a test).
+
+use super::LonLat;
+use super::distance::geodesic_distance_m;
+use rstar::{PointDistance, RTree, primitives::GeomWithData, primitives::Line};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// Metres per degree of latitude, and of longitude on the equator, for the local projection
+/// used only to find the nearest edge (distances themselves are geodesic).
+const M_PER_DEG_LAT: f64 = 110_574.0;
+const M_PER_DEG_LON_EQUATOR: f64 = 111_320.0;
+
+/// An edge as the snapping index holds it: a segment in the local projection, and its nodes.
+type EdgeSegment = GeomWithData<Line<[f64; 2]>, (u32, u32)>;
+
+/// Nodes (WGS-84) and undirected edges between them, by node number.
+pub type NodesAndEdges = (Vec<LonLat>, Vec<(u32, u32)>);
+
+/// A walking network. Nodes are numbered 0..n; every edge can be walked both ways.
+#[derive(Debug, Clone)]
+pub struct WalkingNetwork {
+    positions: Vec<LonLat>,
+    /// Arcs of node `i` are `offsets[i]..offsets[i + 1]` in `targets` / `lengths_m`.
+    offsets: Vec<u32>,
+    targets: Vec<u32>,
+    lengths_m: Vec<f32>,
+    /// Edges (each once) in a local metric projection, for snapping.
+    edges: RTree<EdgeSegment>,
+    cos_lat: f64,
+}
+
+/// Where a point meets the network: a position on the edge `a`-`b`, how far along it, and how
+/// far the point is from it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Snap {
+    pub a: u32,
+    pub b: u32,
+    /// Walking distance from the snapped position to `a` and to `b`, metres.
+    pub to_a_m: f64,
+    pub to_b_m: f64,
+    /// Geodesic distance from the point to the snapped position, metres.
+    pub offset_m: f64,
+}
+
+impl WalkingNetwork {
+    /// Builds the network. Self-loops and repeated edges are dropped; lengths are geodesic.
+    pub fn new(positions: Vec<LonLat>, edges: impl IntoIterator<Item = (u32, u32)>) -> Self {
+        let n = positions.len();
+        let mut pairs: Vec<(u32, u32)> = edges
+            .into_iter()
+            .filter(|&(a, b)| a != b && (a as usize) < n && (b as usize) < n)
+            .map(|(a, b)| (a.min(b), a.max(b)))
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut degree = vec![0u32; n + 1];
+        for &(a, b) in &pairs {
+            degree[a as usize] += 1;
+            degree[b as usize] += 1;
+        }
+        let mut offsets = vec![0u32; n + 1];
+        for i in 0..n {
+            offsets[i + 1] = offsets[i] + degree[i];
+        }
+        let mut fill = offsets.clone();
+        let mut targets = vec![0u32; offsets[n] as usize];
+        let mut lengths_m = vec![0f32; offsets[n] as usize];
+        for &(a, b) in &pairs {
+            let length = geodesic_distance_m(positions[a as usize], positions[b as usize]) as f32;
+            for (from, to) in [(a, b), (b, a)] {
+                let slot = fill[from as usize] as usize;
+                targets[slot] = to;
+                lengths_m[slot] = length;
+                fill[from as usize] += 1;
+            }
+        }
+        let mean_lat = if n == 0 { 0.0 } else { positions.iter().map(|p| p.lat).sum::<f64>() / n as f64 };
+        let cos_lat = mean_lat.to_radians().cos().max(0.01);
+        let project = |p: LonLat| [p.lon * M_PER_DEG_LON_EQUATOR * cos_lat, p.lat * M_PER_DEG_LAT];
+        let segments = pairs
+            .iter()
+            .map(|&(a, b)| {
+                GeomWithData::new(Line::new(project(positions[a as usize]), project(positions[b as usize])), (a, b))
+            })
+            .collect();
+        Self { positions, offsets, targets, lengths_m, edges: RTree::bulk_load(segments), cos_lat }
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.positions.len()
+    }
+
+    /// Undirected edges.
+    pub fn edge_count(&self) -> usize {
+        self.targets.len() / 2
+    }
+
+    pub fn position(&self, node: u32) -> LonLat {
+        self.positions[node as usize]
+    }
+
+    /// The neighbours of `node` with the edge lengths in metres.
+    pub fn arcs(&self, node: u32) -> impl Iterator<Item = (u32, f32)> + '_ {
+        let range = self.offsets[node as usize] as usize..self.offsets[node as usize + 1] as usize;
+        self.targets[range.clone()].iter().copied().zip(self.lengths_m[range].iter().copied())
+    }
+
+    fn project(&self, p: LonLat) -> [f64; 2] {
+        [p.lon * M_PER_DEG_LON_EQUATOR * self.cos_lat, p.lat * M_PER_DEG_LAT]
+    }
+
+    fn unproject(&self, q: [f64; 2]) -> LonLat {
+        LonLat { lon: q[0] / (M_PER_DEG_LON_EQUATOR * self.cos_lat), lat: q[1] / M_PER_DEG_LAT }
+    }
+
+    /// The nearest point of the network to `p`, if within `max_offset_m` metres.
+    pub fn snap(&self, p: LonLat, max_offset_m: f64) -> Option<Snap> {
+        let q = self.project(p);
+        let nearest = self.edges.nearest_neighbor(&q)?;
+        let (a, b) = nearest.data;
+        let on_edge = self.unproject(nearest.geom().nearest_point(&q));
+        let offset_m = geodesic_distance_m(p, on_edge);
+        if offset_m > max_offset_m {
+            return None;
+        }
+        let line = nearest.geom();
+        let (from, to) = (line.from, line.to);
+        let total = ((to[0] - from[0]).powi(2) + (to[1] - from[1]).powi(2)).sqrt();
+        let along = if total == 0.0 { 0.0 } else { nearest.geom().nearest_point(&q).distance_2(&from).sqrt() / total };
+        let length = self.arcs(a).find(|&(t, _)| t == b).map_or(0.0, |(_, l)| f64::from(l));
+        Some(Snap { a, b, to_a_m: length * along, to_b_m: length * (1.0 - along), offset_m })
+    }
+
+    /// Shortest walking distance from the nearest source to every node, metres; nodes farther
+    /// than `max_m` are `f32::INFINITY`. Sources are (node, distance already walked).
+    pub fn walk_distances(&self, sources: &[(u32, f64)], max_m: f64) -> Vec<f32> {
+        let mut dist = vec![f32::INFINITY; self.node_count()];
+        let mut heap: BinaryHeap<Reverse<(OrderedF32, u32)>> = BinaryHeap::new();
+        for &(node, d) in sources {
+            let d = d as f32;
+            if (node as usize) < dist.len() && d < dist[node as usize] && f64::from(d) <= max_m {
+                dist[node as usize] = d;
+                heap.push(Reverse((OrderedF32(d), node)));
+            }
+        }
+        while let Some(Reverse((OrderedF32(d), node))) = heap.pop() {
+            if d > dist[node as usize] {
+                continue;
+            }
+            for (next, length) in self.arcs(node) {
+                let nd = d + length;
+                if nd < dist[next as usize] && f64::from(nd) <= max_m {
+                    dist[next as usize] = nd;
+                    heap.push(Reverse((OrderedF32(nd), next)));
+                }
+            }
+        }
+        dist
+    }
+
+    /// Walking distances from a point: it snaps onto the network (at most `max_offset_m`
+    /// away) and walks the snap offset too. None where the network does not cover the point.
+    pub fn walk_distances_from(&self, p: LonLat, max_offset_m: f64, max_m: f64) -> Option<Vec<f32>> {
+        let s = self.snap(p, max_offset_m)?;
+        Some(self.walk_distances(&[(s.a, s.offset_m + s.to_a_m), (s.b, s.offset_m + s.to_b_m)], max_m))
+    }
+}
+
+/// The compact binary form of a network's nodes and edges (little-endian: node count, edge
+/// count, then lon/lat as f64 per node, then node pairs as u32), for storage.
+pub fn encode(positions: &[LonLat], edges: &[(u32, u32)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + positions.len() * 16 + edges.len() * 8);
+    out.extend_from_slice(&(positions.len() as u32).to_le_bytes());
+    out.extend_from_slice(&(edges.len() as u32).to_le_bytes());
+    for p in positions {
+        out.extend_from_slice(&p.lon.to_le_bytes());
+        out.extend_from_slice(&p.lat.to_le_bytes());
+    }
+    for &(a, b) in edges {
+        out.extend_from_slice(&a.to_le_bytes());
+        out.extend_from_slice(&b.to_le_bytes());
+    }
+    out
+}
+
+/// Reads what `encode` wrote; None if the bytes are not such a network.
+pub fn decode(bytes: &[u8]) -> Option<NodesAndEdges> {
+    let word = |at: usize| bytes.get(at..at + 4).and_then(|b| b.try_into().ok()).map(u32::from_le_bytes);
+    let float = |at: usize| bytes.get(at..at + 8).and_then(|b| b.try_into().ok()).map(f64::from_le_bytes);
+    let (n, m) = (word(0)? as usize, word(4)? as usize);
+    if bytes.len() != 8 + n * 16 + m * 8 {
+        return None;
+    }
+    let positions = (0..n)
+        .map(|i| Some(LonLat { lon: float(8 + i * 16)?, lat: float(16 + i * 16)? }))
+        .collect::<Option<Vec<_>>>()?;
+    let base = 8 + n * 16;
+    let edges = (0..m).map(|i| Some((word(base + i * 8)?, word(base + i * 8 + 4)?))).collect::<Option<Vec<_>>>()?;
+    Some((positions, edges))
+}
+
+/// An `f32` with a total order (distances are never NaN).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct OrderedF32(f32);
+
+impl Eq for OrderedF32 {}
+
+impl PartialOrd for OrderedF32 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for OrderedF32 {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+
+    /// A random connected-ish street grid with some diagonals and gaps.
+    fn random_network(seed: u64, side: u32) -> WalkingNetwork {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let positions: Vec<LonLat> = (0..side * side)
+            .map(|i| LonLat {
+                lon: 106.2 + f64::from(i % side) * 0.001 + rng.random_range(-0.0002..0.0002),
+                lat: 38.4 + f64::from(i / side) * 0.001 + rng.random_range(-0.0002..0.0002),
+            })
+            .collect();
+        let mut edges = Vec::new();
+        for i in 0..side * side {
+            let (x, y) = (i % side, i / side);
+            if x + 1 < side && rng.random_bool(0.85) {
+                edges.push((i, i + 1));
+            }
+            if y + 1 < side && rng.random_bool(0.85) {
+                edges.push((i, i + side));
+            }
+            if x + 1 < side && y + 1 < side && rng.random_bool(0.1) {
+                edges.push((i, i + side + 1));
+            }
+        }
+        WalkingNetwork::new(positions, edges)
+    }
+
+    /// Bellman-Ford: the plainest correct shortest paths, as the independent reference.
+    fn bellman_ford(net: &WalkingNetwork, sources: &[(u32, f64)]) -> Vec<f64> {
+        let mut dist = vec![f64::INFINITY; net.node_count()];
+        for &(s, d) in sources {
+            dist[s as usize] = dist[s as usize].min(d);
+        }
+        loop {
+            let mut changed = false;
+            for a in 0..net.node_count() as u32 {
+                for (b, l) in net.arcs(a) {
+                    let nd = dist[a as usize] + f64::from(l);
+                    if nd < dist[b as usize] - 1e-9 {
+                        dist[b as usize] = nd;
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                return dist;
+            }
+        }
+    }
+
+    #[test]
+    fn csr_holds_every_edge_both_ways_once() {
+        let net = WalkingNetwork::new(
+            vec![LonLat { lon: 0.0, lat: 0.0 }, LonLat { lon: 0.001, lat: 0.0 }, LonLat { lon: 0.001, lat: 0.001 }],
+            [(0, 1), (1, 0), (1, 2), (2, 2), (0, 7)],
+        );
+        assert_eq!(net.edge_count(), 2);
+        assert_eq!(net.arcs(1).map(|(t, _)| t).collect::<Vec<_>>(), vec![0, 2]);
+        let l = net.arcs(0).next().unwrap().1;
+        assert!((f64::from(l) - 111.319).abs() < 0.01, "{l}");
+    }
+
+    #[test]
+    fn bounded_multi_source_dijkstra_equals_bellman_ford() {
+        for seed in 0..5 {
+            let net = random_network(seed, 25);
+            let mut rng = StdRng::seed_from_u64(seed + 100);
+            let sources: Vec<(u32, f64)> =
+                (0..3).map(|_| (rng.random_range(0..net.node_count() as u32), rng.random_range(0.0..50.0))).collect();
+            let budget = 900.0;
+            let got = net.walk_distances(&sources, budget);
+            let want = bellman_ford(&net, &sources);
+            for (g, w) in got.iter().zip(&want) {
+                if *w <= budget - 0.01 {
+                    assert!((f64::from(*g) - w).abs() < 0.05, "{g} vs {w}");
+                } else if *w > budget + 0.01 {
+                    assert!(g.is_infinite());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn networks_survive_encoding() {
+        let positions = vec![LonLat { lon: 7.42, lat: 43.73 }, LonLat { lon: -1.5, lat: 0.25 }];
+        let edges = vec![(0, 1)];
+        let bytes = encode(&positions, &edges);
+        assert_eq!(decode(&bytes), Some((positions, edges)));
+        assert_eq!(decode(&bytes[..bytes.len() - 1]), None);
+        assert_eq!(decode(&[]), None);
+    }
+
+    #[test]
+    fn points_snap_to_the_nearest_edge_within_the_limit() {
+        let net =
+            WalkingNetwork::new(vec![LonLat { lon: 106.0, lat: 38.0 }, LonLat { lon: 106.01, lat: 38.0 }], [(0, 1)]);
+        // 0.0001 degrees of latitude north of the middle of the edge: about 11 m.
+        let s = net.snap(LonLat { lon: 106.005, lat: 38.0001 }, 500.0).unwrap();
+        assert!((s.offset_m - 11.06).abs() < 0.1, "{s:?}");
+        let length = f64::from(net.arcs(0).next().unwrap().1);
+        assert!((s.to_a_m - length / 2.0).abs() < 1.0 && (s.to_a_m + s.to_b_m - length).abs() < 1e-6);
+        assert!(net.snap(LonLat { lon: 106.005, lat: 38.01 }, 500.0).is_none(), "1.1 km away");
+        let d = net.walk_distances_from(LonLat { lon: 106.0, lat: 38.0001 }, 500.0, 10_000.0).unwrap();
+        assert!((f64::from(d[1]) - (length + 11.06)).abs() < 0.5, "{d:?}");
+    }
+}
