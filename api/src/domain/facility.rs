@@ -211,9 +211,9 @@ fn merge_details(
 ) -> Result<Option<FacilityDetails>, Invalid> {
     let category = kind.category();
     let given = [
-        (FacilityCategory::Canteen, "canteen", canteen.is_some()),
-        (FacilityCategory::ElderCare, "elderCare", elder_care.is_some()),
-        (FacilityCategory::RestStation, "restStation", rest_station.is_some()),
+        (FacilityCategory::Canteen, "canteen", matches!(canteen, Some(Some(_)))),
+        (FacilityCategory::ElderCare, "elderCare", matches!(elder_care, Some(Some(_)))),
+        (FacilityCategory::RestStation, "restStation", matches!(rest_station, Some(Some(_)))),
     ];
     for (cat, field, is_given) in given {
         if is_given && cat != category {
@@ -314,6 +314,16 @@ mod tests {
         let d = f.create().unwrap();
         assert_eq!(d.name, "老饭桌");
         assert!(matches!(d.details, Some(FacilityDetails::Canteen(CanteenDetails { halal: true, .. }))));
+    }
+
+    #[test]
+    fn clearing_the_old_categorys_details_while_changing_kind_is_allowed() {
+        let mut f = fields();
+        f.canteen = Some(Some(CanteenDetails::default()));
+        let current = f.create().unwrap();
+        let patch = FacilityFields { kind: Some(FacilityKind::NursingHome), canteen: Some(None), ..Default::default() };
+        let next = patch.apply_to(current).unwrap();
+        assert_eq!(next.details, None);
     }
 
     #[test]

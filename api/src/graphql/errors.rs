@@ -29,6 +29,8 @@ pub fn add_codes(mut response: Response, query: &str) -> Response {
             } else if !parses {
                 "GRAPHQL_PARSE_FAILED"
             } else if !error.path.is_empty() || from_variable(&error, query) {
+                // Every resolver of ours fails with an `ApiError`; an error at a field without
+                // one is the library failing to coerce that field's arguments.
                 "BAD_USER_INPUT"
             } else {
                 "GRAPHQL_VALIDATION_FAILED"

@@ -65,9 +65,11 @@ pub fn read_polygons(value: &Json) -> Result<Vec<Vec<Vec<LonLat>>>, Invalid> {
     polygons
         .into_iter()
         .map(|rings| {
+            let rings = rings.as_array().ok_or_else(|| bad("a polygon is not a list of rings"))?;
+            if rings.is_empty() {
+                return Err(bad("a polygon needs an outer ring"));
+            }
             rings
-                .as_array()
-                .ok_or_else(|| bad("a polygon is not a list of rings"))?
                 .iter()
                 .map(|ring| {
                     let ring: Vec<LonLat> = ring
@@ -103,6 +105,8 @@ mod tests {
         let multi = json!({ "type": "MultiPolygon", "coordinates": [[[[0, 0], [1, 0], [1, 1], [0, 0]]], [[[5, 5], [6, 5], [6, 6], [5, 5]]]] });
         assert_eq!(read_polygons(&multi).unwrap().len(), 2);
         assert!(read_polygons(&json!({ "type": "Point", "coordinates": [0, 0] })).is_err());
+        assert!(read_polygons(&json!({ "type": "Polygon", "coordinates": [] })).is_err());
+        assert!(read_polygons(&json!({ "type": "MultiPolygon", "coordinates": [[]] })).is_err());
         assert!(read_polygons(&json!({ "type": "Polygon", "coordinates": [[[0, 0], [1, 0], [0, 0]]] })).is_err());
         assert!(
             read_polygons(&json!({ "type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 95], [0, 0]]] })).is_err()

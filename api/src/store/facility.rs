@@ -23,10 +23,16 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let rows = facility::Entity::find()
-            .filter(facility::Column::Id.is_in(ids.iter().map(|id| id.0)))
-            .all(self.conn())
-            .await?;
+        // Chunks keep the IN lists under every backend's parameter limit.
+        let mut rows = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(5_000) {
+            rows.extend(
+                facility::Entity::find()
+                    .filter(facility::Column::Id.is_in(chunk.iter().map(|id| id.0)))
+                    .all(self.conn())
+                    .await?,
+            );
+        }
         let mut by_id: HashMap<i64, Facility> =
             hydrate(self.conn(), rows).await?.into_iter().map(|f| (f.id.0, f)).collect();
         Ok(ids.iter().filter_map(|id| by_id.remove(&id.0)).collect())
