@@ -298,10 +298,9 @@ pub async fn load(store: &Store) -> StoreResult<DemoCounts> {
             facilities += 1;
         }
     }
-    for area in &areas {
-        store.create_residential_area(area.clone()).await?;
-    }
-    Ok(DemoCounts { facilities, residential_areas: areas.len() })
+    let residential_areas =
+        store.import_residential_areas(areas.into_iter().map(|a| (a, None)).collect(), &|_| {}).await?;
+    Ok(DemoCounts { facilities, residential_areas })
 }
 
 /// `count` more facilities of every kind scattered over the district (for load tests), written

@@ -312,7 +312,7 @@ impl CoverageQuery {
         let chosen = greedy_sites(&candidates, &demand, &weights, e.travel.reach_m(), input.count as usize);
         let before = e.total.elderly_ratio();
         let mut covered = e.total.covered_elderly;
-        let ratio = |covered: i64| if e.total.elderly == 0 { 1.0 } else { covered as f64 / e.total.elderly as f64 };
+        let ratio = |covered_elderly: i64| CoverageCounts { covered_elderly, ..e.total }.elderly_ratio();
         let sites: Vec<SuggestedSite> = chosen
             .into_iter()
             .map(|c| {

@@ -9,10 +9,10 @@ use crate::auth::Role;
 use crate::domain::details::{CanteenDetails, ElderCareDetails, FacilityDetails, RestStationDetails};
 use crate::domain::facility::{self as domain, FacilityCategory, FacilityFields, FacilityKind};
 use crate::domain::ids::{FacilityId, decode_cursor, encode_cursor};
+use crate::domain::travel::Travel;
 use crate::domain::{Invalid, validate};
 use crate::error::{ApiError, ApiResult};
 use crate::geo::circle::geodesic_circle;
-use crate::geo::travel::TravelSettings;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -124,6 +124,18 @@ pub struct FacilityHit {
     pub travel_minutes: f64,
     /// What produced `travelMinutes`.
     pub model: DistanceModel,
+}
+
+impl FacilityHit {
+    /// Hits for facilities found at these distances, timed by `travel`.
+    fn from_found(found: Vec<(Arc<domain::Facility>, f64)>, travel: &Travel) -> impl Iterator<Item = Self> + '_ {
+        found.into_iter().map(|(facility, distance_m)| FacilityHit {
+            facility: Facility(facility),
+            distance_meters: distance_m,
+            travel_minutes: travel.minutes_for(distance_m),
+            model: travel.model,
+        })
+    }
 }
 
 /// Which facilities to include. Fields combine with AND; values in one list with OR, except
@@ -303,16 +315,7 @@ impl FacilityQuery {
         let travel = TravelInput::parse(travel, minutes)?;
         let filter = FacilityFilter::parse(filter)?;
         let hits = store(ctx)?.nearest_facilities(from, Some(travel.reach_m()), usize::MAX, &filter).await?;
-        Ok(hits
-            .into_iter()
-            .map(|(facility, distance_m)| FacilityHit {
-                facility: Facility(facility),
-                distance_meters: distance_m,
-                travel_minutes: travel.minutes_for(distance_m),
-                model: travel.model,
-            })
-            .filter(|hit| hit.travel_minutes <= minutes)
-            .collect())
+        Ok(FacilityHit::from_found(hits, &travel).filter(|hit| hit.travel_minutes <= minutes).collect())
     }
 
     /// Facilities nearest to a point, by straight-line geodesic distance, then id. Without
@@ -336,16 +339,8 @@ impl FacilityQuery {
         }
         let filter = FacilityFilter::parse(filter)?;
         let hits = store(ctx)?.nearest_facilities(center, radius_meters, limit as usize, &filter).await?;
-        let travel = TravelSettings::default();
-        Ok(hits
-            .into_iter()
-            .map(|(facility, distance_m)| FacilityHit {
-                facility: Facility(facility),
-                distance_meters: distance_m,
-                travel_minutes: travel.straight_line_minutes(distance_m),
-                model: DistanceModel::StraightLine,
-            })
-            .collect())
+        // Nearby hits are timed with the default travel settings, in a straight line.
+        Ok(FacilityHit::from_found(hits, &Travel::default_for(15.0)?).collect())
     }
 }
 

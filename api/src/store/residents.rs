@@ -4,32 +4,19 @@ use super::{Store, StoreResult};
 use crate::domain::ids::ResidentialAreaId;
 use crate::domain::residents::{ResidentialArea, ResidentialAreaDraft};
 use crate::geo::LonLat;
-use chrono::{SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use entity::residential_area;
-use sea_orm::{ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, EntityTrait, QueryOrder, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder, TransactionTrait,
+};
 
 impl Store {
     pub async fn create_residential_area(&self, draft: ResidentialAreaDraft) -> StoreResult<ResidentialArea> {
-        let now = Utc::now().trunc_subsecs(6);
-        let saved = residential_area::ActiveModel {
-            id: NotSet,
-            name: Set(draft.name.clone()),
-            lon: Set(draft.location.lon),
-            lat: Set(draft.location.lat),
-            population: Set(draft.population),
-            elderly_population: Set(draft.elderly_population),
-            community_code: Set(draft.community_code.clone()),
-            boundary: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(self.conn())
-        .await?;
-        Ok(ResidentialArea { id: ResidentialAreaId(saved.id), draft, created_at: now, updated_at: now })
+        insert_area(self.conn(), draft, None, Utc::now().trunc_subsecs(6)).await
     }
 
-    /// Inserts all the areas in one transaction: all of them or none. `boundaries` holds the
-    /// GeoJSON outline of each area given as a polygon.
+    /// Inserts all the areas in one transaction: all of them or none. Each comes with the
+    /// GeoJSON outline it was given as, if it was a polygon.
     pub async fn import_residential_areas(
         &self,
         areas: Vec<(ResidentialAreaDraft, Option<String>)>,
@@ -39,21 +26,9 @@ impl Store {
         let txn = self.db.begin().await?;
         let count = areas.len();
         for (draft, boundary) in areas {
-            let row = residential_area::ActiveModel {
-                id: NotSet,
-                name: Set(draft.name),
-                lon: Set(draft.location.lon),
-                lat: Set(draft.location.lat),
-                population: Set(draft.population),
-                elderly_population: Set(draft.elderly_population),
-                community_code: Set(draft.community_code),
-                boundary: Set(boundary),
-                created_at: Set(now),
-                updated_at: Set(now),
-            };
-            if let Err(e) = row.insert(&txn).await {
+            if let Err(e) = insert_area(&txn, draft, boundary, now).await {
                 txn.rollback().await?;
-                return Err(e.into());
+                return Err(e);
             }
             progress(1);
         }
@@ -70,6 +45,29 @@ impl Store {
         let rows = residential_area::Entity::find().order_by_asc(residential_area::Column::Id).all(self.conn()).await?;
         Ok(rows.into_iter().map(to_domain).collect())
     }
+}
+
+async fn insert_area(
+    conn: &impl ConnectionTrait,
+    draft: ResidentialAreaDraft,
+    boundary: Option<String>,
+    now: DateTime<Utc>,
+) -> StoreResult<ResidentialArea> {
+    let saved = residential_area::ActiveModel {
+        id: NotSet,
+        name: Set(draft.name.clone()),
+        lon: Set(draft.location.lon),
+        lat: Set(draft.location.lat),
+        population: Set(draft.population),
+        elderly_population: Set(draft.elderly_population),
+        community_code: Set(draft.community_code.clone()),
+        boundary: Set(boundary),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok(ResidentialArea { id: ResidentialAreaId(saved.id), draft, created_at: now, updated_at: now })
 }
 
 fn to_domain(row: residential_area::Model) -> ResidentialArea {
