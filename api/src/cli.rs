@@ -2,6 +2,7 @@
 
 use crate::auth::{Role, issue_token};
 use crate::config::{DEFAULT_DATABASE_URL, DEFAULT_LISTEN_ADDR, Settings};
+use crate::domain::travel::NetworkSettings;
 use crate::startup::Application;
 use crate::store::Store;
 use anyhow::Context;
@@ -46,7 +47,7 @@ pub enum Command {
         actor: String,
     },
     /// Import the walking network of an OpenStreetMap extract (.osm.pbf); importing again
-    /// replaces it. (Network travel times in queries come with the next step of the work.)
+    /// replaces it; running servers use the new network from their next query on.
     ImportOsm { file: std::path::PathBuf },
     /// Load the synthetic Yinchuan Xingqing district demo data set.
     Demo {
@@ -70,6 +71,17 @@ pub struct ServeArgs {
     /// Load the demo data set first if the database has no facilities.
     #[arg(long, env = "DEMO")]
     pub demo: bool,
+    /// Points farther than this from the walking network are not on it (metres): AUTO then
+    /// uses the straight line and NETWORK refuses them.
+    #[arg(long, env = "SNAP_LIMIT_METERS", default_value_t = 500.0, value_parser = parse_snap_limit)]
+    pub snap_limit_meters: f64,
+}
+
+fn parse_snap_limit(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(m) if m > 0.0 && m <= 10_000.0 => Ok(m),
+        _ => Err(format!("expected metres in (0, 10000], got {s}")),
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -174,6 +186,7 @@ async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         listen: args.listen,
         workers: args.workers,
         max_connections: global.max_connections,
+        network: NetworkSettings { snap_limit_m: args.snap_limit_meters },
         ..Settings::default()
     };
     let app = Application::build(&settings).await.context("cannot start the server")?;

@@ -2,6 +2,7 @@
 //! command-line flags (clap reads both; see `cli`). Defaults make `cargo run` work on a fresh
 //! clone: a SQLite file in the working directory, on 127.0.0.1:8080.
 
+use crate::domain::travel::NetworkSettings;
 use crate::graphql::QueryLimits;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://service-circle.db?mode=rwc";
@@ -18,6 +19,7 @@ pub struct Settings {
     /// Connections in the database pool.
     pub max_connections: u32,
     pub limits: QueryLimits,
+    pub network: NetworkSettings,
 }
 
 impl Default for Settings {
@@ -28,6 +30,7 @@ impl Default for Settings {
             workers: 0,
             max_connections: 16,
             limits: QueryLimits::default(),
+            network: NetworkSettings::default(),
         }
     }
 }

@@ -28,7 +28,7 @@ impl Application {
         let store = Store::connect(&settings.database_url, settings.max_connections).await?;
         // Load the facilities now rather than on the first request.
         store.sync_facilities().await?;
-        let schema = web::Data::new(build_schema(store.clone(), settings.limits));
+        let schema = web::Data::new(build_schema(store.clone(), settings.limits, settings.network));
         let health = web::Data::new(store.clone());
         let mut server = HttpServer::new(move || {
             App::new()

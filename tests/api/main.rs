@@ -13,6 +13,7 @@ mod helpers;
 mod import;
 mod nearby;
 mod network;
+mod network_queries;
 mod pagination;
 mod schema;
 mod service;

@@ -26,12 +26,23 @@ pub enum DistanceModel {
     Auto,
 }
 
+impl DistanceModel {
+    /// The name the API gives it (GeoJSON properties carry it as text).
+    pub fn code(self) -> &'static str {
+        match self {
+            DistanceModel::StraightLine => "STRAIGHT_LINE",
+            DistanceModel::Network => "NETWORK",
+            DistanceModel::Auto => "AUTO",
+        }
+    }
+}
+
 /// A checked travel question: `minutes` of walking with `settings`, by `model`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Travel {
     pub minutes: f64,
     pub settings: TravelSettings,
-    /// The model that will produce the times (AUTO already resolved).
+    /// The model asked for; AUTO and NETWORK are settled against the loaded network.
     pub model: DistanceModel,
 }
 
@@ -57,15 +68,6 @@ impl Travel {
         if !(1.0..=3.0).contains(&detour_factor) {
             return Err(Invalid::new(format!("detourFactor must be in [1, 3], got {detour_factor}")));
         }
-        let model = match model {
-            // No walking network can be imported yet, so nothing is covered by one.
-            DistanceModel::Network => {
-                return Err(Invalid::new(
-                    "the NETWORK model needs an imported walking network, and none covers this area",
-                ));
-            }
-            DistanceModel::Auto | DistanceModel::StraightLine => DistanceModel::StraightLine,
-        };
         Ok(Self { minutes, settings: TravelSettings { speed_m_per_s: speed, detour_factor }, model })
     }
 
@@ -81,6 +83,19 @@ impl Travel {
 
     pub fn minutes_for(&self, distance_m: f64) -> f64 {
         self.settings.straight_line_minutes(distance_m)
+    }
+}
+
+/// How the walking network is used.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NetworkSettings {
+    /// A point farther than this from every walkable edge is not on the network, metres.
+    pub snap_limit_m: f64,
+}
+
+impl Default for NetworkSettings {
+    fn default() -> Self {
+        Self { snap_limit_m: 500.0 }
     }
 }
 
@@ -100,7 +115,6 @@ mod tests {
         assert!(ok(15.0, None, 3.1).is_err());
         let t = ok(15.0, Some(2.0), 1.0).unwrap();
         assert_eq!(t.reach_m(), 1_800.0);
-        assert_eq!(t.model, DistanceModel::StraightLine);
-        assert!(Travel::new(15.0, TravelProfile::Walk, None, DistanceModel::Network, 1.3).is_err());
+        assert_eq!(t.model, DistanceModel::Auto);
     }
 }

@@ -3,6 +3,9 @@
 use super::LonLat;
 use ::geo::{Destination, Geodesic, Point};
 
+/// Vertices of a service-circle polygon.
+pub const CIRCLE_VERTICES: usize = 64;
+
 /// The closed ring (first vertex repeated last) of the points `radius_m` metres from
 /// `center` along geodesics, `vertices` of them, counterclockwise as RFC 7946 wants for an
 /// exterior ring. Longitudes are continuous across the antimeridian (they may leave

@@ -7,6 +7,7 @@ pub mod coords;
 pub mod coverage;
 pub mod distance;
 pub mod gaps;
+pub mod isochrone;
 pub mod nearest;
 pub mod network;
 pub mod point_index;
@@ -14,5 +15,6 @@ pub mod search_area;
 pub mod sites;
 pub mod sphere_index;
 pub mod travel;
+pub mod walk_times;
 
 pub use coords::{Crs, InvalidCoordinate, LonLat};

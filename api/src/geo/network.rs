@@ -138,35 +138,115 @@ impl WalkingNetwork {
     /// Shortest walking distance from the nearest source to every node, metres; nodes farther
     /// than `max_m` are `f32::INFINITY`. Sources are (node, distance already walked).
     pub fn walk_distances(&self, sources: &[(u32, f64)], max_m: f64) -> Vec<f32> {
-        let mut dist = vec![f32::INFINITY; self.node_count()];
-        let mut heap: BinaryHeap<Reverse<(OrderedF32, u32)>> = BinaryHeap::new();
-        for &(node, d) in sources {
-            let d = d as f32;
-            if (node as usize) < dist.len() && d < dist[node as usize] && f64::from(d) <= max_m {
-                dist[node as usize] = d;
-                heap.push(Reverse((OrderedF32(d), node)));
-            }
-        }
-        while let Some(Reverse((OrderedF32(d), node))) = heap.pop() {
-            if d > dist[node as usize] {
-                continue;
-            }
-            for (next, length) in self.arcs(node) {
-                let nd = d + length;
-                if nd < dist[next as usize] && f64::from(nd) <= max_m {
-                    dist[next as usize] = nd;
-                    heap.push(Reverse((OrderedF32(nd), next)));
-                }
-            }
-        }
-        dist
+        let mut search = WalkSearch::new(self);
+        search.run(sources.iter().copied(), max_m);
+        search.dist
     }
 
     /// Walking distances from a point: it snaps onto the network (at most `max_offset_m`
     /// away) and walks the snap offset too. None where the network does not cover the point.
     pub fn walk_distances_from(&self, p: LonLat, max_offset_m: f64, max_m: f64) -> Option<Vec<f32>> {
         let s = self.snap(p, max_offset_m)?;
-        Some(self.walk_distances(&[(s.a, s.offset_m + s.to_a_m), (s.b, s.offset_m + s.to_b_m)], max_m))
+        Some(self.walk_distances(&s.seeds(), max_m))
+    }
+
+    /// Bytes held by the graph and its snapping index (an estimate of the heap it uses).
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.positions.capacity() * size_of::<LonLat>()
+            + self.offsets.capacity() * size_of::<u32>()
+            + self.targets.capacity() * size_of::<u32>()
+            + self.lengths_m.capacity() * size_of::<f32>()
+            // R-tree leaves; inner nodes add about one envelope per six leaves.
+            + self.edge_count() * (size_of::<EdgeSegment>() + size_of::<[f64; 4]>() / 6 + 1)
+    }
+}
+
+impl Snap {
+    /// Dijkstra seeds for a walk starting at the snapped point: both ends of its edge.
+    pub fn seeds(&self) -> [(u32, f64); 2] {
+        [(self.a, self.offset_m + self.to_a_m), (self.b, self.offset_m + self.to_b_m)]
+    }
+
+    /// The walk from this point to `other` along their shared edge, if they share one (a path
+    /// through the edge's end nodes can be longer).
+    pub fn along_same_edge(&self, other: &Snap) -> Option<f64> {
+        ((self.a, self.b) == (other.a, other.b))
+            .then(|| self.offset_m + (self.to_a_m - other.to_a_m).abs() + other.offset_m)
+    }
+}
+
+/// A bounded Dijkstra whose buffers are kept between searches: resetting costs only the nodes
+/// the previous search reached, so many small searches on a large network stay cheap.
+pub struct WalkSearch<'n> {
+    net: &'n WalkingNetwork,
+    dist: Vec<f32>,
+    reached: Vec<u32>,
+    heap: BinaryHeap<Reverse<(OrderedF32, u32)>>,
+}
+
+impl<'n> WalkSearch<'n> {
+    pub fn new(net: &'n WalkingNetwork) -> Self {
+        Self { net, dist: vec![f32::INFINITY; net.node_count()], reached: Vec::new(), heap: BinaryHeap::new() }
+    }
+
+    /// Shortest walks from the nearest of `sources` (node, distance already walked), up to
+    /// `max_m` metres.
+    pub fn run(&mut self, sources: impl IntoIterator<Item = (u32, f64)>, max_m: f64) {
+        for &node in &self.reached {
+            self.dist[node as usize] = f32::INFINITY;
+        }
+        self.reached.clear();
+        self.heap.clear();
+        for (node, d) in sources {
+            let d = d as f32;
+            if (node as usize) < self.dist.len() && f64::from(d) <= max_m {
+                self.lower(node, d);
+            }
+        }
+        while let Some(Reverse((OrderedF32(d), node))) = self.heap.pop() {
+            if d > self.dist[node as usize] {
+                continue;
+            }
+            let net = self.net;
+            for (next, length) in net.arcs(node) {
+                let nd = d + length;
+                if f64::from(nd) <= max_m {
+                    self.lower(next, nd);
+                }
+            }
+        }
+    }
+
+    fn lower(&mut self, node: u32, d: f32) {
+        let slot = &mut self.dist[node as usize];
+        if d < *slot {
+            if slot.is_infinite() {
+                self.reached.push(node);
+            }
+            *slot = d;
+            self.heap.push(Reverse((OrderedF32(d), node)));
+        }
+    }
+
+    /// The last search's distance to `node`, metres; infinite if it was not reached.
+    pub fn distance_m(&self, node: u32) -> f64 {
+        f64::from(self.dist[node as usize])
+    }
+
+    /// The nodes the last search reached, in the order it first reached them.
+    pub fn reached(&self) -> &[u32] {
+        &self.reached
+    }
+
+    /// The last search's walk to a snapped point through either end of its edge (not along
+    /// the edge from a source on the same edge: see `Snap::along_same_edge`).
+    pub fn to_point(&self, s: &Snap) -> f64 {
+        s.offset_m + (self.distance_m(s.a) + s.to_a_m).min(self.distance_m(s.b) + s.to_b_m)
+    }
+
+    pub fn network(&self) -> &'n WalkingNetwork {
+        self.net
     }
 }
 

@@ -25,11 +25,17 @@ pub fn greedy_sites(
     count: usize,
 ) -> Vec<SiteChoice> {
     let demand_index = SphereIndex::new(demand.to_vec());
-    let reach_sets: Vec<Vec<u32>> = candidates
-        .iter()
-        .map(|&c| demand_index.indices_within_reach(c, reach_m).filter(|&d| weights[d as usize] > 0).collect())
-        .collect();
-    let mut covered = vec![false; demand.len()];
+    let reach_sets: Vec<Vec<u32>> =
+        candidates.iter().map(|&c| demand_index.indices_within_reach(c, reach_m).collect()).collect();
+    greedy_cover(reach_sets, weights, count)
+}
+
+/// Up to `count` candidates chosen greedily, candidate `i` covering the demand points in
+/// `reach_sets[i]`, to cover the most `weights`. Stops early when nothing new is covered.
+pub fn greedy_cover(reach_sets: Vec<Vec<u32>>, weights: &[i64], count: usize) -> Vec<SiteChoice> {
+    let reach_sets: Vec<Vec<u32>> =
+        reach_sets.into_iter().map(|set| set.into_iter().filter(|&d| weights[d as usize] > 0).collect()).collect();
+    let mut covered = vec![false; weights.len()];
     let gain_of = |set: &[u32], covered: &[bool]| -> i64 {
         set.iter().filter(|&&d| !covered[d as usize]).map(|&d| weights[d as usize]).sum()
     };

@@ -6,21 +6,21 @@ use super::facility::FacilityFilter;
 use super::geojson::{self, GeoJson};
 use super::geometry::{Crs, Point, PointInput};
 use super::store;
-use super::travel::TravelInput;
+use super::travel::{DistanceModel, TravelInput, TravelPlan, model_of};
 use crate::domain::facility as domain_facility;
 use crate::domain::residents::ResidentialArea;
-use crate::domain::travel::Travel;
 use crate::domain::{Invalid, validate};
 use crate::error::{ApiError, ApiResult};
 use crate::geo::LonLat;
 use crate::geo::coverage::{CoverageCounts, Demand, covered_flags, tally};
 use crate::geo::gaps::{enclosing_ring, single_linkage_clusters};
-use crate::geo::sites::greedy_sites;
+use crate::geo::sites::greedy_cover;
 use crate::geo::sphere_index::SphereIndex;
+use crate::geo::walk_times::Timed;
 use ::geo::{Contains, LineString, MultiPolygon, Polygon};
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use serde_json::json;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Which demand and which facilities a coverage question is about.
 #[derive(InputObject, Clone)]
@@ -39,23 +39,26 @@ pub struct CoverageInput {
 
 /// One coverage question, evaluated: the areas in scope and whether each is covered.
 pub struct Evaluation {
-    travel: Travel,
-    facilities: SphereIndex,
+    plan: TravelPlan,
+    facilities: Vec<LonLat>,
     areas: Vec<ResidentialArea>,
     demand: Vec<Demand>,
     covered: Vec<bool>,
     total: CoverageCounts,
+    /// Each area's time to its nearest counted facility, whatever the budget; computed when
+    /// first asked for.
+    nearest: OnceLock<Vec<Option<Timed>>>,
 }
 
 impl Evaluation {
     async fn run(ctx: &Context<'_>, input: CoverageInput) -> ApiResult<Self> {
-        let travel = TravelInput::parse(input.travel, input.minutes)?;
+        let plan = TravelPlan::new(ctx, TravelInput::parse(input.travel, input.minutes)?).await?;
         let filter = FacilityFilter::parse(input.filter)?;
         let prefix = input.community_code_prefix.as_deref().map(validate::community_code_prefix).transpose()?;
         let within = input.within.as_ref().map(|g| read_area(&g.0)).transpose()?;
         let store = store(ctx)?;
         let facilities = store.facilities_matching(&filter).await?;
-        let facilities = SphereIndex::new(facilities.iter().map(|f| f.draft.location()).collect());
+        let facilities: Vec<LonLat> = facilities.iter().map(|f| f.draft.location()).collect();
         let areas: Vec<ResidentialArea> = store
             .residential_areas()
             .await?
@@ -77,14 +80,24 @@ impl Evaluation {
                 elderly: i64::from(a.draft.elderly_population),
             })
             .collect();
-        let covered = covered_flags(&facilities, &demand, travel.reach_m());
+        let walker = plan.walker();
+        let covered = match walker.network {
+            None => covered_flags(&SphereIndex::new(facilities.clone()), &demand, plan.travel.reach_m()),
+            Some(_) => {
+                let points: Vec<LonLat> = demand.iter().map(|d| d.location).collect();
+                walker.nearest_times(&facilities, &points, plan.travel.minutes).iter().map(Option::is_some).collect()
+            }
+        };
         let (total, _) = tally(&demand, &covered, |_| ());
-        Ok(Self { travel, facilities, areas, demand, covered, total })
+        Ok(Self { plan, facilities, areas, demand, covered, total, nearest: OnceLock::new() })
     }
 
-    /// Travel minutes from an area to its nearest counted facility; None without facilities.
-    fn nearest_minutes(&self, p: LonLat) -> Option<f64> {
-        self.facilities.nearest(p).map(|(_, d)| self.travel.minutes_for(d))
+    /// The time from area `i` to its nearest counted facility; None if none can be reached.
+    fn nearest(&self, i: usize) -> Option<Timed> {
+        self.nearest.get_or_init(|| {
+            let points: Vec<LonLat> = self.demand.iter().map(|d| d.location).collect();
+            self.plan.walker().nearest_times(&self.facilities, &points, f64::INFINITY)
+        })[i]
     }
 
     fn uncovered(&self) -> Vec<usize> {
@@ -270,14 +283,15 @@ impl CoverageQuery {
         let e = Evaluation::run(ctx, input).await?;
         let uncovered = e.uncovered();
         let points: Vec<LonLat> = uncovered.iter().map(|&i| e.areas[i].draft.location).collect();
-        let mut gaps: Vec<(i64, i64, CoverageGap)> = single_linkage_clusters(&points, e.travel.reach_m())
+        let mut gaps: Vec<(i64, i64, CoverageGap)> = single_linkage_clusters(&points, e.plan.travel.reach_m())
             .into_iter()
             .map(|members| {
-                let areas: Vec<&ResidentialArea> = members.iter().map(|&m| &e.areas[uncovered[m]]).collect();
+                let indices: Vec<usize> = members.iter().map(|&m| uncovered[m]).collect();
+                let areas: Vec<&ResidentialArea> = indices.iter().map(|&i| &e.areas[i]).collect();
                 let elderly: i64 = areas.iter().map(|a| i64::from(a.draft.elderly_population)).sum();
                 let population: i64 = areas.iter().map(|a| i64::from(a.draft.population)).sum();
                 let locations: Vec<LonLat> = areas.iter().map(|a| a.draft.location).collect();
-                let nearest = locations.iter().filter_map(|&p| e.nearest_minutes(p)).min_by(f64::total_cmp);
+                let nearest = indices.iter().filter_map(|&i| e.nearest(i)).map(|t| t.minutes).min_by(f64::total_cmp);
                 let first_id = areas.iter().map(|a| a.id.0).min().unwrap_or_default();
                 let gap = CoverageGap {
                     residential_area_ids: areas.iter().map(|a| ID(a.id.encode())).collect(),
@@ -309,7 +323,8 @@ impl CoverageQuery {
         let demand: Vec<LonLat> = uncovered.iter().map(|&i| e.demand[i].location).collect();
         let weights: Vec<i64> = uncovered.iter().map(|&i| e.demand[i].elderly).collect();
         let candidates = given.unwrap_or_else(|| demand.clone());
-        let chosen = greedy_sites(&candidates, &demand, &weights, e.travel.reach_m(), input.count as usize);
+        let reach_sets = e.plan.walker().reach_sets(&candidates, &demand, e.plan.travel.minutes);
+        let chosen = greedy_cover(reach_sets, &weights, input.count as usize);
         let before = e.total.elderly_ratio();
         let mut covered = e.total.covered_elderly;
         let ratio = |covered_elderly: i64| CoverageCounts { covered_elderly, ..e.total }.elderly_ratio();
@@ -345,7 +360,9 @@ impl CoverageQuery {
             .areas
             .iter()
             .zip(&e.covered)
-            .map(|(a, &covered)| {
+            .enumerate()
+            .map(|(i, (a, &covered))| {
+                let nearest = e.nearest(i);
                 geojson::feature(
                     geojson::point(a.draft.location, crs),
                     json!({
@@ -355,7 +372,8 @@ impl CoverageQuery {
                         "elderlyPopulation": a.draft.elderly_population,
                         "communityCode": a.draft.community_code,
                         "covered": covered,
-                        "travelMinutes": e.nearest_minutes(a.draft.location),
+                        "travelMinutes": nearest.map(|t| t.minutes),
+                        "model": nearest.map(|t| model_of(t.by).code()),
                     }),
                 )
             })
@@ -372,29 +390,32 @@ impl CoverageQuery {
         travel: Option<TravelInput>,
         #[graphql(default)] crs: Crs,
     ) -> ApiResult<GeoJson> {
-        let travel = TravelInput::parse(travel, minutes)?;
+        let plan = TravelPlan::new(ctx, TravelInput::parse(travel, minutes)?).await?;
         let filter: domain_facility::FacilityFilter = FacilityFilter::parse(filter)?;
         let facilities = store(ctx)?.facilities_matching(&filter).await?;
         let features = facilities
             .iter()
             .map(|f| {
-                let circle = crate::geo::circle::geodesic_circle(f.draft.location(), travel.reach_m(), CIRCLE_VERTICES);
-                geojson::feature(
-                    geojson::polygon(&circle, crs).0,
+                let (area, model) = service_area(&plan, f.draft.location())?;
+                Ok(geojson::feature(
+                    geojson::multi_polygon(&area, crs).0,
                     json!({
                         "id": f.id.encode(),
                         "name": f.draft.name,
                         "kind": f.draft.kind.code(),
                         "category": f.draft.kind.category(),
-                        "radiusMeters": travel.reach_m(),
-                        "minutes": travel.minutes,
+                        "model": model.code(),
+                        "minutes": plan.travel.minutes,
                     }),
-                )
+                ))
             })
-            .collect();
+            .collect::<ApiResult<Vec<_>>>()?;
         Ok(geojson::feature_collection(features))
     }
 }
 
-/// Vertices of a service-circle polygon.
-pub const CIRCLE_VERTICES: usize = 64;
+/// The area `plan` reaches from `center`, and the model that drew it.
+pub fn service_area(plan: &TravelPlan, center: LonLat) -> ApiResult<(MultiPolygon<f64>, DistanceModel)> {
+    let (area, by) = plan.walker().service_area(center, plan.travel.minutes).map_err(|e| plan.off_network(e))?;
+    Ok((area, model_of(by)))
+}

@@ -1,9 +1,9 @@
 //! Facilities: lookup, Relay pages, nearby search and versioned writes.
 
-use super::coverage::CIRCLE_VERTICES;
+use super::coverage::service_area;
 use super::geojson::{self, GeoJson};
 use super::geometry::{Crs, Point, PointInput};
-use super::travel::{DistanceModel, TravelInput};
+use super::travel::{DistanceModel, TravelInput, TravelPlan, model_of};
 use super::{require, store};
 use crate::auth::Role;
 use crate::domain::details::{CanteenDetails, ElderCareDetails, FacilityDetails, RestStationDetails};
@@ -12,7 +12,7 @@ use crate::domain::ids::{FacilityId, decode_cursor, encode_cursor};
 use crate::domain::travel::Travel;
 use crate::domain::{Invalid, validate};
 use crate::error::{ApiError, ApiResult};
-use crate::geo::circle::geodesic_circle;
+use crate::geo::LonLat;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -90,17 +90,20 @@ impl Facility {
             _ => None,
         }
     }
-    /// The area within `minutes` of travel: a geodesic circle (64 vertices, counterclockwise)
-    /// whose radius is what the travel model allows, as a GeoJSON Polygon.
+    /// The area within `minutes` of travel. On the walking network (NETWORK, or AUTO where the
+    /// facility is on it): the isochrone, the walked streets buffered by 40 m and unioned, a
+    /// Polygon or MultiPolygon, holes allowed. Otherwise a geodesic circle (64 vertices,
+    /// counterclockwise) whose radius is what the straight-line model allows, as a Polygon.
     async fn service_circle(
         &self,
+        ctx: &Context<'_>,
         #[graphql(default = 15.0)] minutes: f64,
         travel: Option<TravelInput>,
         #[graphql(default)] crs: Crs,
     ) -> ApiResult<GeoJson> {
-        let travel = TravelInput::parse(travel, minutes)?;
-        let ring = geodesic_circle(self.0.draft.location(), travel.reach_m(), CIRCLE_VERTICES);
-        Ok(geojson::polygon(&ring, crs))
+        let plan = TravelPlan::new(ctx, TravelInput::parse(travel, minutes)?).await?;
+        let (area, _) = service_area(&plan, self.0.draft.location())?;
+        Ok(geojson::multi_polygon(&area, crs))
     }
     /// Optimistic concurrency: pass it back to `updateFacility` / `deleteFacility`.
     async fn version(&self) -> i32 {
@@ -127,13 +130,13 @@ pub struct FacilityHit {
 }
 
 impl FacilityHit {
-    /// Hits for facilities found at these distances, timed by `travel`.
-    fn from_found(found: Vec<(Arc<domain::Facility>, f64)>, travel: &Travel) -> impl Iterator<Item = Self> + '_ {
+    /// Hits for facilities found at these distances, timed in a straight line by `travel`.
+    fn straight_line(found: Vec<(Arc<domain::Facility>, f64)>, travel: &Travel) -> impl Iterator<Item = Self> + '_ {
         found.into_iter().map(|(facility, distance_m)| FacilityHit {
             facility: Facility(facility),
             distance_meters: distance_m,
             travel_minutes: travel.minutes_for(distance_m),
-            model: travel.model,
+            model: DistanceModel::StraightLine,
         })
     }
 }
@@ -312,10 +315,27 @@ impl FacilityQuery {
         filter: Option<FacilityFilter>,
     ) -> ApiResult<Vec<FacilityHit>> {
         let from = from.to_wgs84()?;
-        let travel = TravelInput::parse(travel, minutes)?;
+        let plan = TravelPlan::new(ctx, TravelInput::parse(travel, minutes)?).await?;
         let filter = FacilityFilter::parse(filter)?;
-        let hits = store(ctx)?.nearest_facilities(from, Some(travel.reach_m()), usize::MAX, &filter).await?;
-        Ok(FacilityHit::from_found(hits, &travel).filter(|hit| hit.travel_minutes <= minutes).collect())
+        let walker = plan.walker();
+        let found =
+            store(ctx)?.nearest_facilities(from, Some(walker.search_radius_m(minutes)), usize::MAX, &filter).await?;
+        let targets: Vec<LonLat> = found.iter().map(|(f, _)| f.draft.location()).collect();
+        let times = walker.times_from(from, &targets, minutes).map_err(|e| plan.off_network(e))?;
+        let mut hits: Vec<FacilityHit> = found
+            .into_iter()
+            .zip(times)
+            .filter_map(|((facility, distance_m), time)| {
+                time.map(|t| FacilityHit {
+                    facility: Facility(facility),
+                    distance_meters: distance_m,
+                    travel_minutes: t.minutes,
+                    model: model_of(t.by),
+                })
+            })
+            .collect();
+        hits.sort_by(|a, b| a.travel_minutes.total_cmp(&b.travel_minutes).then(a.facility.0.id.cmp(&b.facility.0.id)));
+        Ok(hits)
     }
 
     /// Facilities nearest to a point, by straight-line geodesic distance, then id. Without
@@ -340,7 +360,7 @@ impl FacilityQuery {
         let filter = FacilityFilter::parse(filter)?;
         let hits = store(ctx)?.nearest_facilities(center, radius_meters, limit as usize, &filter).await?;
         // Nearby hits are timed with the default travel settings, in a straight line.
-        Ok(FacilityHit::from_found(hits, &Travel::default_for(15.0)?).collect())
+        Ok(FacilityHit::straight_line(hits, &Travel::default_for(15.0)?).collect())
     }
 }
 

@@ -4,6 +4,7 @@
 use super::geometry::Crs;
 use crate::domain::Invalid;
 use crate::geo::LonLat;
+use ::geo::{LineString, MultiPolygon, Polygon};
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use serde_json::{Value as Json, json};
 
@@ -34,6 +35,17 @@ fn position(p: LonLat, crs: Crs) -> Json {
 /// A Polygon geometry from one closed WGS-84 ring, in `crs`.
 pub fn polygon(ring: &[LonLat], crs: Crs) -> GeoJson {
     GeoJson(json!({ "type": "Polygon", "coordinates": [ring.iter().map(|&p| position(p, crs)).collect::<Vec<_>>()] }))
+}
+
+/// A Polygon geometry if `area` is one polygon, else a MultiPolygon, from WGS-84 rings, in `crs`.
+pub fn multi_polygon(area: &MultiPolygon<f64>, crs: Crs) -> GeoJson {
+    let ring =
+        |r: &LineString<f64>| r.coords().map(|c| position(LonLat { lon: c.x, lat: c.y }, crs)).collect::<Vec<_>>();
+    let rings = |p: &Polygon<f64>| std::iter::once(p.exterior()).chain(p.interiors()).map(ring).collect::<Vec<_>>();
+    GeoJson(match area.0.as_slice() {
+        [one] => json!({ "type": "Polygon", "coordinates": rings(one) }),
+        many => json!({ "type": "MultiPolygon", "coordinates": many.iter().map(rings).collect::<Vec<_>>() }),
+    })
 }
 
 /// A Point geometry, in `crs`.

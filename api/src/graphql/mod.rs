@@ -12,6 +12,7 @@ mod residents;
 mod travel;
 
 use crate::auth::{Actor, Credentials, Role, authorize};
+use crate::domain::travel::NetworkSettings;
 use crate::error::{ApiError, ApiResult};
 use crate::store::Store;
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
@@ -40,9 +41,10 @@ impl Default for QueryLimits {
 }
 
 /// The schema with its shared data. Built once per process and shared by every worker.
-pub fn build_schema(store: Store, limits: QueryLimits) -> AppSchema {
+pub fn build_schema(store: Store, limits: QueryLimits, network: NetworkSettings) -> AppSchema {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(store)
+        .data(network)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
         .finish()

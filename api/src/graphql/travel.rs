@@ -1,9 +1,14 @@
 //! The travel model's inputs.
 
+use super::store;
 use crate::domain::Invalid;
 pub use crate::domain::travel::DistanceModel;
-use crate::domain::travel::{Travel, TravelProfile};
-use async_graphql::InputObject;
+use crate::domain::travel::{NetworkSettings, Travel, TravelProfile};
+use crate::error::{ApiError, ApiResult};
+use crate::geo::walk_times::{By, NetworkUse, OffNetwork, Walker};
+use crate::store::LoadedNetwork;
+use async_graphql::{Context, InputObject};
+use std::sync::Arc;
 
 /// How people travel: who walks, how fast, and what model turns distance into time.
 #[derive(InputObject, Clone, Copy, Debug)]
@@ -27,5 +32,58 @@ impl TravelInput {
             None => Travel::default_for(minutes),
             Some(t) => Travel::new(minutes, t.profile, t.speed_meters_per_second, t.model, t.detour_factor),
         }
+    }
+}
+
+/// A travel question with the walking network it may use: what every resolver that times a
+/// trip works from.
+pub struct TravelPlan {
+    pub travel: Travel,
+    network: Option<Arc<LoadedNetwork>>,
+    settings: NetworkSettings,
+}
+
+impl TravelPlan {
+    /// Loads the network when the model may use it. NETWORK without an imported network is
+    /// `BAD_USER_INPUT`.
+    pub async fn new(ctx: &Context<'_>, travel: Travel) -> ApiResult<Self> {
+        let settings = ctx.data_opt::<NetworkSettings>().copied().unwrap_or_default();
+        let network = match travel.model {
+            DistanceModel::StraightLine => None,
+            DistanceModel::Network | DistanceModel::Auto => store(ctx)?.walking_network().await?,
+        };
+        if travel.model == DistanceModel::Network && network.is_none() {
+            return Err(ApiError::BadUserInput(
+                "the NETWORK model needs an imported walking network (import-osm)".into(),
+            ));
+        }
+        Ok(Self { travel, network, settings })
+    }
+
+    pub fn walker(&self) -> Walker<'_> {
+        Walker {
+            settings: self.travel.settings,
+            network: self.network.as_ref().map(|n| NetworkUse {
+                net: &n.network,
+                snap_limit_m: self.settings.snap_limit_m,
+                fallback: self.travel.model == DistanceModel::Auto,
+            }),
+        }
+    }
+
+    /// The error for an origin the NETWORK model cannot start from.
+    pub fn off_network(&self, _: OffNetwork) -> ApiError {
+        ApiError::BadUserInput(format!(
+            "the point is more than {} m from the walking network; use AUTO or STRAIGHT_LINE",
+            self.settings.snap_limit_m
+        ))
+    }
+}
+
+/// The model that produced a time, as the API names it.
+pub fn model_of(by: By) -> DistanceModel {
+    match by {
+        By::StraightLine => DistanceModel::StraightLine,
+        By::Network => DistanceModel::Network,
     }
 }

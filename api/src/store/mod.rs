@@ -1,5 +1,6 @@
 //! Every database query. Typed ids and domain types in, domain types out; the only module
-//! that speaks SeaORM. Nothing here is cached between requests: the database is the truth,
+//! that speaks SeaORM. What is kept between requests (facilities, the walking network) is
+//! checked against the database on every use: the database is the truth,
 //! so several processes can share one PostgreSQL.
 
 mod facility;
@@ -10,7 +11,7 @@ mod residents;
 mod tokens;
 
 pub use history::{FacilityRevision, RevisionAction};
-pub use network::NetworkInfo;
+pub use network::{LoadedNetwork, NetworkInfo};
 pub use tokens::TokenRecord;
 
 use migration::{Migrator, MigratorTrait};
@@ -40,6 +41,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct Store {
     db: DatabaseConnection,
     cache: std::sync::Arc<facility_cache::FacilityCache>,
+    network: std::sync::Arc<network::NetworkCache>,
 }
 
 impl Store {
@@ -62,7 +64,7 @@ impl Store {
             });
         let db = Database::connect(options).await?;
         Migrator::up(&db, None).await?;
-        Ok(Self { db, cache: Default::default() })
+        Ok(Self { db, cache: Default::default(), network: Default::default() })
     }
 
     /// Whether the database answers.

@@ -1,0 +1,406 @@
+//! NETWORK and AUTO travel through the API, on the Monaco walking network, against a reference
+//! computed here: snapping by scanning every edge and a textbook Dijkstra over the same nodes
+//! and edges, with no code shared with the service's network module.
+
+use crate::helpers::{TestApp, create_at, error_codes};
+use api::auth::Role;
+use api::osm_import::read_walking_network;
+use geo::{Contains, Distance, Geodesic, Point};
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use serde_json::{Value, json};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::OnceLock;
+
+const SNAP_LIMIT_M: f64 = 500.0;
+
+struct Reference {
+    positions: Vec<(f64, f64)>,
+    edges: Vec<(usize, usize, f64)>,
+    adjacency: Vec<Vec<(usize, f64)>>,
+    /// The network as the service stores it.
+    encoded: Vec<u8>,
+    counts: (usize, usize),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct RefSnap {
+    edge: usize,
+    to_a: f64,
+    to_b: f64,
+    offset: f64,
+}
+
+fn geodesic(a: (f64, f64), b: (f64, f64)) -> f64 {
+    Geodesic.distance(Point::new(a.0, a.1), Point::new(b.0, b.1))
+}
+
+fn monaco() -> &'static Reference {
+    static REFERENCE: OnceLock<Reference> = OnceLock::new();
+    REFERENCE.get_or_init(|| {
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/osm/monaco.osm.pbf");
+        let net = read_walking_network(&path, &|_| {}).expect("the Monaco extract (see ../shared/data/README)");
+        let positions: Vec<(f64, f64)> = net.positions.iter().map(|p| (p.lon, p.lat)).collect();
+        let mut pairs: Vec<(usize, usize)> = net
+            .edges
+            .iter()
+            .filter(|(a, b)| a != b)
+            .map(|&(a, b)| ((a.min(b)) as usize, (a.max(b)) as usize))
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let edges: Vec<(usize, usize, f64)> =
+            pairs.iter().map(|&(a, b)| (a, b, geodesic(positions[a], positions[b]))).collect();
+        let mut adjacency = vec![Vec::new(); positions.len()];
+        for &(a, b, l) in &edges {
+            adjacency[a].push((b, l));
+            adjacency[b].push((a, l));
+        }
+        Reference {
+            encoded: api::geo::network::encode(&net.positions, &net.edges),
+            counts: (net.positions.len(), net.edges.len()),
+            positions,
+            edges,
+            adjacency,
+        }
+    })
+}
+
+impl Reference {
+    /// The nearest point on any edge, found by scanning them all in a projection around `p`.
+    /// None when farther than the limit, or when a second edge is almost as near (the service
+    /// may then fairly pick either).
+    fn snap(&self, p: (f64, f64)) -> Option<RefSnap> {
+        let kx = 111_320.0 * p.1.to_radians().cos();
+        let ky = 110_574.0;
+        let local = |q: (f64, f64)| ((q.0 - p.0) * kx, (q.1 - p.1) * ky);
+        // The nearest edge and the distance to the second nearest, in one scan.
+        let (mut d, mut edge, mut t, mut second) = (f64::INFINITY, 0, 0.0, f64::INFINITY);
+        for (i, &(a, b, _)) in self.edges.iter().enumerate() {
+            let (ax, ay) = local(self.positions[a]);
+            let (bx, by) = local(self.positions[b]);
+            let (dx, dy) = (bx - ax, by - ay);
+            let len2 = dx * dx + dy * dy;
+            let s = if len2 == 0.0 { 0.0 } else { (-(ax * dx + ay * dy) / len2).clamp(0.0, 1.0) };
+            let e = ((ax + s * dx).powi(2) + (ay + s * dy).powi(2)).sqrt();
+            if e < d {
+                (second, d, edge, t) = (d, e, i, s);
+            } else if e < second {
+                second = e;
+            }
+        }
+        if d > SNAP_LIMIT_M * 0.99 || second < d * 1.01 + 0.5 {
+            return None;
+        }
+        let (a, b, length) = self.edges[edge];
+        let on = (
+            self.positions[a].0 + t * (self.positions[b].0 - self.positions[a].0),
+            self.positions[a].1 + t * (self.positions[b].1 - self.positions[a].1),
+        );
+        Some(RefSnap { edge, to_a: t * length, to_b: (1.0 - t) * length, offset: geodesic(p, on) })
+    }
+
+    fn dijkstra(&self, from: &RefSnap) -> Vec<f64> {
+        let (a, b, _) = self.edges[from.edge];
+        let mut dist = vec![f64::INFINITY; self.positions.len()];
+        let mut heap = BinaryHeap::new();
+        for (n, d) in [(a, from.offset + from.to_a), (b, from.offset + from.to_b)] {
+            if d < dist[n] {
+                dist[n] = d;
+                heap.push((Reverse(d.to_bits()), n));
+            }
+        }
+        while let Some((Reverse(bits), n)) = heap.pop() {
+            let d = f64::from_bits(bits);
+            if d > dist[n] {
+                continue;
+            }
+            for &(m, l) in &self.adjacency[n] {
+                if d + l < dist[m] {
+                    dist[m] = d + l;
+                    heap.push((Reverse((d + l).to_bits()), m));
+                }
+            }
+        }
+        dist
+    }
+
+    /// The walk from `from` (with its Dijkstra `dist`) to `to`.
+    fn walk(&self, from: &RefSnap, dist: &[f64], to: &RefSnap) -> f64 {
+        let (a, b, _) = self.edges[to.edge];
+        let via_nodes = to.offset + (dist[a] + to.to_a).min(dist[b] + to.to_b);
+        if from.edge == to.edge {
+            via_nodes.min(from.offset + (from.to_a - to.to_a).abs() + to.offset)
+        } else {
+            via_nodes
+        }
+    }
+
+    /// Walking metres between two points; None when either is off the network (or ambiguous).
+    fn pair(&self, from: (f64, f64), to: (f64, f64)) -> Option<f64> {
+        let (s, t) = (self.snap(from)?, self.snap(to)?);
+        Some(self.walk(&s, &self.dijkstra(&s), &t))
+    }
+}
+
+async fn with_monaco(app: &TestApp) {
+    let r = monaco();
+    app.store.replace_walk_network("monaco", r.counts.0, r.counts.1, r.encoded.clone()).await.unwrap();
+}
+
+fn random_point(rng: &mut StdRng) -> (f64, f64) {
+    (rng.random_range(7.415..7.435), rng.random_range(43.728..43.748))
+}
+
+/// A random point that the reference snaps onto the network without ambiguity.
+fn random_point_on_network(rng: &mut StdRng) -> (f64, f64) {
+    loop {
+        let p = random_point(rng);
+        if monaco().snap(p).is_some() {
+            return p;
+        }
+    }
+}
+
+fn travel(model: &str) -> Value {
+    json!({ "profile": "WALK", "model": model })
+}
+
+#[actix_web::test]
+async fn reachable_facilities_on_the_network_equal_reference_walks() {
+    let app = TestApp::spawn().await;
+    with_monaco(&app).await;
+    let r = monaco();
+    let editor = app.token(Role::Editor).await;
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut facilities = Vec::new();
+    for _ in 0..15 {
+        let p = random_point_on_network(&mut rng);
+        facilities.push((create_at(&app, &editor, "MEAL_POINT", p.0, p.1).await, p));
+    }
+    let q = r#"query($p: PointInput!, $t: TravelInput) { reachableFacilities(from: $p, minutes: 10, travel: $t) {
+        travelMinutes distanceMeters model facility { id } } }"#;
+    let mut checked = 0;
+    for _ in 0..12 {
+        let origin = random_point(&mut rng);
+        let response =
+            app.gql(q, json!({ "p": { "lon": origin.0, "lat": origin.1 }, "t": travel("NETWORK") }), None).await;
+        let Some(from) = r.snap(origin) else {
+            // Off the network (or on an ambiguous spot, which the service answers either way).
+            assert!(response["errors"].is_null() || error_codes(&response) == ["BAD_USER_INPUT"], "{response}");
+            continue;
+        };
+        assert!(response["errors"].is_null(), "{response}");
+        let dist = r.dijkstra(&from);
+        let hits = response["data"]["reachableFacilities"].as_array().unwrap();
+        let minutes: Vec<f64> = hits.iter().map(|h| h["travelMinutes"].as_f64().unwrap()).collect();
+        assert!(minutes.windows(2).all(|w| w[0] <= w[1]), "sorted by travel time: {minutes:?}");
+        for (id, p) in &facilities {
+            let Some(to) = r.snap(*p) else { continue };
+            let want = r.walk(&from, &dist, &to) / 60.0;
+            let hit = hits.iter().find(|h| h["facility"]["id"] == id.as_str());
+            match hit {
+                Some(h) => {
+                    assert_eq!(h["model"], "NETWORK");
+                    let got = h["travelMinutes"].as_f64().unwrap();
+                    assert!((got - want).abs() < 0.01, "{got} vs {want} minutes");
+                    assert!(
+                        got * 60.0 >= h["distanceMeters"].as_f64().unwrap() * 0.99,
+                        "never shorter than the straight line"
+                    );
+                    checked += 1;
+                }
+                None => assert!(want > 10.0 - 0.01, "a facility {want} minutes away is missing"),
+            }
+        }
+    }
+    assert!(checked >= 5, "a meaningful instance: {checked} hits checked");
+}
+
+#[actix_web::test]
+async fn network_coverage_and_site_suggestions_equal_reference_walks() {
+    let app = TestApp::spawn().await;
+    with_monaco(&app).await;
+    let r = monaco();
+    let editor = app.token(Role::Editor).await;
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut facilities = Vec::new();
+    for _ in 0..4 {
+        let p = random_point_on_network(&mut rng);
+        create_at(&app, &editor, "DAY_CARE_CENTER", p.0, p.1).await;
+        facilities.push(p);
+    }
+    let create = "mutation($input: CreateResidentialAreaInput!) { createResidentialArea(input: $input) { id } }";
+    let mut areas = Vec::new();
+    for i in 0..40 {
+        let p = random_point(&mut rng);
+        let elderly = rng.random_range(1..300);
+        let input = json!({ "name": format!("area {i}"), "location": { "lon": p.0, "lat": p.1 }, "population": 1000, "elderlyPopulation": elderly });
+        let id = app.ok(create, json!({ "input": input }), Some(&editor)).await["createResidentialArea"]["id"].clone();
+        areas.push((id, p, elderly));
+    }
+    let budget_m = 5.0 * 60.0;
+    let snaps: Vec<Option<RefSnap>> = facilities.iter().map(|&f| r.snap(f)).collect();
+    let dists: Vec<Option<Vec<f64>>> = snaps.iter().map(|s| s.as_ref().map(|s| r.dijkstra(s))).collect();
+    let nearest = |p: (f64, f64)| -> Option<f64> {
+        let to = r.snap(p)?;
+        snaps.iter().zip(&dists).filter_map(|(s, d)| Some(r.walk(s.as_ref()?, d.as_ref()?, &to))).min_by(f64::total_cmp)
+    };
+    let input = json!({ "minutes": 5.0, "travel": travel("NETWORK") });
+    let q = r#"query($input: CoverageInput!) {
+        coverage(input: $input) { residentialAreas coveredResidentialAreas coveredElderlyPopulation }
+        residentialAreaCoverage(input: $input) }"#;
+    let data = app.ok(q, json!({ "input": input }), None).await;
+    let features = data["residentialAreaCoverage"]["features"].as_array().unwrap();
+    let mut covered = 0;
+    let mut covered_elderly = 0;
+    for (id, p, elderly) in &areas {
+        let f = features.iter().find(|f| &f["properties"]["id"] == id).unwrap();
+        let Some(want) = nearest(*p) else { continue };
+        let got = f["properties"]["travelMinutes"].as_f64().unwrap();
+        assert!((got - want / 60.0).abs() < 0.01, "{got} vs {} minutes", want / 60.0);
+        assert_eq!(f["properties"]["model"], "NETWORK");
+        assert_eq!(f["properties"]["covered"], want <= budget_m, "{want} m");
+        if want <= budget_m {
+            covered += 1;
+            covered_elderly += elderly;
+        }
+    }
+    let report = &data["coverage"];
+    assert_eq!(report["residentialAreas"], 40);
+    // Ambiguous reference snaps are skipped above, so the totals may only differ by those.
+    let reported = report["coveredResidentialAreas"].as_i64().unwrap();
+    assert!(reported >= covered && covered > 0 && reported < 40, "{reported} vs {covered}");
+    assert!(report["coveredElderlyPopulation"].as_i64().unwrap() >= covered_elderly);
+
+    // One site: the exhaustive best among the uncovered areas.
+    let q = r#"query($input: SiteSuggestionInput!) { suggestSites(input: $input) { sites { candidateIndex newlyCoveredElderly } } }"#;
+    let data = app.ok(q, json!({ "input": { "coverage": input, "count": 1 } }), None).await;
+    let site = &data["suggestSites"]["sites"][0];
+    let uncovered: Vec<&(Value, (f64, f64), i64)> = areas
+        .iter()
+        .filter(|(id, _, _)| {
+            !features.iter().any(|f| &f["properties"]["id"] == id && f["properties"]["covered"] == true)
+        })
+        .collect();
+    let mut sorted = uncovered.clone();
+    sorted.sort_by_key(|(id, _, _)| api::domain::ids::ResidentialAreaId::decode(id.as_str().unwrap()).unwrap().0);
+    let gain = |c: (f64, f64)| -> i64 {
+        sorted.iter().filter(|(_, p, _)| r.pair(c, *p).is_some_and(|w| w <= budget_m)).map(|(_, _, e)| e).sum()
+    };
+    let best = sorted.iter().map(|(_, p, _)| gain(*p)).max().unwrap();
+    let chosen = sorted[site["candidateIndex"].as_u64().unwrap() as usize].1;
+    assert_eq!(site["newlyCoveredElderly"].as_i64().unwrap(), best);
+    assert_eq!(gain(chosen), best);
+}
+
+#[actix_web::test]
+async fn network_service_circles_are_isochrones() {
+    let app = TestApp::spawn().await;
+    with_monaco(&app).await;
+    let r = monaco();
+    let editor = app.token(Role::Editor).await;
+    let casino = random_point_on_network(&mut StdRng::seed_from_u64(3));
+    let id = create_at(&app, &editor, "OUTDOOR_WORKER_STATION", casino.0, casino.1).await;
+    let q = r#"query($id: ID!, $t: TravelInput) { facility(id: $id) { serviceCircle(minutes: 5, travel: $t) } }"#;
+    let data = app.ok(q, json!({ "id": id, "t": travel("NETWORK") }), None).await;
+    let geometry = &data["facility"]["serviceCircle"];
+    let polygons: Vec<geo::Polygon<f64>> = match geometry["type"].as_str().unwrap() {
+        "Polygon" => vec![polygon(&geometry["coordinates"])],
+        "MultiPolygon" => geometry["coordinates"].as_array().unwrap().iter().map(polygon).collect(),
+        other => panic!("{other}"),
+    };
+    let area = geo::MultiPolygon::new(polygons);
+    let from = r.snap(casino).unwrap();
+    let dist = r.dijkstra(&from);
+    let budget = 300.0;
+    let margin = 40.0;
+    let reached_edges: Vec<&(usize, usize, f64)> =
+        r.edges.iter().filter(|(a, b, _)| dist[*a] <= budget || dist[*b] <= budget).collect();
+    let (mut inside, mut outside) = (0, 0);
+    for (n, &p) in r.positions.iter().enumerate() {
+        if geodesic(p, casino) > 2_000.0 {
+            continue;
+        }
+        let contained = area.contains(&Point::new(p.0, p.1));
+        if dist[n] < budget * 0.9 {
+            assert!(contained, "node {n} at {} m is reached", dist[n]);
+            inside += 1;
+        } else if dist[n] > budget
+            && reached_edges
+                .iter()
+                .all(|(a, b, _)| segment_distance(p, r.positions[*a], r.positions[*b]) > margin * 1.5)
+            && geodesic(p, casino) > margin * 1.5
+        {
+            assert!(!contained, "node {n} at {} m, far from every reached street, is outside", dist[n]);
+            outside += 1;
+        }
+    }
+    assert!(inside > 20 && outside > 100, "{inside} {outside}");
+    // AUTO on the network draws the same isochrone.
+    let auto = app.ok(q, json!({ "id": id, "t": travel("AUTO") }), None).await;
+    assert_eq!(auto["facility"]["serviceCircle"], *geometry);
+}
+
+fn polygon(rings: &Value) -> geo::Polygon<f64> {
+    let ring = |r: &Value| {
+        let coords: Vec<(f64, f64)> =
+            r.as_array().unwrap().iter().map(|c| (c[0].as_f64().unwrap(), c[1].as_f64().unwrap())).collect();
+        assert_eq!(coords.first(), coords.last(), "closed ring");
+        geo::LineString::from(coords)
+    };
+    let rings = rings.as_array().unwrap();
+    geo::Polygon::new(ring(&rings[0]), rings[1..].iter().map(ring).collect())
+}
+
+/// Metres from `p` to the segment `a`-`b`, in a projection around `p`.
+fn segment_distance(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
+    let kx = 111_320.0 * p.1.to_radians().cos();
+    let local = |q: (f64, f64)| ((q.0 - p.0) * kx, (q.1 - p.1) * 110_574.0);
+    let ((ax, ay), (bx, by)) = (local(a), local(b));
+    let (dx, dy) = (bx - ax, by - ay);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 == 0.0 { 0.0 } else { (-(ax * dx + ay * dy) / len2).clamp(0.0, 1.0) };
+    ((ax + t * dx).powi(2) + (ay + t * dy).powi(2)).sqrt()
+}
+
+#[actix_web::test]
+async fn auto_falls_back_off_the_network_and_a_new_network_is_used_without_a_restart() {
+    let app = TestApp::spawn().await;
+    let other = TestApp::spawn_on(&app.database_url).await;
+    let editor = app.token(Role::Editor).await;
+    let mut rng = StdRng::seed_from_u64(5);
+    let square = random_point_on_network(&mut rng);
+    let meal_point = loop {
+        let p = random_point_on_network(&mut rng);
+        if monaco().pair(square, p).is_some_and(|m| m < 600.0) {
+            break p;
+        }
+    };
+    create_at(&app, &editor, "MEAL_POINT", meal_point.0, meal_point.1).await;
+    let q = r#"query($p: PointInput!, $t: TravelInput) { reachableFacilities(from: $p, minutes: 15, travel: $t) { model travelMinutes } }"#;
+    let ask = |app: &TestApp, p: (f64, f64), model: &'static str| {
+        let vars = json!({ "p": { "lon": p.0, "lat": p.1 }, "t": travel(model) });
+        let app = app.clone_handle();
+        async move { app.gql(q, vars, None).await }
+    };
+    // No network yet: AUTO is the straight line, NETWORK is refused.
+    let before = ask(&app, square, "AUTO").await;
+    assert_eq!(before["data"]["reachableFacilities"][0]["model"], "STRAIGHT_LINE", "{before}");
+    assert_eq!(error_codes(&ask(&app, square, "NETWORK").await), ["BAD_USER_INPUT"]);
+    // Imported through another process: this one uses it from its next query on.
+    with_monaco(&other).await;
+    let after = ask(&app, square, "AUTO").await;
+    assert_eq!(after["data"]["reachableFacilities"][0]["model"], "NETWORK", "{after}");
+    let by_network = after["data"]["reachableFacilities"][0]["travelMinutes"].as_f64().unwrap();
+    let want = monaco().pair(square, meal_point).unwrap() / 60.0;
+    assert!((by_network - want).abs() < 0.01, "{by_network} vs {want}");
+    // Out at sea, 2 km from any street: AUTO falls back, NETWORK is refused.
+    let sea = (7.45, 43.715);
+    let auto = ask(&app, sea, "AUTO").await;
+    assert!(auto["errors"].is_null(), "{auto}");
+    assert!(auto["data"]["reachableFacilities"].as_array().unwrap().iter().all(|h| h["model"] == "STRAIGHT_LINE"));
+    let refused = ask(&app, sea, "NETWORK").await;
+    assert_eq!(error_codes(&refused), ["BAD_USER_INPUT"]);
+    assert!(refused["errors"][0]["message"].as_str().unwrap().contains("walking network"));
+}
