@@ -1,6 +1,7 @@
 # Sourced by the bench scripts: builds the release binary and starts a server on a free port
 # against $DATABASE_URL (default: a temporary SQLite file). Sets $base, $tmp and $server, and
-# stops the server on exit. Arguments: the demo command's options.
+# stops the server on exit. Arguments: the demo command's options (unless the sourcing script
+# defines `prepare`, which then loads the data).
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 cargo build --release --quiet --locked
 bin=target/release/service-circle
@@ -9,7 +10,8 @@ server=
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 export DATABASE_URL="${DATABASE_URL:-sqlite://$tmp/bench.db?mode=rwc}"
 export RUST_LOG=warn
-"$bin" demo "$@"
+# A script may define `prepare` to load its own data instead of the demo data set.
+if declare -F prepare >/dev/null; then prepare; else "$bin" demo "$@"; fi
 "$bin" serve --listen 127.0.0.1:0 --workers "${WORKERS:-2}" >"$tmp/out" &
 server=$!
 for _ in $(seq 1 100); do grep -q '^listening on ' "$tmp/out" && break; sleep 0.1; done

@@ -3,15 +3,21 @@
 //! Method: after a bounded search from the origin, every edge is cut to the part that can be
 //! walked within the budget (whole where both ends leave enough, otherwise a piece from each
 //! reached end, and the origin's own edge from the snapped point both ways); the walk from the
-//! origin onto the network is included. The pieces, in a local metric projection around the
-//! origin, are buffered by `margin_m` (round caps and joins, so the pieces merge where they
-//! meet) and unioned by geo's `Buffer`. Blocks enclosed by reachable streets but farther than
-//! the margin from them stay holes.
+//! origin onto the network is included. The area is every place within `margin_m` of those
+//! pieces: the buffer of the pieces, unioned. It is drawn from a distance field: on a grid of
+//! `margin_m / 4` (at most 512 x 512 points; coarser for very large areas), in a local metric
+//! projection around the origin, each point holds its distance to the nearest piece, and the
+//! `margin_m` level line is traced by marching squares with linear interpolation (the
+//! `contour` crate), so the outline is within a few metres of the exact buffer. Blocks
+//! enclosed by reachable streets but farther than the margin from them stay holes. Cost grows
+//! with the grid and the pieces, not with how much the buffers overlap (unioning thousands of
+//! overlapping round-capped buffers exactly took 25 ms to 400 ms per isochrone on Monaco).
 
 use super::LonLat;
 use super::network::{Snap, WalkSearch};
+use contour::ContourBuilder;
 use geo::orient::{Direction, Orient};
-use geo::{Buffer, Coord, LineString, MapCoords, MultiLineString, MultiPolygon};
+use geo::{BoundingRect, Coord, LineString, MapCoords, MultiLineString, MultiPolygon, Rect};
 
 /// Default margin: how far either side of a walked street counts as reached.
 pub const DEFAULT_MARGIN_M: f64 = 40.0;
@@ -88,6 +94,9 @@ fn walked_pieces(
     pieces
 }
 
+/// Grid points along each axis at most.
+const MAX_GRID_SIDE: usize = 512;
+
 /// The isochrone of a search from `origin` (snapped at `from`) for `budget_m` metres of
 /// walking, as a WGS-84 MultiPolygon with counterclockwise exteriors (RFC 7946).
 pub fn isochrone(
@@ -98,9 +107,57 @@ pub fn isochrone(
     margin_m: f64,
 ) -> MultiPolygon<f64> {
     let local = Local::new(origin);
-    let pieces = walked_pieces(&local, origin, from, search, budget_m);
-    let area = MultiLineString::new(pieces).buffer(margin_m);
+    let pieces = MultiLineString::new(walked_pieces(&local, origin, from, search, budget_m));
+    let Some(bounds) = pieces.bounding_rect() else {
+        return MultiPolygon::new(Vec::new());
+    };
+    let area = within_margin(&pieces, bounds, margin_m);
     area.map_coords(|c| local.unproject(c)).orient(Direction::Default)
+}
+
+/// Every place within `margin_m` of `pieces` (which lie inside `bounds`), traced from a
+/// distance field.
+fn within_margin(pieces: &MultiLineString<f64>, bounds: Rect<f64>, margin_m: f64) -> MultiPolygon<f64> {
+    let margin_m = margin_m.max(1.0);
+    let pad = margin_m * 1.5;
+    let (min, max) = (bounds.min(), bounds.max());
+    let extent = (max.x - min.x).max(max.y - min.y) + 2.0 * pad;
+    let step = (margin_m / 4.0).max(extent / (MAX_GRID_SIDE - 1) as f64);
+    let origin = Coord { x: min.x - pad, y: min.y - pad };
+    let nx = ((max.x - min.x + 2.0 * pad) / step).ceil() as usize + 1;
+    let ny = ((max.y - min.y + 2.0 * pad) / step).ceil() as usize + 1;
+    // Negated distances: the contour of level -margin encloses the points within the margin.
+    let far = -4.0 * margin_m;
+    let mut field = vec![far; nx * ny];
+    let reach = margin_m * 2.0;
+    for line in pieces.iter().flat_map(LineString::lines) {
+        let (a, b) = (line.start, line.end);
+        let cells = |lo: f64, hi: f64, o: f64, n: usize| {
+            let first = (((lo - reach - o) / step).floor().max(0.0)) as usize;
+            let last = (((hi + reach - o) / step).ceil() as usize).min(n - 1);
+            first..=last
+        };
+        let (dx, dy) = (b.x - a.x, b.y - a.y);
+        let len2 = dx * dx + dy * dy;
+        for j in cells(a.y.min(b.y), a.y.max(b.y), origin.y, ny) {
+            let y = origin.y + j as f64 * step;
+            for i in cells(a.x.min(b.x), a.x.max(b.x), origin.x, nx) {
+                let x = origin.x + i as f64 * step;
+                let t = if len2 == 0.0 { 0.0 } else { (((x - a.x) * dx + (y - a.y) * dy) / len2).clamp(0.0, 1.0) };
+                let d = ((x - a.x - t * dx).powi(2) + (y - a.y - t * dy).powi(2)).sqrt();
+                let cell = &mut field[j * nx + i];
+                *cell = cell.max(-d);
+            }
+        }
+    }
+    // Grid value (i, j) sits at origin + step * (i + 0.5, j + 0.5) in the builder's frame.
+    let traced = ContourBuilder::new(nx, ny, true)
+        .x_origin(origin.x - step / 2.0)
+        .y_origin(origin.y - step / 2.0)
+        .x_step(step)
+        .y_step(step)
+        .contours(&field, &[-margin_m]);
+    traced.ok().and_then(|mut c| c.pop()).map_or_else(|| MultiPolygon::new(Vec::new()), |c| c.into_inner().0)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use super::LonLat;
 use super::distance::geodesic_distance_m;
-use rstar::{PointDistance, RTree, primitives::GeomWithData, primitives::Line};
+use rstar::{Envelope, RTree, RTreeNode, primitives::GeomWithData, primitives::Rectangle};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -13,9 +13,16 @@ use std::collections::BinaryHeap;
 /// used only to find the nearest edge (distances themselves are geodesic).
 const M_PER_DEG_LAT: f64 = 110_574.0;
 const M_PER_DEG_LON_EQUATOR: f64 = 111_320.0;
+/// Positions are kept as integers of 1e-7 degrees (about 1 cm), OpenStreetMap's own precision.
+const FIXED_PER_DEGREE: f64 = 1e7;
+/// Edges per entry of the snapping index: entries hold the bounding box of a run of edges
+/// that are neighbours in Morton order, which keeps the index small (an R-tree slot costs
+/// about 40 bytes whatever it holds).
+const EDGES_PER_ENTRY: usize = 8;
 
-/// An edge as the snapping index holds it: a segment in the local projection, and its nodes.
-type EdgeSegment = GeomWithData<Line<[f64; 2]>, (u32, u32)>;
+/// An entry of the snapping index: the bounding box (local projection, metres) of the edges
+/// `entry * EDGES_PER_ENTRY ..` of `edge_order`.
+type EdgeRun = GeomWithData<Rectangle<[f32; 2]>, u32>;
 
 /// Nodes (WGS-84) and undirected edges between them, by node number.
 pub type NodesAndEdges = (Vec<LonLat>, Vec<(u32, u32)>);
@@ -23,14 +30,19 @@ pub type NodesAndEdges = (Vec<LonLat>, Vec<(u32, u32)>);
 /// A walking network. Nodes are numbered 0..n; every edge can be walked both ways.
 #[derive(Debug, Clone)]
 pub struct WalkingNetwork {
-    positions: Vec<LonLat>,
+    /// Longitude and latitude in 1e-7 degrees.
+    positions: Vec<[i32; 2]>,
     /// Arcs of node `i` are `offsets[i]..offsets[i + 1]` in `targets` / `lengths_m`.
     offsets: Vec<u32>,
     targets: Vec<u32>,
     lengths_m: Vec<f32>,
-    /// Edges (each once) in a local metric projection, for snapping.
-    edges: RTree<EdgeSegment>,
-    cos_lat: f64,
+    /// Every edge once (lower node first), in Morton order of its midpoint.
+    edge_order: Vec<(u32, u32)>,
+    /// Runs of `edge_order`, for snapping.
+    runs: RTree<EdgeRun>,
+    /// The local projection: its origin and its metres per degree of longitude.
+    origin: LonLat,
+    m_per_deg_lon: f64,
 }
 
 /// Where a point meets the network: a position on the edge `a`-`b`, how far along it, and how
@@ -46,10 +58,37 @@ pub struct Snap {
     pub offset_m: f64,
 }
 
+fn to_fixed(p: LonLat) -> [i32; 2] {
+    [(p.lon * FIXED_PER_DEGREE).round() as i32, (p.lat * FIXED_PER_DEGREE).round() as i32]
+}
+
+/// Interleaves the bits of two 16-bit cell numbers (a Morton, or Z-order, code).
+fn morton(x: u32, y: u32) -> u32 {
+    let spread = |v: u32| {
+        let mut v = v & 0xffff;
+        v = (v | (v << 8)) & 0x00ff_00ff;
+        v = (v | (v << 4)) & 0x0f0f_0f0f;
+        v = (v | (v << 2)) & 0x3333_3333;
+        (v | (v << 1)) & 0x5555_5555
+    };
+    spread(x) | (spread(y) << 1)
+}
+
+/// The nearest point to `q` on the segment `a`-`b`: its squared distance and how far along.
+fn nearest_on_segment(q: [f64; 2], a: [f64; 2], b: [f64; 2]) -> (f64, f64) {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 == 0.0 { 0.0 } else { (((q[0] - a[0]) * dx + (q[1] - a[1]) * dy) / len2).clamp(0.0, 1.0) };
+    let (x, y) = (a[0] + t * dx - q[0], a[1] + t * dy - q[1]);
+    (x * x + y * y, t)
+}
+
 impl WalkingNetwork {
-    /// Builds the network. Self-loops and repeated edges are dropped; lengths are geodesic.
+    /// Builds the network. Self-loops and repeated edges are dropped; positions are rounded to
+    /// 1e-7 degrees; lengths are geodesic.
     pub fn new(positions: Vec<LonLat>, edges: impl IntoIterator<Item = (u32, u32)>) -> Self {
         let n = positions.len();
+        let positions: Vec<[i32; 2]> = positions.into_iter().map(to_fixed).collect();
         let mut pairs: Vec<(u32, u32)> = edges
             .into_iter()
             .filter(|&(a, b)| a != b && (a as usize) < n && (b as usize) < n)
@@ -57,20 +96,23 @@ impl WalkingNetwork {
             .collect();
         pairs.sort_unstable();
         pairs.dedup();
-        let mut degree = vec![0u32; n + 1];
-        for &(a, b) in &pairs {
-            degree[a as usize] += 1;
-            degree[b as usize] += 1;
-        }
         let mut offsets = vec![0u32; n + 1];
+        for &(a, b) in &pairs {
+            offsets[a as usize + 1] += 1;
+            offsets[b as usize + 1] += 1;
+        }
         for i in 0..n {
-            offsets[i + 1] = offsets[i] + degree[i];
+            offsets[i + 1] += offsets[i];
         }
         let mut fill = offsets.clone();
         let mut targets = vec![0u32; offsets[n] as usize];
         let mut lengths_m = vec![0f32; offsets[n] as usize];
+        let at = |i: u32| {
+            let [lon, lat] = positions[i as usize];
+            LonLat { lon: f64::from(lon) / FIXED_PER_DEGREE, lat: f64::from(lat) / FIXED_PER_DEGREE }
+        };
         for &(a, b) in &pairs {
-            let length = geodesic_distance_m(positions[a as usize], positions[b as usize]) as f32;
+            let length = geodesic_distance_m(at(a), at(b)) as f32;
             for (from, to) in [(a, b), (b, a)] {
                 let slot = fill[from as usize] as usize;
                 targets[slot] = to;
@@ -78,16 +120,68 @@ impl WalkingNetwork {
                 fill[from as usize] += 1;
             }
         }
-        let mean_lat = if n == 0 { 0.0 } else { positions.iter().map(|p| p.lat).sum::<f64>() / n as f64 };
-        let cos_lat = mean_lat.to_radians().cos().max(0.01);
-        let project = |p: LonLat| [p.lon * M_PER_DEG_LON_EQUATOR * cos_lat, p.lat * M_PER_DEG_LAT];
-        let segments = pairs
+        let mean = |f: fn(&[i32; 2]) -> i32| {
+            if n == 0 {
+                0.0
+            } else {
+                positions.iter().map(|p| f64::from(f(p))).sum::<f64>() / n as f64 / FIXED_PER_DEGREE
+            }
+        };
+        let origin = LonLat { lon: mean(|p| p[0]), lat: mean(|p| p[1]) };
+        let mut net = Self {
+            positions,
+            offsets,
+            targets,
+            lengths_m,
+            edge_order: pairs,
+            runs: RTree::new(),
+            m_per_deg_lon: M_PER_DEG_LON_EQUATOR * origin.lat.to_radians().cos().max(0.01),
+            origin,
+        };
+        net.index_edges();
+        net
+    }
+
+    /// Orders the edges along a Morton curve and indexes runs of them.
+    fn index_edges(&mut self) {
+        let mids: Vec<[f64; 2]> = self
+            .edge_order
             .iter()
             .map(|&(a, b)| {
-                GeomWithData::new(Line::new(project(positions[a as usize]), project(positions[b as usize])), (a, b))
+                let (p, q) = (self.project(self.position(a)), self.project(self.position(b)));
+                [(p[0] + q[0]) / 2.0, (p[1] + q[1]) / 2.0]
             })
             .collect();
-        Self { positions, offsets, targets, lengths_m, edges: RTree::bulk_load(segments), cos_lat }
+        let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+        for m in &mids {
+            for k in 0..2 {
+                lo[k] = lo[k].min(m[k]);
+                hi[k] = hi[k].max(m[k]);
+            }
+        }
+        let cell = |v: f64, k: usize| (((v - lo[k]) / (hi[k] - lo[k]).max(1.0)) * 65_535.0) as u32;
+        let mut keyed: Vec<(u32, (u32, u32))> =
+            mids.iter().zip(&self.edge_order).map(|(m, &e)| (morton(cell(m[0], 0), cell(m[1], 1)), e)).collect();
+        keyed.sort_unstable();
+        self.edge_order = keyed.into_iter().map(|(_, e)| e).collect();
+        let runs: Vec<EdgeRun> = self
+            .edge_order
+            .chunks(EDGES_PER_ENTRY)
+            .enumerate()
+            .map(|(i, run)| {
+                let corners = run.iter().flat_map(|&(a, b)| [a, b]).map(|n| {
+                    let p = self.project(self.position(n));
+                    [p[0] as f32, p[1] as f32]
+                });
+                let mut envelope = rstar::AABB::from_point([f32::INFINITY; 2]);
+                for (k, c) in corners.enumerate() {
+                    let point = rstar::AABB::from_point(c);
+                    envelope = if k == 0 { point } else { envelope.merged(&point) };
+                }
+                GeomWithData::new(Rectangle::from_aabb(envelope), i as u32)
+            })
+            .collect();
+        self.runs = RTree::bulk_load(runs);
     }
 
     pub fn node_count(&self) -> usize {
@@ -100,7 +194,8 @@ impl WalkingNetwork {
     }
 
     pub fn position(&self, node: u32) -> LonLat {
-        self.positions[node as usize]
+        let [lon, lat] = self.positions[node as usize];
+        LonLat { lon: f64::from(lon) / FIXED_PER_DEGREE, lat: f64::from(lat) / FIXED_PER_DEGREE }
     }
 
     /// The neighbours of `node` with the edge lengths in metres.
@@ -110,29 +205,43 @@ impl WalkingNetwork {
     }
 
     fn project(&self, p: LonLat) -> [f64; 2] {
-        [p.lon * M_PER_DEG_LON_EQUATOR * self.cos_lat, p.lat * M_PER_DEG_LAT]
+        [(p.lon - self.origin.lon) * self.m_per_deg_lon, (p.lat - self.origin.lat) * M_PER_DEG_LAT]
     }
 
     fn unproject(&self, q: [f64; 2]) -> LonLat {
-        LonLat { lon: q[0] / (M_PER_DEG_LON_EQUATOR * self.cos_lat), lat: q[1] / M_PER_DEG_LAT }
+        LonLat { lon: self.origin.lon + q[0] / self.m_per_deg_lon, lat: self.origin.lat + q[1] / M_PER_DEG_LAT }
     }
 
     /// The nearest point of the network to `p`, if within `max_offset_m` metres.
     pub fn snap(&self, p: LonLat, max_offset_m: f64) -> Option<Snap> {
         let q = self.project(p);
-        let nearest = self.edges.nearest_neighbor(&q)?;
-        let (a, b) = nearest.data;
-        let on_edge = self.unproject(nearest.geom().nearest_point(&q));
+        // (squared distance, edge, fraction along it from its lower node)
+        let mut best: Option<(f64, (u32, u32), f64)> = None;
+        for (run, box_distance_2) in self.runs.nearest_neighbor_iter_with_distance_2(&[q[0] as f32, q[1] as f32]) {
+            // Boxes come nearest first; one farther than the best edge so far holds no nearer edge
+            // (the margin covers rounding the boxes to f32).
+            if let Some((d2, _, _)) = best
+                && f64::from(box_distance_2).sqrt() > d2.sqrt() + 0.01
+            {
+                break;
+            }
+            let first = run.data as usize * EDGES_PER_ENTRY;
+            for &(a, b) in &self.edge_order[first..(first + EDGES_PER_ENTRY).min(self.edge_order.len())] {
+                let (d2, t) = nearest_on_segment(q, self.project(self.position(a)), self.project(self.position(b)));
+                if best.is_none_or(|(best_d2, best_edge, _)| (d2, (a, b)) < (best_d2, best_edge)) {
+                    best = Some((d2, (a, b), t));
+                }
+            }
+        }
+        let (_, (a, b), t) = best?;
+        let (pa, pb) = (self.project(self.position(a)), self.project(self.position(b)));
+        let on_edge = self.unproject([pa[0] + t * (pb[0] - pa[0]), pa[1] + t * (pb[1] - pa[1])]);
         let offset_m = geodesic_distance_m(p, on_edge);
         if offset_m > max_offset_m {
             return None;
         }
-        let line = nearest.geom();
-        let (from, to) = (line.from, line.to);
-        let total = ((to[0] - from[0]).powi(2) + (to[1] - from[1]).powi(2)).sqrt();
-        let along = if total == 0.0 { 0.0 } else { nearest.geom().nearest_point(&q).distance_2(&from).sqrt() / total };
-        let length = self.arcs(a).find(|&(t, _)| t == b).map_or(0.0, |(_, l)| f64::from(l));
-        Some(Snap { a, b, to_a_m: length * along, to_b_m: length * (1.0 - along), offset_m })
+        let length = self.arcs(a).find(|&(n, _)| n == b).map_or(0.0, |(_, l)| f64::from(l));
+        Some(Snap { a, b, to_a_m: length * t, to_b_m: length * (1.0 - t), offset_m })
     }
 
     /// Shortest walking distance from the nearest source to every node, metres; nodes farther
@@ -150,15 +259,27 @@ impl WalkingNetwork {
         Some(self.walk_distances(&s.seeds(), max_m))
     }
 
-    /// Bytes held by the graph and its snapping index (an estimate of the heap it uses).
+    /// Heap bytes held by the graph and its snapping index (element counts times sizes; the
+    /// vectors are built at their final size).
     pub fn heap_bytes(&self) -> usize {
-        use std::mem::size_of;
-        self.positions.capacity() * size_of::<LonLat>()
-            + self.offsets.capacity() * size_of::<u32>()
-            + self.targets.capacity() * size_of::<u32>()
-            + self.lengths_m.capacity() * size_of::<f32>()
-            // R-tree leaves; inner nodes add about one envelope per six leaves.
-            + self.edge_count() * (size_of::<EdgeSegment>() + size_of::<[f64; 4]>() / 6 + 1)
+        fn tree_bytes<T: rstar::RTreeObject>(node: &rstar::ParentNode<T>) -> usize {
+            std::mem::size_of_val(node.children())
+                + node
+                    .children()
+                    .iter()
+                    .map(|c| match c {
+                        RTreeNode::Parent(p) => tree_bytes(p),
+                        RTreeNode::Leaf(_) => 0,
+                    })
+                    .sum::<usize>()
+        }
+        use std::mem::size_of_val;
+        size_of_val(self.positions.as_slice())
+            + size_of_val(self.offsets.as_slice())
+            + size_of_val(self.targets.as_slice())
+            + size_of_val(self.lengths_m.as_slice())
+            + size_of_val(self.edge_order.as_slice())
+            + tree_bytes(self.runs.root())
     }
 }
 
@@ -394,6 +515,27 @@ mod tests {
         assert_eq!(decode(&bytes), Some((positions, edges)));
         assert_eq!(decode(&bytes[..bytes.len() - 1]), None);
         assert_eq!(decode(&[]), None);
+    }
+
+    #[test]
+    fn snapping_finds_the_nearest_edge_a_scan_of_every_edge_finds() {
+        let net = random_network(9, 30);
+        let mut rng = StdRng::seed_from_u64(10);
+        let edges: Vec<(u32, u32)> =
+            (0..net.node_count() as u32).flat_map(|a| net.arcs(a).map(move |(b, _)| (a, b))).collect();
+        for _ in 0..500 {
+            let p = LonLat { lon: rng.random_range(106.19..106.24), lat: rng.random_range(38.39..38.44) };
+            let s = net.snap(p, f64::INFINITY).unwrap();
+            let q = net.project(p);
+            let brute = edges
+                .iter()
+                .map(|&(a, b)| nearest_on_segment(q, net.project(net.position(a)), net.project(net.position(b))).0)
+                .fold(f64::INFINITY, f64::min);
+            let (pa, pb) = (net.project(net.position(s.a)), net.project(net.position(s.b)));
+            let got = nearest_on_segment(q, pa, pb).0;
+            assert!((got.sqrt() - brute.sqrt()).abs() < 1e-6, "{} vs {}", got.sqrt(), brute.sqrt());
+        }
+        assert!(net.heap_bytes() < 64 * net.edge_count(), "{} bytes per edge", net.heap_bytes() / net.edge_count());
     }
 
     #[test]
