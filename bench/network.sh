@@ -85,3 +85,17 @@ LUA
   echo "-- coverage, $model, 1 connection"
   wrk -t1 -c1 -d"$DURATION" --latency -s "$tmp/coverage.lua" "$base/graphql" | grep -E 'Requests/sec|50%|90%|99%|Non-2xx'
 done
+
+echo "-- suggestSites (count 5, NETWORK; candidates: the uncovered areas), 1 connection"
+cat >"$tmp/sites.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"query":"{ suggestSites(input: { coverage: { minutes: 15, travel: { model: NETWORK } }, count: 5 }) { elderlyCoverageRatioBefore elderlyCoverageRatioAfter } }"}'
+response = function(status, headers, body)
+  if status ~= 200 or string.find(body, '"errors"', 1, true) then
+    io.stderr:write("bad response: " .. status .. " " .. body .. "\n")
+    wrk.thread:stop()
+  end
+end
+LUA
+wrk -t1 -c1 -d"$DURATION" --latency -s "$tmp/sites.lua" "$base/graphql" | grep -E 'Requests/sec|50%|99%|Non-2xx'

@@ -273,6 +273,25 @@ async fn network_coverage_and_site_suggestions_equal_reference_walks() {
     assert!(reported >= covered && covered > 0 && reported < 40, "{reported} vs {covered}");
     assert!(report["coveredElderlyPopulation"].as_i64().unwrap() >= covered_elderly);
 
+    // The gaps hold exactly the uncovered areas.
+    let q =
+        r#"query($input: CoverageInput!) { coverageGaps(input: $input) { residentialAreaIds nearestTravelMinutes } }"#;
+    let gaps = app.ok(q, json!({ "input": input }), None).await;
+    let mut in_gaps: Vec<String> = gaps["coverageGaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["residentialAreaIds"].as_array().unwrap().iter().map(|id| id.as_str().unwrap().to_owned()))
+        .collect();
+    let mut uncovered_ids: Vec<String> = features
+        .iter()
+        .filter(|f| f["properties"]["covered"] == false)
+        .map(|f| f["properties"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    in_gaps.sort();
+    uncovered_ids.sort();
+    assert_eq!(in_gaps, uncovered_ids);
+
     // One site: the exhaustive best among the uncovered areas.
     let q = r#"query($input: SiteSuggestionInput!) { suggestSites(input: $input) { sites { candidateIndex newlyCoveredElderly } } }"#;
     let data = app.ok(q, json!({ "input": { "coverage": input, "count": 1 } }), None).await;
