@@ -17,6 +17,9 @@ pub enum ApiError {
     Forbidden(Role),
     #[error("{0}")]
     Conflict(String),
+    /// The database cannot be reached; the request may succeed when retried.
+    #[error("the database is unavailable; try again shortly")]
+    Unavailable,
     /// The cause has been logged; clients see only this text.
     #[error("internal server error")]
     Internal,
@@ -32,6 +35,7 @@ impl ApiError {
             ApiError::Unauthenticated => "UNAUTHENTICATED",
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::Conflict(_) => "CONFLICT",
+            ApiError::Unavailable => "SERVICE_UNAVAILABLE",
             ApiError::Internal => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -53,9 +57,43 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::NotFound("no such facility".into()),
-            StoreError::StaleVersion { .. } => ApiError::Conflict(e.to_string()),
+            StoreError::StaleVersion { .. } | StoreError::Conflict(_) => ApiError::Conflict(e.to_string()),
+            StoreError::NoSuchRevision(_) => ApiError::NotFound(e.to_string()),
             StoreError::Invalid(invalid) => invalid.into(),
+            StoreError::Db(ref db) if database_unreachable(db) => {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError::Unavailable
+            }
             StoreError::Corrupt(_) | StoreError::Db(_) => ApiError::internal(&e),
         }
     }
+}
+
+/// Whether a database error means the database could not be reached (as opposed to a query
+/// that failed): no connection from the pool, or the connection broke.
+fn database_unreachable(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr, sqlx};
+    match e {
+        DbErr::ConnectionAcquire(_) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(inner))
+        | DbErr::Exec(RuntimeErr::SqlxError(inner))
+        | DbErr::Query(RuntimeErr::SqlxError(inner)) => {
+            matches!(
+                inner.as_ref(),
+                sqlx::Error::Io(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::WorkerCrashed
+                    | sqlx::Error::Tls(_)
+            ) || matches!(inner.as_ref(), sqlx::Error::Database(db) if db.code().is_some_and(|c| shutting_down(&c)))
+        }
+        DbErr::Conn(_) => true,
+        _ => false,
+    }
+}
+
+/// PostgreSQL's SQLSTATE classes for a server going away: 08 (connection exception) and 57P
+/// (operator intervention: shutdown, crash, cannot connect now).
+fn shutting_down(sqlstate: &str) -> bool {
+    sqlstate.starts_with("08") || sqlstate.starts_with("57P")
 }

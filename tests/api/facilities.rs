@@ -219,3 +219,75 @@ async fn residential_areas_are_created_and_read_back() {
         .await;
     assert_eq!(read["residentialArea"], created);
 }
+
+#[actix_web::test]
+async fn admins_restore_deleted_and_overwritten_facilities_from_history() {
+    let app = TestApp::spawn().await;
+    let editor = app.token(Role::Editor).await;
+    let admin = app.token(Role::Admin).await;
+    let restore = "mutation($id: ID!, $to: Int!, $v: Int) { restoreFacility(id: $id, toVersion: $to, version: $v) { ...AllFields } }";
+    let restore = format!("{restore}{}", crate::all_facility_fields!());
+    let original = app
+        .ok(
+            crate::helpers::CREATE_FACILITY,
+            json!({ "input": { "kind": "COMMUNITY_CANTEEN", "name": "老饭桌", "location": { "lon": 106.3, "lat": 38.5 },
+                "services": ["LOW_SALT_MEALS", "HALAL"], "canteen": { "seats": 40, "halal": true } } }),
+            Some(&editor),
+        )
+        .await["createFacility"]
+        .clone();
+    let id = original["id"].as_str().unwrap().to_owned();
+    app.ok(UPDATE, json!({ "id": id, "version": 1, "input": { "name": "改名", "services": [] } }), Some(&editor)).await;
+
+    // Overwritten: back to version 1's fields as version 3, version 2 kept in history.
+    let stale = app.gql(&restore, json!({ "id": id, "to": 1, "v": 1 }), Some(&admin)).await;
+    assert_eq!(error_codes(&stale), ["CONFLICT"]);
+    let missing_version = app.gql(&restore, json!({ "id": id, "to": 1 }), Some(&admin)).await;
+    assert_eq!(error_codes(&missing_version), ["CONFLICT"]);
+    let back = app.ok(&restore, json!({ "id": id, "to": 1, "v": 2 }), Some(&admin)).await["restoreFacility"].clone();
+    let same_fields = |f: &serde_json::Value| {
+        let mut f = f.clone();
+        for volatile in ["version", "updatedAt"] {
+            f.as_object_mut().unwrap().remove(volatile);
+        }
+        f
+    };
+    assert_eq!(same_fields(&back), same_fields(&original));
+    assert_eq!(back["version"], 3);
+
+    // Deleted: comes back under its id, with a new version, and searchable again.
+    app.ok(DELETE, json!({ "id": id, "version": 3 }), Some(&editor)).await;
+    assert_eq!(error_codes(&app.gql(&restore, json!({ "id": id, "to": 3, "v": 3 }), Some(&admin)).await), ["CONFLICT"]);
+    assert_eq!(error_codes(&app.gql(&restore, json!({ "id": id, "to": 9 }), Some(&admin)).await), ["NOT_FOUND"]);
+    assert_eq!(error_codes(&app.gql(&restore, json!({ "id": id, "to": 2 }), Some(&editor)).await), ["FORBIDDEN"]);
+    let again = app.ok(&restore, json!({ "id": id, "to": 2 }), Some(&admin)).await["restoreFacility"].clone();
+    assert_eq!(
+        (again["id"].as_str(), again["name"].as_str(), again["version"].as_i64()),
+        (Some(id.as_str()), Some("改名"), Some(4))
+    );
+    assert_eq!(app.ok(READ, json!({ "id": id }), None).await["facility"]["version"], 4);
+    let near = app
+        .ok(
+            "{ nearbyFacilities(near: { lon: 106.3, lat: 38.5 }, radiusMeters: 10) { facility { id } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(near["nearbyFacilities"][0]["facility"]["id"], id);
+    let twice = app.gql(&restore, json!({ "id": id, "to": 2 }), Some(&admin)).await;
+    assert_eq!(error_codes(&twice), ["CONFLICT"]);
+
+    // The audit trail: who, when, before and after of every change.
+    let history = app
+        .ok("query($id: ID!) { facilityHistory(id: $id) { action actor facility { version name } after { version name } } }", json!({ "id": id }), Some(&admin))
+        .await["facilityHistory"]
+        .clone();
+    assert_eq!(
+        history,
+        json!([
+            { "action": "UPDATE", "actor": "test-editor", "facility": { "version": 1, "name": "老饭桌" }, "after": { "version": 2, "name": "改名" } },
+            { "action": "UPDATE", "actor": "test-admin", "facility": { "version": 2, "name": "改名" }, "after": { "version": 3, "name": "老饭桌" } },
+            { "action": "DELETE", "actor": "test-editor", "facility": { "version": 3, "name": "老饭桌" }, "after": null },
+        ])
+    );
+}

@@ -7,6 +7,7 @@
 mod auth;
 mod bad_input;
 mod coverage;
+mod crash;
 mod demo;
 mod facilities;
 mod helpers;

@@ -20,26 +20,34 @@ pub enum RevisionAction {
     Delete,
 }
 
-/// A facility as it was before an update or a delete.
-pub struct FacilityRevision(Revision);
+/// A facility as it was before an update or a delete, and what replaced it.
+pub struct FacilityRevision {
+    before: Revision,
+    /// The state the update produced; None after a delete.
+    after: Option<crate::domain::facility::Facility>,
+}
 
 #[Object]
 impl FacilityRevision {
     /// The facility as it was, with the version it had then.
     async fn facility(&self) -> Facility {
-        Facility::from(self.0.facility.clone())
+        Facility::from(self.before.facility.clone())
     }
     /// What happened to this state.
     async fn action(&self) -> RevisionAction {
-        self.0.action.into()
+        self.before.action.into()
+    }
+    /// The state that replaced it (the next version); null after a delete.
+    async fn after(&self) -> Option<Facility> {
+        self.after.clone().map(Facility::from)
     }
     /// Name of the token that made the change.
     async fn actor(&self) -> Option<&str> {
-        self.0.actor.as_deref()
+        self.before.actor.as_deref()
     }
     /// When the change was made.
     async fn recorded_at(&self) -> DateTime<Utc> {
-        self.0.recorded_at
+        self.before.recorded_at
     }
 }
 
@@ -53,6 +61,42 @@ impl HistoryQuery {
     async fn facility_history(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Vec<FacilityRevision>> {
         require(ctx, Role::Admin).await?;
         let id = FacilityId::decode(&id)?;
-        Ok(store(ctx)?.facility_history(id).await?.into_iter().map(FacilityRevision).collect())
+        let store = store(ctx)?;
+        let history = store.facility_history(id).await?;
+        let current = store.facility(id).await?;
+        // Versions are unique per facility: an update from version v produced version v + 1.
+        let state_at = |version: i32| {
+            history.iter().map(|r| &r.facility).chain(current.as_ref()).find(|f| f.version == version).cloned()
+        };
+        let after: Vec<Option<crate::domain::facility::Facility>> = history
+            .iter()
+            .map(|r| match r.action {
+                store::RevisionAction::Update => state_at(r.facility.version + 1),
+                store::RevisionAction::Delete => None,
+            })
+            .collect();
+        Ok(history.into_iter().zip(after).map(|(before, after)| FacilityRevision { before, after }).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct HistoryMutation;
+
+#[Object]
+impl HistoryMutation {
+    /// Brings a facility back to a state in its history (`toVersion`). A deleted facility
+    /// returns under its id (leave `version` out); an existing one is overwritten when
+    /// `version` is its current version (else CONFLICT), its state kept in history. The result
+    /// gets a version above every earlier one. Needs the admin role.
+    async fn restore_facility(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        to_version: i32,
+        version: Option<i32>,
+    ) -> ApiResult<Facility> {
+        let actor = require(ctx, Role::Admin).await?;
+        let id = FacilityId::decode(&id)?;
+        Ok(Facility::from(store(ctx)?.restore_facility(id, to_version, version, &actor.name).await?))
     }
 }

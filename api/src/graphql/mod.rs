@@ -21,7 +21,12 @@ use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 pub struct Query(facility::FacilityQuery, residents::ResidentsQuery, coverage::CoverageQuery, history::HistoryQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(facility::FacilityMutation, residents::ResidentsMutation, import::ImportMutation);
+pub struct Mutation(
+    facility::FacilityMutation,
+    residents::ResidentsMutation,
+    import::ImportMutation,
+    history::HistoryMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -94,6 +94,12 @@ impl Store {
     ) -> StoreResult<Facility> {
         let current = self.current_version(id, version).await?;
         let draft = fields.apply_to(current.draft.clone())?;
+        self.overwrite(current, draft, actor).await
+    }
+
+    /// Writes `draft` over `current` if that is still the stored version.
+    async fn overwrite(&self, current: Facility, draft: FacilityDraft, actor: &str) -> StoreResult<Facility> {
+        let (id, version) = (current.id, current.version);
         let now = Utc::now().trunc_subsecs(6);
         let txn = self.conn_begin().await?;
         if let Err(e) = update_in(&txn, &current, &draft, actor, now).await {
@@ -169,6 +175,67 @@ impl Store {
         txn.commit().await?;
         tracing::debug!(facility = id.0, version, actor, "facility deleted");
         Ok(())
+    }
+
+    /// Brings back the recorded state of a facility that had version `to_version`. A deleted
+    /// facility is inserted again under its id (`version` must be None); an existing one is
+    /// overwritten if `version` is its current version, its state going to history. Either way
+    /// the result has a version above every earlier one.
+    pub async fn restore_facility(
+        &self,
+        id: FacilityId,
+        to_version: i32,
+        version: Option<i32>,
+        actor: &str,
+    ) -> StoreResult<Facility> {
+        let history = self.facility_history(id).await?;
+        let state = history
+            .iter()
+            .find(|r| r.facility.version == to_version)
+            .ok_or(StoreError::NoSuchRevision(to_version))?
+            .facility
+            .clone();
+        match (self.facility(id).await?, version) {
+            (Some(current), Some(v)) if current.version == v => self.overwrite(current, state.draft, actor).await,
+            (Some(current), Some(v)) => Err(StoreError::StaleVersion { given: v, current: current.version }),
+            (Some(current), None) => Err(StoreError::Conflict(format!(
+                "the facility exists (version {}): give its current version to overwrite it",
+                current.version
+            ))),
+            (None, Some(_)) => {
+                Err(StoreError::Conflict("the facility is deleted: restore it without a version".into()))
+            }
+            (None, None) => {
+                let newest = history.iter().map(|r| r.facility.version).max().unwrap_or(to_version);
+                let now = Utc::now().trunc_subsecs(6);
+                let txn = self.conn_begin().await?;
+                let mut row = active_model(&state.draft);
+                row.id = Set(id.0);
+                row.version = Set(newest + 1);
+                row.created_at = Set(state.created_at);
+                row.updated_at = Set(now);
+                if let Err(e) = facility::Entity::insert(row).exec_without_returning(&txn).await {
+                    txn.rollback().await?;
+                    return Err(match e.sql_err() {
+                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                            StoreError::Conflict("the facility was restored concurrently".into())
+                        }
+                        _ => e.into(),
+                    });
+                }
+                insert_services(&txn, id.0, &state.draft.services).await?;
+                record_change(&txn, &[id.0]).await?;
+                txn.commit().await?;
+                tracing::info!(facility = id.0, to_version, version = newest + 1, actor, "deleted facility restored");
+                Ok(Facility {
+                    id,
+                    draft: state.draft,
+                    version: newest + 1,
+                    created_at: state.created_at,
+                    updated_at: now,
+                })
+            }
+        }
     }
 
     async fn current_version(&self, id: FacilityId, version: i32) -> StoreResult<Facility> {

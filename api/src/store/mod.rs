@@ -26,6 +26,10 @@ pub enum StoreError {
     NotFound,
     #[error("version {given} is stale; the current version is {current}")]
     StaleVersion { given: i32, current: i32 },
+    #[error("no recorded state has version {0}")]
+    NoSuchRevision(i32),
+    #[error("{0}")]
+    Conflict(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error(transparent)]
@@ -53,7 +57,8 @@ impl Store {
             .max_connections(max_connections)
             .min_connections(1)
             .connect_timeout(Duration::from_secs(5))
-            .acquire_timeout(Duration::from_secs(5))
+            // Short, so that requests fail fast (SERVICE_UNAVAILABLE) while the database is down.
+            .acquire_timeout(Duration::from_secs(2))
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(|o| {
                 o.create_if_missing(true)

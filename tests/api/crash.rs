@@ -1,0 +1,152 @@
+//! The real `service-circle` binary killed with SIGKILL in the middle of writes: after a restart
+//! every acknowledged write is there, whole, and an interrupted import left all or nothing.
+
+use crate::helpers::{TempDir, fresh_database};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_service-circle");
+
+fn command(database_url: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args).env("DATABASE_URL", database_url).env("RUST_LOG", "warn");
+    c
+}
+
+/// The server process and its address.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(database_url: &str) -> Self {
+        let mut child = command(database_url, &["serve", "--listen", "127.0.0.1:0", "--workers", "2"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let base = line.trim().strip_prefix("listening on ").expect("the address line").to_owned();
+        Self { child, base }
+    }
+
+    fn kill_9(mut self) {
+        self.child.kill().unwrap(); // SIGKILL on Unix
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn post(client: &awc::Client, base: &str, query: &str, variables: Value, token: &str) -> Option<Value> {
+    let mut response = client
+        .post(format!("{base}/graphql"))
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .send_json(&json!({ "query": query, "variables": variables }))
+        .await
+        .ok()?;
+    response.json::<Value>().limit(16 * 1024 * 1024).await.ok()
+}
+
+fn editor_token(database_url: &str) -> String {
+    let out = command(database_url, &["token", "create", "--role", "admin", "--name", "crash-test"]).output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[actix_web::test]
+async fn acknowledged_single_writes_survive_kill_9() {
+    let (url, _dir): (String, Option<TempDir>) = fresh_database().await;
+    let server = Server::start(&url);
+    let token = editor_token(&url);
+    let client = awc::Client::builder().timeout(Duration::from_secs(10)).finish();
+    let create = "mutation($input: CreateFacilityInput!) { createFacility(input: $input) { id } }";
+    let input = |i: usize| {
+        json!({ "input": { "kind": "OUTDOOR_WORKER_STATION", "name": format!("station {i}"),
+            "location": { "lon": 106.2 + i as f64 * 1e-4, "lat": 38.4 },
+            "services": ["HOT_WATER", format!("TAG_{i}")], "restStation": { "open24Hours": true } } })
+    };
+    let mut acknowledged = Vec::new();
+    for i in 0..40 {
+        let response = post(&client, &server.base, create, input(i), &token).await.unwrap();
+        acknowledged.push((response["data"]["createFacility"]["id"].as_str().unwrap().to_owned(), i));
+    }
+    // One more write in flight when the process dies: it may or may not have committed.
+    let (base, writer) = (server.base.clone(), token.clone());
+    let in_flight = actix_web::rt::spawn(async move {
+        let client = awc::Client::default();
+        post(&client, &base, create, input(40), &writer).await
+    });
+    actix_web::rt::time::sleep(Duration::from_millis(2)).await;
+    server.kill_9();
+    let _ = in_flight.await;
+
+    let server = Server::start(&url);
+    let read = "query($id: ID!) { facility(id: $id) { name services restStation { open24Hours } } }";
+    for (id, i) in &acknowledged {
+        let response = post(&client, &server.base, read, json!({ "id": id }), &token).await.unwrap();
+        let f = &response["data"]["facility"];
+        assert_eq!(f["name"], format!("station {i}"), "acknowledged write {i} is there");
+        assert_eq!(f["services"], json!(["HOT_WATER", format!("TAG_{i}")]), "with all its tags");
+        assert_eq!(f["restStation"]["open24Hours"], true, "and its details");
+    }
+    let count = post(&client, &server.base, "{ facilities { totalCount } }", json!({}), &token).await.unwrap();
+    let total = count["data"]["facilities"]["totalCount"].as_i64().unwrap();
+    assert!(total == 40 || total == 41, "{total}");
+}
+
+#[actix_web::test]
+async fn an_import_killed_midway_leaves_all_or_nothing() {
+    let (url, dir): (String, Option<TempDir>) = fresh_database().await;
+    let folder = std::env::temp_dir().join(format!("sc_crash_{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let file = folder.join("facilities.csv");
+    let mut csv = String::from("name,kind,lon,lat,services\n");
+    for i in 0..10_000 {
+        csv.push_str(&format!(
+            "meal point {i},MEAL_POINT,{},{},LOW_SALT_MEALS\n",
+            106.2 + (i % 100) as f64 * 1e-3,
+            38.4 + (i / 100) as f64 * 1e-3
+        ));
+    }
+    std::fs::write(&file, csv).unwrap();
+    // Create the schema first, so that the kill lands in the import itself.
+    assert!(command(&url, &["token", "list"]).output().unwrap().status.success());
+    let mut previous = 0;
+    for delay_ms in [200, 600, 1_200] {
+        let mut child = command(&url, &["import", "facilities", file.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        child.kill().ok();
+        child.wait().unwrap();
+        let server = Server::start(&url);
+        let client = awc::Client::default();
+        let count = |filter: &str| {
+            let q = format!("{{ facilities{filter} {{ totalCount }} }}");
+            let (client, base) = (client.clone(), server.base.clone());
+            async move {
+                let response = post(&client, &base, &q, json!({}), "none").await.unwrap();
+                response["data"]["facilities"]["totalCount"].as_i64().unwrap()
+            }
+        };
+        let total = count("").await;
+        assert!(total % 10_000 == 0 && total >= previous, "{total} rows after killing an import at {delay_ms} ms");
+        assert_eq!(count(r#"(filter: { services: ["LOW_SALT_MEALS"] })"#).await, total, "every row has its tag");
+        server.kill_9();
+        previous = total;
+    }
+    std::fs::remove_dir_all(&folder).ok();
+    drop(dir);
+}
