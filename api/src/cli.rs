@@ -1,7 +1,7 @@
 //! The `service-circle` command line. Every flag can also come from the environment.
 
 use crate::auth::{Role, issue_token};
-use crate::config::{DEFAULT_DATABASE_URL, DEFAULT_LISTEN_ADDR, Settings};
+use crate::config::{DEFAULT_DATABASE_URL, DEFAULT_LISTEN_ADDR, DEFAULT_MAX_BODY_BYTES, Settings};
 use crate::domain::travel::NetworkSettings;
 use crate::startup::Application;
 use crate::store::Store;
@@ -75,6 +75,9 @@ pub struct ServeArgs {
     /// uses the straight line and NETWORK refuses them.
     #[arg(long, env = "SNAP_LIMIT_METERS", default_value_t = 500.0, value_parser = parse_snap_limit)]
     pub snap_limit_meters: f64,
+    /// The largest request body accepted (bytes); larger ones get HTTP 413.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
 }
 
 fn parse_snap_limit(s: &str) -> Result<f64, String> {
@@ -187,6 +190,7 @@ async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         workers: args.workers,
         max_connections: global.max_connections,
         network: NetworkSettings { snap_limit_m: args.snap_limit_meters },
+        max_body_bytes: args.max_body_bytes,
         ..Settings::default()
     };
     let app = Application::build(&settings).await.context("cannot start the server")?;

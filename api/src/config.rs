@@ -6,6 +6,8 @@ use crate::domain::travel::NetworkSettings;
 use crate::graphql::QueryLimits;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://service-circle.db?mode=rwc";
+/// Large enough for an import of about 20,000 GeoJSON features in one request.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:8080";
 
 #[derive(Clone, Debug)]
@@ -20,6 +22,8 @@ pub struct Settings {
     pub max_connections: u32,
     pub limits: QueryLimits,
     pub network: NetworkSettings,
+    /// The largest request body accepted, bytes.
+    pub max_body_bytes: usize,
 }
 
 impl Default for Settings {
@@ -31,6 +35,7 @@ impl Default for Settings {
             max_connections: 16,
             limits: QueryLimits::default(),
             network: NetworkSettings::default(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 }

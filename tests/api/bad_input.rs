@@ -109,3 +109,25 @@ async fn documents_that_do_not_parse_or_validate_get_the_graphql_codes() {
     let too_deep = app.gql(&nested, json!({}), None).await;
     assert_eq!(error_codes(&too_deep), ["GRAPHQL_VALIDATION_FAILED"]);
 }
+
+/// Bodies the GraphQL layer never sees: too large, a batch, not JSON. Each is refused at the
+/// HTTP level with a GraphQL-shaped error body, and the server keeps answering.
+#[actix_web::test]
+async fn oversized_batched_and_malformed_bodies_are_refused_with_a_code() {
+    let app = TestApp::spawn().await;
+    let limit = api::config::DEFAULT_MAX_BODY_BYTES;
+    let padding = " ".repeat(limit);
+    let huge = format!(r#"{{"query":"{{ __typename }}","variables":{{}}{padding}}}"#).into_bytes();
+    let (status, body) = app.post_raw(huge).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].as_str()), (413, Some("PAYLOAD_TOO_LARGE")));
+    let batch = br#"[{"query":"{ __typename }"},{"query":"{ __typename }"}]"#.to_vec();
+    let (status, body) = app.post_raw(batch).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].as_str()), (400, Some("BAD_REQUEST")));
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("batched"));
+    let (status, body) = app.post_raw(b"{ this is not json".to_vec()).await;
+    assert_eq!((status, body["errors"][0]["extensions"]["code"].as_str()), (400, Some("BAD_REQUEST")));
+    // Just under the limit is fine.
+    let fits = format!(r#"{{"query":"{{ __typename }}"{}}}"#, " ".repeat(limit - 40)).into_bytes();
+    let (status, body) = app.post_raw(fits).await;
+    assert_eq!((status, &body["data"]["__typename"]), (200, &json!("Query")));
+}

@@ -132,6 +132,19 @@ impl TestApp {
         response["data"].clone()
     }
 
+    /// POSTs raw bytes to /graphql and returns the status and the parsed JSON body.
+    pub async fn post_raw(&self, body: Vec<u8>) -> (u16, Value) {
+        let mut response = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .insert_header(("Content-Type", "application/json"))
+            .send_body(body)
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json::<Value>().await.unwrap_or(Value::Null))
+    }
+
     pub async fn get(&self, path: &str) -> (u16, String) {
         let mut response = self.client.get(format!("{}{path}", self.address)).send().await.unwrap();
         let body = response.body().limit(16 * 1024 * 1024).await.unwrap();
