@@ -31,11 +31,11 @@ trap 'rm -rf "$work"' EXIT
 for extract in monaco liechtenstein; do
   echo "== $extract"
   DATABASE_URL="sqlite://$work/$extract.db?mode=rwc" /usr/bin/time -o "$work/time" -f "%e %M" \
-    target/release/service-circle import-osm "$DATA/$extract.osm.pbf" >/dev/null 2>&1
+    "${CARGO_TARGET_DIR:-target}"/release/service-circle import-osm "$DATA/$extract.osm.pbf" >/dev/null 2>&1
   read -r seconds kib <"$work/time"
   echo "import-osm: $seconds s wall, peak RSS $((kib / 1024)) MiB (read, build, store in SQLite)"
   # shellcheck disable=SC2086
-  target/release/examples/network_pass "$DATA/$extract.osm.pbf" "$work/$extract" $BOUNDS | tee "$work/$extract.txt"
+  "${CARGO_TARGET_DIR:-target}"/release/examples/network_pass "$DATA/$extract.osm.pbf" "$work/$extract" $BOUNDS | tee "$work/$extract.txt"
   ours=$(sed -n 's/^nearest-facility pass, bound \([0-9.]*\) m: median \([0-9.]*\) ms.*/\1=\2/p' "$work/$extract.txt" | paste -sd,)
   "$venv/bin/python" bench/network_peers.py "$work/$extract" "$ours"
 done

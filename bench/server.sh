@@ -4,7 +4,7 @@
 # defines `prepare`, which then loads the data).
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 cargo build --release --quiet --locked
-bin=target/release/service-circle
+bin=${CARGO_TARGET_DIR:-target}/release/service-circle
 tmp=$(mktemp -d)
 server=
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$tmp"' EXIT

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet --locked
-bin=target/debug/service-circle
+bin=${CARGO_TARGET_DIR:-target}/debug/service-circle
 tmp=$(mktemp -d)
 server=
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$tmp"' EXIT

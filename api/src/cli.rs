@@ -3,6 +3,7 @@
 use crate::auth::{Role, issue_token};
 use crate::config::{DEFAULT_DATABASE_URL, DEFAULT_LISTEN_ADDR, DEFAULT_MAX_BODY_BYTES, Settings};
 use crate::domain::travel::NetworkSettings;
+use crate::graphql::QueryLimits;
 use crate::startup::Application;
 use crate::store::Store;
 use anyhow::Context;
@@ -75,9 +76,20 @@ pub struct ServeArgs {
     /// uses the straight line and NETWORK refuses them.
     #[arg(long, env = "SNAP_LIMIT_METERS", default_value_t = 500.0, value_parser = parse_snap_limit)]
     pub snap_limit_meters: f64,
+    /// How long one planning computation (site suggestions, service-circle collections) may
+    /// run, in seconds, before it stops with TIMEOUT.
+    #[arg(long, env = "MAX_COMPUTATION_SECONDS", default_value_t = 20.0, value_parser = parse_seconds)]
+    pub max_computation_seconds: f64,
     /// The largest request body accepted (bytes); larger ones get HTTP 413.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+}
+
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(t) if t > 0.0 && t <= 3_600.0 => Ok(t),
+        _ => Err(format!("expected seconds in (0, 3600], got {s}")),
+    }
 }
 
 fn parse_snap_limit(s: &str) -> Result<f64, String> {
@@ -191,7 +203,10 @@ async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         max_connections: global.max_connections,
         network: NetworkSettings { snap_limit_m: args.snap_limit_meters },
         max_body_bytes: args.max_body_bytes,
-        ..Settings::default()
+        limits: QueryLimits {
+            computation: std::time::Duration::from_secs_f64(args.max_computation_seconds),
+            ..QueryLimits::default()
+        },
     };
     let app = Application::build(&settings).await.context("cannot start the server")?;
     println!("listening on http://{}", app.address());

@@ -17,6 +17,11 @@ pub enum ApiError {
     Forbidden(Role),
     #[error("{0}")]
     Conflict(String),
+    /// A computation ran past the time limit and was stopped.
+    #[error(
+        "the computation took longer than the server's limit; ask a smaller question (fewer candidates, a smaller area or filter)"
+    )]
+    Timeout,
     /// The database cannot be reached; the request may succeed when retried.
     #[error("the database is unavailable; try again shortly")]
     Unavailable,
@@ -36,6 +41,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::Conflict(_) => "CONFLICT",
             ApiError::Unavailable => "SERVICE_UNAVAILABLE",
+            ApiError::Timeout => "TIMEOUT",
             ApiError::Internal => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -44,6 +50,12 @@ impl ApiError {
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
         ApiError::Internal
+    }
+}
+
+impl From<crate::geo::deadline::TimedOut> for ApiError {
+    fn from(_: crate::geo::deadline::TimedOut) -> Self {
+        ApiError::Timeout
     }
 }
 

@@ -131,3 +131,20 @@ async fn oversized_batched_and_malformed_bodies_are_refused_with_a_code() {
     let (status, body) = app.post_raw(fits).await;
     assert_eq!((status, &body["data"]["__typename"]), (200, &json!("Query")));
 }
+
+/// A planning question that runs past the computation limit (here: zero) stops with TIMEOUT,
+/// and the server keeps answering.
+#[actix_web::test]
+async fn long_computations_stop_at_the_time_limit() {
+    let (url, _dir) = crate::helpers::fresh_database().await;
+    let app = TestApp::spawn_with(&url, |s| s.limits.computation = std::time::Duration::ZERO).await;
+    let candidates: Vec<Value> = (0..100)
+        .map(|i| json!({ "lon": 106.2 + (i % 10) as f64 * 1e-3, "lat": 38.4 + (i / 10) as f64 * 1e-3 }))
+        .collect();
+    let q = "query($c: [PointInput!]) { suggestSites(input: { coverage: {}, count: 5, candidates: $c }) { elderlyCoverageRatioAfter } }";
+    let response = app.gql(q, json!({ "c": candidates }), None).await;
+    assert_eq!(error_codes(&response), ["TIMEOUT"]);
+    assert!(response["errors"][0]["message"].as_str().unwrap().contains("smaller question"));
+    let ok = app.gql("{ __typename }", json!({}), None).await;
+    assert_eq!(ok["data"]["__typename"], "Query");
+}

@@ -69,13 +69,19 @@ impl TestApp {
 
     /// Starts the application on an existing database.
     pub async fn spawn_on(database_url: &str) -> Self {
-        let settings = Settings {
+        Self::spawn_with(database_url, |_| {}).await
+    }
+
+    /// Starts the application on an existing database with adjusted settings.
+    pub async fn spawn_with(database_url: &str, adjust: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = Settings {
             database_url: database_url.to_owned(),
             listen: "127.0.0.1:0".into(),
             workers: 1,
             max_connections: 4,
             ..Settings::default()
         };
+        adjust(&mut settings);
         let app = Application::build(&settings).await.expect("application starts");
         let address = format!("http://{}", app.address());
         let store = app.store().clone();

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 : "${DATABASE_URL:?set DATABASE_URL to an empty PostgreSQL database}"
 version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
 cargo build --quiet --locked
-bin=target/debug/service-circle
+bin=${CARGO_TARGET_DIR:-target}/debug/service-circle
 tmp=$(mktemp -d)
 server=
 load=

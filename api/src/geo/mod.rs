@@ -5,6 +5,7 @@
 pub mod circle;
 pub mod coords;
 pub mod coverage;
+pub mod deadline;
 pub mod distance;
 pub mod gaps;
 pub mod isochrone;

@@ -4,6 +4,7 @@
 //! is an upper bound and most candidates are never re-evaluated.
 
 use super::LonLat;
+use super::deadline::{Deadline, TimedOut};
 use super::sphere_index::SphereIndex;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -27,12 +28,18 @@ pub fn greedy_sites(
     let demand_index = SphereIndex::new(demand.to_vec());
     let reach_sets: Vec<Vec<u32>> =
         candidates.iter().map(|&c| demand_index.indices_within_reach(c, reach_m).collect()).collect();
-    greedy_cover(reach_sets, weights, count)
+    // No deadline: the caller bounds the input.
+    greedy_cover(reach_sets, weights, count, &Deadline::none()).unwrap_or_default()
 }
 
 /// Up to `count` candidates chosen greedily, candidate `i` covering the demand points in
 /// `reach_sets[i]`, to cover the most `weights`. Stops early when nothing new is covered.
-pub fn greedy_cover(reach_sets: Vec<Vec<u32>>, weights: &[i64], count: usize) -> Vec<SiteChoice> {
+pub fn greedy_cover(
+    reach_sets: Vec<Vec<u32>>,
+    weights: &[i64],
+    count: usize,
+    deadline: &Deadline,
+) -> Result<Vec<SiteChoice>, TimedOut> {
     let reach_sets: Vec<Vec<u32>> =
         reach_sets.into_iter().map(|set| set.into_iter().filter(|&d| weights[d as usize] > 0).collect()).collect();
     let mut covered = vec![false; weights.len()];
@@ -44,6 +51,7 @@ pub fn greedy_cover(reach_sets: Vec<Vec<u32>>, weights: &[i64], count: usize) ->
         reach_sets.iter().enumerate().map(|(i, set)| (gain_of(set, &covered), Reverse(i), 0)).collect();
     let mut chosen = Vec::new();
     while chosen.len() < count {
+        deadline.check()?;
         let Some((gain, Reverse(i), round)) = heap.pop() else { break };
         if gain <= 0 {
             break;
@@ -57,7 +65,7 @@ pub fn greedy_cover(reach_sets: Vec<Vec<u32>>, weights: &[i64], count: usize) ->
             heap.push((gain_of(&reach_sets[i], &covered), Reverse(i), chosen.len()));
         }
     }
-    chosen
+    Ok(chosen)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 
 use super::LonLat;
 use super::circle::{CIRCLE_VERTICES, geodesic_circle};
+use super::deadline::{Deadline, TimedOut};
 use super::distance::geodesic_distance_m;
 use super::isochrone::{DEFAULT_MARGIN_M as ISOCHRONE_MARGIN_M, isochrone};
 use super::network::{Snap, WalkSearch, WalkingNetwork};
@@ -179,11 +180,23 @@ impl<'a> Walker<'a> {
     }
 
     /// For each candidate, the targets it reaches within `max_minutes`, in no order.
-    pub fn reach_sets(&self, candidates: &[LonLat], targets: &[LonLat], max_minutes: f64) -> Vec<Vec<u32>> {
+    pub fn reach_sets(
+        &self,
+        candidates: &[LonLat],
+        targets: &[LonLat],
+        max_minutes: f64,
+        deadline: &Deadline,
+    ) -> Result<Vec<Vec<u32>>, TimedOut> {
         let straight_reach = self.settings.straight_line_reach_m(max_minutes);
         let Some(network) = self.network else {
             let index = SphereIndex::new(targets.to_vec());
-            return candidates.iter().map(|&c| index.indices_within_reach(c, straight_reach).collect()).collect();
+            return candidates
+                .iter()
+                .map(|&c| {
+                    deadline.check()?;
+                    Ok(index.indices_within_reach(c, straight_reach).collect())
+                })
+                .collect();
         };
         let snapped = SnappedTargets::new(network.net, targets, network.snap_limit_m);
         let all = SphereIndex::new(targets.to_vec());
@@ -193,17 +206,20 @@ impl<'a> Walker<'a> {
         let mut search = WalkSearch::new(network.net);
         candidates
             .iter()
-            .map(|&c| match network.net.snap(c, network.snap_limit_m) {
-                Some(from) => {
-                    search.run(from.seeds(), budget);
-                    let mut set: Vec<u32> = snapped.reached_from(&search, &from, budget).map(|(i, _)| i).collect();
-                    if network.fallback {
-                        set.extend(off.indices_within_reach(c, straight_reach).map(|i| off_ids[i as usize]));
+            .map(|&c| {
+                deadline.check()?;
+                Ok(match network.net.snap(c, network.snap_limit_m) {
+                    Some(from) => {
+                        search.run(from.seeds(), budget);
+                        let mut set: Vec<u32> = snapped.reached_from(&search, &from, budget).map(|(i, _)| i).collect();
+                        if network.fallback {
+                            set.extend(off.indices_within_reach(c, straight_reach).map(|i| off_ids[i as usize]));
+                        }
+                        set
                     }
-                    set
-                }
-                None if network.fallback => all.indices_within_reach(c, straight_reach).collect(),
-                None => Vec::new(),
+                    None if network.fallback => all.indices_within_reach(c, straight_reach).collect(),
+                    None => Vec::new(),
+                })
             })
             .collect()
     }
@@ -394,7 +410,7 @@ mod tests {
                 None => assert!(want > minutes - 1e-3, "{want}"),
             }
         }
-        let sets = walker.reach_sets(&sources, &targets, minutes);
+        let sets = walker.reach_sets(&sources, &targets, minutes, &Deadline::none()).unwrap();
         for (s, set) in sources.iter().zip(sets) {
             for (i, t) in targets.iter().enumerate() {
                 let want = pair(*s, *t);

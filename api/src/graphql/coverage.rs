@@ -5,8 +5,8 @@
 use super::facility::FacilityFilter;
 use super::geojson::{self, GeoJson};
 use super::geometry::{Crs, Point, PointInput};
-use super::store;
 use super::travel::{DistanceModel, TravelInput, TravelPlan, model_of};
+use super::{deadline, store};
 use crate::domain::facility as domain_facility;
 use crate::domain::residents::ResidentialArea;
 use crate::domain::{Invalid, validate};
@@ -323,8 +323,9 @@ impl CoverageQuery {
         let demand: Vec<LonLat> = uncovered.iter().map(|&i| e.demand[i].location).collect();
         let weights: Vec<i64> = uncovered.iter().map(|&i| e.demand[i].elderly).collect();
         let candidates = given.unwrap_or_else(|| demand.clone());
-        let reach_sets = e.plan.walker().reach_sets(&candidates, &demand, e.plan.travel.minutes);
-        let chosen = greedy_cover(reach_sets, &weights, input.count as usize);
+        let deadline = deadline(ctx);
+        let reach_sets = e.plan.walker().reach_sets(&candidates, &demand, e.plan.travel.minutes, &deadline)?;
+        let chosen = greedy_cover(reach_sets, &weights, input.count as usize, &deadline)?;
         let before = e.total.elderly_ratio();
         let mut covered = e.total.covered_elderly;
         let ratio = |covered_elderly: i64| CoverageCounts { covered_elderly, ..e.total }.elderly_ratio();
@@ -393,9 +394,11 @@ impl CoverageQuery {
         let plan = TravelPlan::new(ctx, TravelInput::parse(travel, minutes)?).await?;
         let filter: domain_facility::FacilityFilter = FacilityFilter::parse(filter)?;
         let facilities = store(ctx)?.facilities_matching(&filter).await?;
+        let deadline = deadline(ctx);
         let features = facilities
             .iter()
             .map(|f| {
+                deadline.check()?;
                 let (area, model) = service_area(&plan, f.draft.location())?;
                 Ok(geojson::feature(
                     geojson::multi_polygon(&area, crs).0,

@@ -37,12 +37,20 @@ pub struct QueryLimits {
     pub depth: usize,
     /// Total field complexity (each field counts 1, lists count their children again).
     pub complexity: usize,
+    /// How long one planning computation (site suggestions, service-circle collections) may
+    /// run before it gives up with `TIMEOUT`.
+    pub computation: std::time::Duration,
 }
 
 impl Default for QueryLimits {
     fn default() -> Self {
-        Self { depth: 16, complexity: 5_000 }
+        Self { depth: 16, complexity: 5_000, computation: std::time::Duration::from_secs(20) }
     }
+}
+
+/// The deadline of this request's planning computations.
+fn deadline(ctx: &Context<'_>) -> crate::geo::deadline::Deadline {
+    crate::geo::deadline::Deadline::after(ctx.data_opt::<QueryLimits>().copied().unwrap_or_default().computation)
 }
 
 /// The schema with its shared data. Built once per process and shared by every worker.
@@ -50,6 +58,7 @@ pub fn build_schema(store: Store, limits: QueryLimits, network: NetworkSettings)
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(store)
         .data(network)
+        .data(limits)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
         .finish()
