@@ -4,12 +4,15 @@ use crate::auth::Credentials;
 use crate::config::Settings;
 use crate::graphql::errors::add_codes;
 use crate::graphql::{AppSchema, build_schema};
+use crate::metrics::Metrics;
 use crate::store::Store;
-use actix_web::dev::{Server, ServerHandle};
+use actix_web::dev::{Server, ServerHandle, Service, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use async_graphql::http::GraphiQLSource;
 use std::net::{SocketAddr, TcpListener};
+use std::time::Instant;
+use tracing::Instrument;
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -30,11 +33,15 @@ impl Application {
         let schema = web::Data::new(build_schema(store.clone(), settings.limits, settings.network));
         let health = web::Data::new(store.clone());
         let body_limit = web::Data::new(BodyLimit(settings.max_body_bytes));
+        let metrics = web::Data::new(Metrics::default());
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap_fn(with_request_id)
                 .app_data(schema.clone())
                 .app_data(health.clone())
                 .app_data(body_limit.clone())
+                .app_data(metrics.clone())
+                .route("/metrics", web::get().to(metrics_text))
                 .route("/graphql", web::post().to(graphql))
                 .route("/graphql", web::get().to(graphiql))
                 .route("/healthz", web::get().to(healthz))
@@ -75,6 +82,7 @@ struct BodyLimit(usize);
 async fn graphql(
     schema: web::Data<AppSchema>,
     limit: web::Data<BodyLimit>,
+    metrics: web::Data<Metrics>,
     http: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
@@ -97,7 +105,10 @@ async fn graphql(
         request = request.data(Credentials(secret));
     }
     let query = request.query.clone();
+    let operation = metrics.request_label(request.operation_name.as_deref(), &query);
+    let started = Instant::now();
     let response = add_codes(schema.execute(request).await, &query);
+    metrics.observe(operation, started.elapsed().as_secs_f64(), response.errors.iter().filter_map(error_code));
     match serde_json::to_vec(&response) {
         Ok(json) => HttpResponse::Ok().content_type("application/json").body(json),
         Err(e) => {
@@ -134,6 +145,58 @@ async fn read_body(payload: web::Payload, http: &HttpRequest, limit: usize) -> R
 fn refuse(mut response: actix_web::HttpResponseBuilder, code: &str, message: &str) -> HttpResponse {
     response.json(serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
 }
+
+fn error_code(error: &async_graphql::ServerError) -> Option<&str> {
+    match error.extensions.as_ref()?.get("code")? {
+        async_graphql::Value::String(code) => Some(code.as_str()),
+        _ => None,
+    }
+}
+
+async fn metrics_text(metrics: web::Data<Metrics>, store: web::Data<Store>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(metrics.render(store.pool_use()))
+}
+
+/// Gives every request an id (the client's `X-Request-Id` when it is a plain token, else a
+/// new one), logs within a span carrying it, and returns it in the response header.
+fn with_request_id<S, B>(
+    request: ServiceRequest,
+    service: &S,
+) -> impl std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + use<S, B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    let given = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).filter(|v| {
+        !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    });
+    let id = given.map_or_else(new_request_id, str::to_owned);
+    let span = tracing::info_span!("request", id = %id, method = %request.method(), path = %request.path());
+    let response = span.in_scope(|| service.call(request));
+    async move {
+        let mut response = response.await?;
+        if let Ok(value) = header::HeaderValue::from_str(&id) {
+            response.headers_mut().insert(REQUEST_ID, value);
+        }
+        Ok(response)
+    }
+    .instrument(span)
+}
+
+/// A random per-process prefix and a counter: unique across instances without a random
+/// draw per request.
+fn new_request_id() -> String {
+    use rand::{RngCore, SeedableRng, rngs::StdRng};
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: OnceLock<u32> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let prefix = PREFIX.get_or_init(|| StdRng::from_os_rng().next_u32());
+    format!("{prefix:08x}-{:x}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+const REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
 
 fn bearer_secret(http: &HttpRequest) -> Option<String> {
     let value = http.headers().get(header::AUTHORIZATION)?.to_str().ok()?;

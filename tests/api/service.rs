@@ -64,3 +64,33 @@ async fn a_write_through_one_instance_is_seen_by_the_next_search_through_another
     assert_eq!(near(&one).await, json!([]));
     two.stop().await;
 }
+
+#[actix_web::test]
+async fn metrics_count_requests_errors_and_latency_by_operation() {
+    let app = TestApp::spawn().await;
+    let named = "query Nearby($p: PointInput!) { nearbyFacilities(near: $p) { distanceMeters } }";
+    app.ok(named, json!({ "p": { "lon": 106.3, "lat": 38.5 } }), None).await;
+    let bad = app.gql(named, json!({ "p": { "lon": 106.3, "lat": 95.0 } }), None).await;
+    assert_eq!(crate::helpers::error_codes(&bad), ["BAD_USER_INPUT"]);
+    app.ok("{ __typename }", json!({}), None).await;
+    let (status, text) = app.get("/metrics").await;
+    assert_eq!(status, 200);
+    assert!(text.contains(r#"graphql_requests_total{operation="Nearby"} 2"#), "{text}");
+    assert!(text.contains(r#"graphql_errors_total{operation="Nearby",code="BAD_USER_INPUT"} 1"#), "{text}");
+    assert!(text.contains(r#"graphql_requests_total{operation="anonymous"} 1"#), "{text}");
+    assert!(text.contains(r#"graphql_request_duration_seconds_count{operation="Nearby"} 2"#), "{text}");
+    assert!(text.contains(r#"db_pool_connections{state="idle"}"#), "{text}");
+}
+
+#[actix_web::test]
+async fn every_response_carries_a_request_id() {
+    let app = TestApp::spawn().await;
+    let client = awc::Client::default();
+    let url = format!("{}/healthz", app.address);
+    let response = client.get(&url).insert_header(("X-Request-Id", "abc-123")).send().await.unwrap();
+    assert_eq!(response.headers().get("x-request-id").unwrap(), "abc-123");
+    let first = client.get(&url).send().await.unwrap();
+    let second = client.get(&url).insert_header(("X-Request-Id", "not valid {}")).send().await.unwrap();
+    let (a, b) = (first.headers().get("x-request-id").unwrap(), second.headers().get("x-request-id").unwrap());
+    assert!(a != b && a.len() > 8 && b.to_str().unwrap() != "not valid {}");
+}

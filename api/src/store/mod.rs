@@ -77,6 +77,21 @@ impl Store {
         self.db.ping().await.is_ok()
     }
 
+    /// Connections the pool holds, and how many of them are idle.
+    pub fn pool_use(&self) -> crate::metrics::PoolUse {
+        let (open, idle) = match self.db.get_database_backend() {
+            DbBackend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            _ => {
+                let pool = self.db.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+        };
+        crate::metrics::PoolUse { open, idle: u32::try_from(idle).unwrap_or(u32::MAX) }
+    }
+
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
     }
