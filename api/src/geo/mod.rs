@@ -15,6 +15,7 @@ pub mod point_index;
 pub mod search_area;
 pub mod sites;
 pub mod sphere_index;
+pub mod sphere_points;
 pub mod travel;
 pub mod walk_times;
 

@@ -59,6 +59,45 @@ pub fn rank_by_distance<Id: Ord + Clone>(
     ranked
 }
 
+/// Great-circle and geodesic distances differ by at most this factor (0.57%, rounded up).
+const SPHERE_TOLERANCE: f64 = 1.006;
+
+/// The `limit` candidates nearest to `center` by geodesic distance, at most `max_distance_m`
+/// away when given, sorted by distance and then by id, from candidates given nearest first by
+/// great-circle distance (metres). Exactly as if every candidate's geodesic distance were
+/// computed, but it stops reading once no later candidate can make the cut: about `limit`
+/// geodesics instead of one per candidate.
+pub fn nearest_by_geodesic<Id: Ord + Clone>(
+    center: LonLat,
+    by_sphere: impl IntoIterator<Item = (Id, LonLat, f64)>,
+    max_distance_m: Option<f64>,
+    limit: usize,
+) -> Vec<Ranked<Id>> {
+    let mut ranked: Vec<Ranked<Id>> = Vec::with_capacity(limit.min(512));
+    if limit == 0 {
+        return ranked;
+    }
+    for (id, p, sphere_m) in by_sphere {
+        if max_distance_m.is_some_and(|max| sphere_m > max * SPHERE_TOLERANCE) {
+            break;
+        }
+        if ranked.len() == limit && sphere_m > ranked[limit - 1].distance_m * SPHERE_TOLERANCE {
+            break;
+        }
+        let distance_m = geodesic_distance_m(center, p);
+        if max_distance_m.is_some_and(|max| distance_m > max) {
+            continue;
+        }
+        let hit = Ranked { id, distance_m };
+        let at = ranked.partition_point(|r| (r.distance_m, &r.id) < (hit.distance_m, &hit.id));
+        if at < limit {
+            ranked.insert(at, hit);
+            ranked.truncate(limit);
+        }
+    }
+    ranked
+}
+
 /// Half the equator: no two points on Earth are farther apart along a geodesic.
 pub const MAX_GEODESIC_DISTANCE_M: f64 = 20_037_509.0;
 
@@ -142,6 +181,33 @@ mod tests {
             let limit = rng.random_range(1..30);
             let max = rng.random_bool(0.5).then(|| spread * rng.random_range(10_000.0..100_000.0));
             assert_eq!(rank_by_distance(center, points.clone(), max, limit), brute_force(center, &points, max, limit));
+        }
+    }
+
+    #[test]
+    fn nearest_first_ranking_equals_brute_force_everywhere_on_the_globe() {
+        use crate::geo::sphere_points::SpherePoints;
+        let mut rng = StdRng::seed_from_u64(12);
+        for round in 0..300 {
+            let center = LonLat::new(rng.random_range(-180.0..=180.0), rng.random_range(-89.0..=89.0)).unwrap();
+            let spread: f64 = [0.01, 0.5, 20.0][round % 3];
+            let mut points: Vec<(u32, LonLat)> = (0..200)
+                .map(|i| {
+                    let lon = (center.lon + rng.random_range(-spread..spread) + 540.0).rem_euclid(360.0) - 180.0;
+                    let lat = (center.lat + rng.random_range(-spread..spread)).clamp(-90.0, 90.0);
+                    (i, LonLat::new(lon, lat).unwrap())
+                })
+                .collect();
+            // Some exact duplicates, to exercise the id tie-break.
+            for i in (17..200).step_by(17) {
+                points[i].1 = points[i - 1].1;
+            }
+            let index = SpherePoints::bulk_load(points.iter().copied());
+            let limit = rng.random_range(1..30);
+            let max = rng.random_bool(0.5).then(|| spread * rng.random_range(10_000.0..100_000.0));
+            let got =
+                nearest_by_geodesic(center, index.nearest_first(center).map(|(id, p, d)| (*id, p, d)), max, limit);
+            assert_eq!(got, brute_force(center, &points, max, limit));
         }
     }
 

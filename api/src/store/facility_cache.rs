@@ -11,8 +11,8 @@ use super::{Store, StoreError, StoreResult};
 use crate::domain::facility::{Facility, FacilityFilter};
 use crate::domain::ids::FacilityId;
 use crate::geo::LonLat;
-use crate::geo::nearest::{Ranked, k_nearest};
-use crate::geo::point_index::PointIndex;
+use crate::geo::nearest::nearest_by_geodesic;
+use crate::geo::sphere_points::SpherePoints;
 use entity::{facility_change, facility_revision};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
@@ -22,8 +22,6 @@ use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 /// Above this many changed facilities a full reload is cheaper than a partial one.
 const FULL_RELOAD_THRESHOLD: usize = 5_000;
-/// First radius of a k-nearest search without a radius.
-const FIRST_SEARCH_RADIUS_M: f64 = 1_000.0;
 
 #[derive(Debug, Default)]
 pub(super) struct FacilityCache {
@@ -44,7 +42,7 @@ struct Snapshot {
     free_slots: Vec<u32>,
     slot_of: HashMap<i64, u32>,
     /// Positions, with the id (the tie-break of every search) and the slot of each facility.
-    index: PointIndex<Entry>,
+    index: SpherePoints<Entry>,
 }
 
 /// What the R-tree holds: small and `Copy`, so a search touches no reference counts.
@@ -93,7 +91,7 @@ impl Default for Snapshot {
             slots: Vec::new(),
             free_slots: Vec::new(),
             slot_of: HashMap::new(),
-            index: PointIndex::default(),
+            index: SpherePoints::default(),
         }
     }
 }
@@ -117,7 +115,7 @@ impl FacilityCache {
             slots: facilities.into_iter().map(|f| Some(Arc::new(f))).collect(),
             free_slots: Vec::new(),
             slot_of,
-            index: PointIndex::bulk_load(entries),
+            index: SpherePoints::bulk_load(entries),
         };
         *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = snapshot;
     }
@@ -226,9 +224,11 @@ impl Store {
         let snapshot = self.cache.read();
         let everything = *filter == FacilityFilter::default();
         let admitted = |e: &Entry| everything || snapshot.facility(e.slot).is_some_and(|f| filter.matches(&f.draft));
-        let ranked: Vec<Ranked<Entry>> = k_nearest(center, radius_m, limit, FIRST_SEARCH_RADIUS_M, |area| {
-            snapshot.index.in_box(area).filter(|(e, _)| admitted(e)).collect::<Vec<_>>()
-        });
+        // Nearest first on the sphere, so the search reads about `limit` facilities (plus the
+        // ones the filter rejects) however many there are.
+        let candidates =
+            snapshot.index.nearest_first(center).filter(|(e, _, _)| admitted(e)).map(|(e, p, d)| (*e, p, d));
+        let ranked = nearest_by_geodesic(center, candidates, radius_m, limit);
         Ok(ranked
             .into_iter()
             .filter_map(|r| snapshot.facility(r.id.slot).map(|f| (Arc::clone(f), r.distance_m)))
