@@ -4,6 +4,7 @@ use crate::auth::{Role, issue_token};
 use crate::config::{DEFAULT_DATABASE_URL, DEFAULT_LISTEN_ADDR, DEFAULT_MAX_BODY_BYTES, Settings};
 use crate::domain::travel::NetworkSettings;
 use crate::graphql::QueryLimits;
+use crate::rate_limit::RateLimit;
 use crate::startup::Application;
 use crate::store::Store;
 use anyhow::Context;
@@ -80,6 +81,19 @@ pub struct ServeArgs {
     /// run, in seconds, before it stops with TIMEOUT.
     #[arg(long, env = "MAX_COMPUTATION_SECONDS", default_value_t = 20.0, value_parser = parse_seconds)]
     pub max_computation_seconds: f64,
+    /// Requests per minute each client (bearer token, else IP address) may make to /graphql;
+    /// 0 turns the limit off. Over it: HTTP 429 RATE_LIMITED.
+    #[arg(long, env = "RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
+    pub rate_limit_per_minute: u32,
+    /// Requests a client may make at once above the per-minute rate.
+    #[arg(long, env = "RATE_LIMIT_BURST", default_value_t = 100)]
+    pub rate_limit_burst: u32,
+    /// Limit clients on the loopback interface too (they are exempt by default).
+    #[arg(long, env = "RATE_LIMIT_LOOPBACK")]
+    pub rate_limit_loopback: bool,
+    /// Take the client address from X-Forwarded-For (only behind a proxy you trust).
+    #[arg(long, env = "TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
     /// The largest request body accepted (bytes); larger ones get HTTP 413.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
@@ -203,6 +217,12 @@ async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         max_connections: global.max_connections,
         network: NetworkSettings { snap_limit_m: args.snap_limit_meters },
         max_body_bytes: args.max_body_bytes,
+        rate_limit: RateLimit {
+            per_minute: args.rate_limit_per_minute,
+            burst: args.rate_limit_burst,
+            limit_loopback: args.rate_limit_loopback,
+        },
+        trust_forwarded_for: args.trust_forwarded_for,
         limits: QueryLimits {
             computation: std::time::Duration::from_secs_f64(args.max_computation_seconds),
             ..QueryLimits::default()

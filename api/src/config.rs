@@ -4,6 +4,7 @@
 
 use crate::domain::travel::NetworkSettings;
 use crate::graphql::QueryLimits;
+use crate::rate_limit::RateLimit;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://service-circle.db?mode=rwc";
 /// Large enough for an import of about 20,000 GeoJSON features in one request.
@@ -24,6 +25,9 @@ pub struct Settings {
     pub network: NetworkSettings,
     /// The largest request body accepted, bytes.
     pub max_body_bytes: usize,
+    pub rate_limit: RateLimit,
+    /// Take the client address from `X-Forwarded-For` / `Forwarded` (behind a trusted proxy).
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for Settings {
@@ -36,6 +40,8 @@ impl Default for Settings {
             limits: QueryLimits::default(),
             network: NetworkSettings::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            rate_limit: RateLimit::default(),
+            trust_forwarded_for: false,
         }
     }
 }

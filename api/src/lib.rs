@@ -14,6 +14,7 @@ pub mod graphql;
 pub mod import_file;
 pub mod metrics;
 pub mod osm_import;
+pub mod rate_limit;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

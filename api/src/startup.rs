@@ -5,12 +5,15 @@ use crate::config::Settings;
 use crate::graphql::errors::add_codes;
 use crate::graphql::{AppSchema, build_schema};
 use crate::metrics::Metrics;
+use crate::rate_limit::Limiter;
 use crate::store::Store;
 use actix_web::dev::{Server, ServerHandle, Service, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use async_graphql::http::GraphiQLSource;
+use futures_util::future::Either;
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -34,8 +37,26 @@ impl Application {
         let health = web::Data::new(store.clone());
         let body_limit = web::Data::new(BodyLimit(settings.max_body_bytes));
         let metrics = web::Data::new(Metrics::default());
+        let limiter = Limiter::new(settings.rate_limit).map(Arc::new);
+        if let Some(limiter) = limiter.clone() {
+            actix_web::rt::spawn(async move {
+                loop {
+                    actix_web::rt::time::sleep(std::time::Duration::from_secs(60)).await;
+                    limiter.forget_idle();
+                }
+            });
+        }
+        let trust_proxy = settings.trust_forwarded_for;
         let mut server = HttpServer::new(move || {
+            let limiter = limiter.clone();
             App::new()
+                .wrap_fn(move |request, service| {
+                    let refusal = limiter.as_deref().and_then(|l| over_limit(l, &request, trust_proxy));
+                    match refusal {
+                        Some(refusal) => Either::Left(std::future::ready(Ok(request.into_response(refusal)))),
+                        None => Either::Right(service.call(request)),
+                    }
+                })
                 .wrap_fn(with_request_id)
                 .app_data(schema.clone())
                 .app_data(health.clone())
@@ -182,6 +203,28 @@ where
         Ok(response)
     }
     .instrument(span)
+}
+
+/// The 429 answer for a GraphQL request over its client's rate limit; None within it (other
+/// paths, such as health checks and metrics, are never limited).
+fn over_limit(limiter: &Limiter, request: &ServiceRequest, trust_proxy: bool) -> Option<HttpResponse> {
+    if request.path() != "/graphql" {
+        return None;
+    }
+    let ip = if trust_proxy {
+        request
+            .connection_info()
+            .realip_remote_addr()
+            .and_then(|a| a.parse::<SocketAddr>().map(|s| s.ip()).or_else(|_| a.parse()).ok())
+    } else {
+        request.peer_addr().map(|a| a.ip())
+    };
+    let token = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let wait = limiter.check(token, ip).err()?;
+    let seconds = wait.as_secs() + 1;
+    let mut response = HttpResponse::TooManyRequests();
+    response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+    Some(refuse(response, "RATE_LIMITED", &format!("too many requests from this client; retry in {seconds} s")))
 }
 
 /// A random per-process prefix and a counter: unique across instances without a random

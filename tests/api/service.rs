@@ -65,6 +65,54 @@ async fn a_write_through_one_instance_is_seen_by_the_next_search_through_another
     two.stop().await;
 }
 
+/// Two instances race to update one facility from the same version, many times: each time
+/// exactly one wins and the other gets CONFLICT; and a residential area created through one
+/// counts in the next coverage question through the other.
+#[actix_web::test]
+async fn concurrent_updates_through_two_instances_have_exactly_one_winner() {
+    let one = TestApp::spawn().await;
+    let two = TestApp::spawn_on(&one.database_url).await;
+    let editor = one.token(Role::Editor).await;
+    let id = create_at(&one, &editor, "MEAL_POINT", 106.3, 38.5).await;
+    let update = r#"mutation($id: ID!, $v: Int!, $input: UpdateFacilityInput!) { updateFacility(id: $id, version: $v, input: $input) { version name } }"#;
+    for round in 1..=10 {
+        let (a, b) = (one.clone_handle(), two.clone_handle());
+        let vars = |who: &str| json!({ "id": id, "v": round, "input": { "name": format!("{who} {round}") } });
+        let (va, vb) = (vars("one"), vars("two"));
+        let token = editor.clone();
+        let token2 = editor.clone();
+        let (ra, rb) = futures_join(async move { a.gql(update, va, Some(&token)).await }, async move {
+            b.gql(update, vb, Some(&token2)).await
+        })
+        .await;
+        let codes = [crate::helpers::error_codes(&ra), crate::helpers::error_codes(&rb)];
+        let winners: Vec<&serde_json::Value> =
+            [&ra, &rb].into_iter().filter(|r| r["errors"].is_null()).map(|r| &r["data"]["updateFacility"]).collect();
+        assert_eq!(winners.len(), 1, "round {round}: {ra} {rb}");
+        assert!(codes.contains(&vec!["CONFLICT".to_owned()]), "round {round}: {codes:?}");
+        let read = one.ok("query($id: ID!) { facility(id: $id) { version name } }", json!({ "id": id }), None).await;
+        assert_eq!(&read["facility"], winners[0], "the winner's write is what is stored");
+    }
+    let area = r#"mutation { createResidentialArea(input: { name: "a", location: { lon: 106.3, lat: 38.5 }, population: 100, elderlyPopulation: 30 }) { id } }"#;
+    one.ok(area, json!({}), Some(&editor)).await;
+    let coverage =
+        two.ok("{ coverage(input: {}) { residentialAreas coveredElderlyPopulation } }", json!({}), None).await;
+    assert_eq!(coverage["coverage"], json!({ "residentialAreas": 1, "coveredElderlyPopulation": 30 }));
+    two.stop().await;
+}
+
+/// Both futures, running at the same time.
+async fn futures_join<A, B>(a: A, b: B) -> (A::Output, B::Output)
+where
+    A: std::future::Future + 'static,
+    A::Output: 'static,
+    B: std::future::Future,
+{
+    let a = actix_web::rt::spawn(a);
+    let b = b.await;
+    (a.await.unwrap(), b)
+}
+
 #[actix_web::test]
 async fn metrics_count_requests_errors_and_latency_by_operation() {
     let app = TestApp::spawn().await;
@@ -93,4 +141,31 @@ async fn every_response_carries_a_request_id() {
     let second = client.get(&url).insert_header(("X-Request-Id", "not valid {}")).send().await.unwrap();
     let (a, b) = (first.headers().get("x-request-id").unwrap(), second.headers().get("x-request-id").unwrap());
     assert!(a != b && a.len() > 8 && b.to_str().unwrap() != "not valid {}");
+}
+
+#[actix_web::test]
+async fn clients_over_their_rate_limit_get_429_and_others_do_not() {
+    let (url, _dir) = crate::helpers::fresh_database().await;
+    let app = TestApp::spawn_with(&url, |s| {
+        s.rate_limit = api::rate_limit::RateLimit { per_minute: 60, burst: 3, limit_loopback: true };
+    })
+    .await;
+    let body = br#"{"query":"{ __typename }"}"#.to_vec();
+    for _ in 0..3 {
+        assert_eq!(app.post_raw(body.clone()).await.0, 200);
+    }
+    let (status, refused) = app.post_raw(body.clone()).await;
+    assert_eq!((status, refused["errors"][0]["extensions"]["code"].as_str()), (429, Some("RATE_LIMITED")));
+    let client = awc::Client::default();
+    let response = client
+        .post(format!("{}/graphql", app.address))
+        .insert_header(("Content-Type", "application/json"))
+        .send_body(body.clone())
+        .await
+        .unwrap();
+    assert!(response.headers().get("retry-after").is_some());
+    // A client with a token has a bucket of its own; health checks are never limited.
+    let editor = app.token(Role::Editor).await;
+    assert_eq!(app.gql("{ __typename }", json!({}), Some(&editor)).await["data"]["__typename"], "Query");
+    assert_eq!(app.get("/healthz").await.0, 200);
 }
