@@ -260,7 +260,7 @@ async fn import(store: &Store, what: ImportKind, file: &std::path::Path, actor: 
     let progress = |n: u64| bar.inc(n);
     let result = match what {
         ImportKind::Facilities => import_facilities(store, &collection, actor, &progress).await,
-        ImportKind::ResidentialAreas => import_residential_areas(store, &collection, &progress).await,
+        ImportKind::ResidentialAreas => import_residential_areas(store, &collection, actor, &progress).await,
     }
     .map_err(|e| anyhow::anyhow!("import failed: {e}"))?;
     bar.finish_and_clear();

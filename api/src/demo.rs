@@ -299,7 +299,7 @@ pub async fn load(store: &Store) -> StoreResult<DemoCounts> {
         }
     }
     let residential_areas =
-        store.import_residential_areas(areas.into_iter().map(|a| (a, None)).collect(), &|_| {}).await?;
+        store.import_residential_areas(areas.into_iter().map(|a| (a, None)).collect(), "demo", &|_| {}).await?;
     Ok(DemoCounts { facilities, residential_areas })
 }
 

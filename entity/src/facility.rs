@@ -21,6 +21,10 @@ pub struct Model {
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Name of the token that created the facility.
+    pub created_by: Option<String>,
+    /// Name of the token that made the current version.
+    pub updated_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ mod m20261126_000003_create_residential_area;
 mod m20261126_000004_create_api_token;
 mod m20261126_000005_create_facility_change;
 mod m20261127_000006_create_walk_network;
+mod m20261127_000007_add_authors;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_create_api_token::Migration),
             Box::new(m20261126_000005_create_facility_change::Migration),
             Box::new(m20261127_000006_create_walk_network::Migration),
+            Box::new(m20261127_000007_add_authors::Migration),
         ]
     }
 }

@@ -279,15 +279,21 @@ async fn admins_restore_deleted_and_overwritten_facilities_from_history() {
 
     // The audit trail: who, when, before and after of every change.
     let history = app
-        .ok("query($id: ID!) { facilityHistory(id: $id) { action actor facility { version name } after { version name } } }", json!({ "id": id }), Some(&admin))
+        .ok("query($id: ID!) { facilityHistory(id: $id) { action actor facility { version name updatedBy } after { version name updatedBy } } }", json!({ "id": id }), Some(&admin))
         .await["facilityHistory"]
         .clone();
     assert_eq!(
         history,
         json!([
-            { "action": "UPDATE", "actor": "test-editor", "facility": { "version": 1, "name": "老饭桌" }, "after": { "version": 2, "name": "改名" } },
-            { "action": "UPDATE", "actor": "test-admin", "facility": { "version": 2, "name": "改名" }, "after": { "version": 3, "name": "老饭桌" } },
-            { "action": "DELETE", "actor": "test-editor", "facility": { "version": 3, "name": "老饭桌" }, "after": null },
+            { "action": "UPDATE", "actor": "test-editor", "facility": { "version": 1, "name": "老饭桌", "updatedBy": "test-editor" }, "after": { "version": 2, "name": "改名", "updatedBy": "test-editor" } },
+            { "action": "UPDATE", "actor": "test-admin", "facility": { "version": 2, "name": "改名", "updatedBy": "test-editor" }, "after": { "version": 3, "name": "老饭桌", "updatedBy": "test-admin" } },
+            { "action": "DELETE", "actor": "test-editor", "facility": { "version": 3, "name": "老饭桌", "updatedBy": "test-admin" }, "after": null },
         ])
     );
+    // Who created it and who made the current version: admins only.
+    let authors = "query($id: ID!) { facility(id: $id) { createdBy updatedBy } }";
+    let current = app.ok(authors, json!({ "id": id }), Some(&admin)).await;
+    assert_eq!(current["facility"], json!({ "createdBy": "test-editor", "updatedBy": "test-admin" }));
+    assert_eq!(error_codes(&app.gql(authors, json!({ "id": id }), Some(&editor)).await), ["FORBIDDEN", "FORBIDDEN"]);
+    assert_eq!(error_codes(&app.gql(authors, json!({ "id": id }), None).await), ["UNAUTHENTICATED", "UNAUTHENTICATED"]);
 }

@@ -101,6 +101,12 @@ pub struct Facility {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Name of the token that created it (none for rows from before authors were recorded).
+    #[serde(default)]
+    pub created_by: Option<String>,
+    /// Name of the token that made this version.
+    #[serde(default)]
+    pub updated_by: Option<String>,
 }
 
 /// Everything a user says about a facility, already checked.

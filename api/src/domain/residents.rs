@@ -11,6 +11,8 @@ pub struct ResidentialArea {
     pub draft: ResidentialAreaDraft,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Name of the token that created it.
+    pub created_by: Option<String>,
 }
 
 /// A checked residential area: 0 <= elderly <= population.

@@ -115,6 +115,17 @@ impl Facility {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+    /// Name of the token that created it (null for facilities older than authorship records).
+    /// Needs the admin role.
+    async fn created_by(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        require(ctx, Role::Admin).await?;
+        Ok(self.0.created_by.as_deref())
+    }
+    /// Name of the token that made this version. Needs the admin role.
+    async fn updated_by(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        require(ctx, Role::Admin).await?;
+        Ok(self.0.updated_by.as_deref())
+    }
 }
 
 /// A facility found by a search, with how far it is.

@@ -186,6 +186,7 @@ fn residential_area_row(feature: &Json) -> Result<(ResidentialAreaDraft, Option<
 pub async fn import_residential_areas(
     store: &Store,
     collection: &Json,
+    actor: &str,
     progress: &(dyn Fn(u64) + Sync),
 ) -> ApiResult<ImportResult> {
     let features = features(collection)?;
@@ -197,7 +198,7 @@ pub async fn import_residential_areas(
             Err(reason) => rejected.push(ImportRejection { index: index as i32, reason }),
         }
     }
-    let created = store.import_residential_areas(rows, progress).await?;
+    let created = store.import_residential_areas(rows, actor, progress).await?;
     Ok(ImportResult { created: created as i32, updated: 0, rejected })
 }
 
@@ -217,7 +218,7 @@ impl ImportMutation {
     /// Creates residential areas from a FeatureCollection of Points or Polygons whose
     /// properties are `CreateResidentialAreaInput` fields. Needs the admin role.
     async fn import_residential_areas(&self, ctx: &Context<'_>, features: GeoJson) -> ApiResult<ImportResult> {
-        require(ctx, Role::Admin).await?;
-        import_residential_areas(store(ctx)?, &features.0, &|_| {}).await
+        let actor = require(ctx, Role::Admin).await?;
+        import_residential_areas(store(ctx)?, &features.0, &actor.name, &|_| {}).await
     }
 }

@@ -43,6 +43,11 @@ impl ResidentialArea {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+    /// Name of the token that created it. Needs the admin role.
+    async fn created_by(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        require(ctx, Role::Admin).await?;
+        Ok(self.0.created_by.as_deref())
+    }
 }
 
 /// A new residential area; 0 <= elderlyPopulation <= population.
@@ -80,7 +85,7 @@ impl ResidentsMutation {
         ctx: &Context<'_>,
         input: CreateResidentialAreaInput,
     ) -> ApiResult<ResidentialArea> {
-        require(ctx, Role::Editor).await?;
+        let actor = require(ctx, Role::Editor).await?;
         let draft = ResidentialAreaDraft::new(
             &input.name,
             input.location.to_wgs84()?,
@@ -88,6 +93,6 @@ impl ResidentsMutation {
             input.elderly_population,
             input.community_code.as_deref(),
         )?;
-        Ok(ResidentialArea(store(ctx)?.create_residential_area(draft).await?))
+        Ok(ResidentialArea(store(ctx)?.create_residential_area(draft, &actor.name).await?))
     }
 }

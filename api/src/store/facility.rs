@@ -76,7 +76,7 @@ impl Store {
         let txn = self.conn_begin().await?;
         let mut created = Vec::with_capacity(drafts.len());
         for draft in drafts {
-            created.push(insert_new(&txn, draft, now).await?);
+            created.push(insert_new(&txn, draft, actor, now).await?);
         }
         record_change(&txn, &created.iter().map(|f| f.id.0).collect::<Vec<_>>()).await?;
         txn.commit().await?;
@@ -112,7 +112,15 @@ impl Store {
         record_change(&txn, &[id.0]).await?;
         txn.commit().await?;
         tracing::debug!(facility = id.0, version = version + 1, actor, "facility updated");
-        Ok(Facility { id, draft, version: version + 1, created_at: current.created_at, updated_at: now })
+        Ok(Facility {
+            id,
+            draft,
+            version: version + 1,
+            created_at: current.created_at,
+            updated_at: now,
+            created_by: current.created_by,
+            updated_by: Some(actor.to_owned()),
+        })
     }
 
     /// Creates and updates many facilities in one transaction: all of them or none. Each
@@ -130,7 +138,7 @@ impl Store {
         let mut touched = Vec::with_capacity(creates.len() + updates.len());
         let result: StoreResult<()> = async {
             for draft in creates {
-                touched.push(insert_new(&txn, draft, now).await?.id.0);
+                touched.push(insert_new(&txn, draft, actor, now).await?.id.0);
                 progress(1);
             }
             for (current, draft) in &updates {
@@ -214,6 +222,8 @@ impl Store {
                 row.version = Set(newest + 1);
                 row.created_at = Set(state.created_at);
                 row.updated_at = Set(now);
+                row.created_by = Set(state.created_by.clone());
+                row.updated_by = Set(Some(actor.to_owned()));
                 if let Err(e) = facility::Entity::insert(row).exec_without_returning(&txn).await {
                     txn.rollback().await?;
                     return Err(match e.sql_err() {
@@ -233,6 +243,8 @@ impl Store {
                     version: newest + 1,
                     created_at: state.created_at,
                     updated_at: now,
+                    created_by: state.created_by,
+                    updated_by: Some(actor.to_owned()),
                 })
             }
         }
@@ -263,15 +275,26 @@ impl Store {
 async fn insert_new(
     txn: &impl ConnectionTrait,
     draft: FacilityDraft,
+    actor: &str,
     now: chrono::DateTime<Utc>,
 ) -> StoreResult<Facility> {
     let mut row = active_model(&draft);
     row.version = Set(1);
     row.created_at = Set(now);
     row.updated_at = Set(now);
+    row.created_by = Set(Some(actor.to_owned()));
+    row.updated_by = Set(Some(actor.to_owned()));
     let saved = row.insert(txn).await?;
     insert_services(txn, saved.id, &draft.services).await?;
-    Ok(Facility { id: FacilityId(saved.id), draft, version: 1, created_at: now, updated_at: now })
+    Ok(Facility {
+        id: FacilityId(saved.id),
+        draft,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        created_by: Some(actor.to_owned()),
+        updated_by: Some(actor.to_owned()),
+    })
 }
 
 /// Writes `draft` over `current` if the stored version is still `current.version` (else
@@ -286,6 +309,7 @@ async fn update_in(
     let mut row = active_model(draft);
     row.version = Set(current.version + 1);
     row.updated_at = Set(now);
+    row.updated_by = Set(Some(actor.to_owned()));
     // The version condition makes the caller's read and this write one atomic step: a
     // concurrent writer makes this match nothing instead of being overwritten.
     let updated = facility::Entity::update_many()
@@ -344,6 +368,8 @@ fn active_model(draft: &FacilityDraft) -> facility::ActiveModel {
         version: NotSet,
         created_at: NotSet,
         updated_at: NotSet,
+        created_by: NotSet,
+        updated_by: NotSet,
     }
 }
 
@@ -415,5 +441,7 @@ fn to_domain(row: facility::Model, services: Vec<String>) -> StoreResult<Facilit
         version: row.version,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        created_by: row.created_by,
+        updated_by: row.updated_by,
     })
 }

@@ -11,8 +11,12 @@ use sea_orm::{
 };
 
 impl Store {
-    pub async fn create_residential_area(&self, draft: ResidentialAreaDraft) -> StoreResult<ResidentialArea> {
-        insert_area(self.conn(), draft, None, Utc::now().trunc_subsecs(6)).await
+    pub async fn create_residential_area(
+        &self,
+        draft: ResidentialAreaDraft,
+        actor: &str,
+    ) -> StoreResult<ResidentialArea> {
+        insert_area(self.conn(), draft, None, actor, Utc::now().trunc_subsecs(6)).await
     }
 
     /// Inserts all the areas in one transaction: all of them or none. Each comes with the
@@ -20,13 +24,14 @@ impl Store {
     pub async fn import_residential_areas(
         &self,
         areas: Vec<(ResidentialAreaDraft, Option<String>)>,
+        actor: &str,
         progress: &(dyn Fn(u64) + Sync),
     ) -> StoreResult<usize> {
         let now = Utc::now().trunc_subsecs(6);
         let txn = self.db.begin().await?;
         let count = areas.len();
         for (draft, boundary) in areas {
-            if let Err(e) = insert_area(&txn, draft, boundary, now).await {
+            if let Err(e) = insert_area(&txn, draft, boundary, actor, now).await {
                 txn.rollback().await?;
                 return Err(e);
             }
@@ -51,6 +56,7 @@ async fn insert_area(
     conn: &impl ConnectionTrait,
     draft: ResidentialAreaDraft,
     boundary: Option<String>,
+    actor: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<ResidentialArea> {
     let saved = residential_area::ActiveModel {
@@ -64,10 +70,17 @@ async fn insert_area(
         boundary: Set(boundary),
         created_at: Set(now),
         updated_at: Set(now),
+        created_by: Set(Some(actor.to_owned())),
     }
     .insert(conn)
     .await?;
-    Ok(ResidentialArea { id: ResidentialAreaId(saved.id), draft, created_at: now, updated_at: now })
+    Ok(ResidentialArea {
+        id: ResidentialAreaId(saved.id),
+        draft,
+        created_at: now,
+        updated_at: now,
+        created_by: Some(actor.to_owned()),
+    })
 }
 
 fn to_domain(row: residential_area::Model) -> ResidentialArea {
@@ -82,5 +95,6 @@ fn to_domain(row: residential_area::Model) -> ResidentialArea {
         },
         created_at: row.created_at,
         updated_at: row.updated_at,
+        created_by: row.created_by,
     }
 }
