@@ -67,35 +67,16 @@ PY
   "$bin" import facilities "$tmp/facilities.csv" >/dev/null 2>&1
 }
 source bench/server.sh
-for model in NETWORK STRAIGHT_LINE; do
-  cat >"$tmp/coverage.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"query":"{ coverage(input: { minutes: 15, travel: { model: $model } }) { residentialAreas coveredResidentialAreas elderlyCoverageRatio } }"}'
-response = function(status, headers, body)
-  if status ~= 200 or string.find(body, '"errors"', 1, true) then
-    io.stderr:write("bad response: " .. status .. " " .. body .. "\n")
-    wrk.thread:stop()
-  end
-end
-LUA
-  curl -fsS "$base/graphql" -H 'content-type: application/json' -d "$(sed -n "s/^wrk.body = '\(.*\)'$/\1/p" "$tmp/coverage.lua")"
+# Prints the answer once, then latency over one connection.
+measure() { # label query
+  echo "-- $1, 1 connection"
+  curl -fsS "$base/graphql" -H 'content-type: application/json' -d "{\"query\":\"$2\"}"
   echo
-  wrk -t1 -c1 -d2s -s "$tmp/coverage.lua" "$base/graphql" >/dev/null
-  echo "-- coverage, $model, 1 connection"
-  wrk -t1 -c1 -d"$DURATION" --latency -s "$tmp/coverage.lua" "$base/graphql" | grep -E 'Requests/sec|50%|90%|99%|Non-2xx'
+  QUERY="$2" wrk -t1 -c1 -d2s -s bench/query.lua "$base/graphql" >/dev/null
+  QUERY="$2" wrk -t1 -c1 -d"$DURATION" --latency -s bench/query.lua "$base/graphql" | grep -E 'Requests/sec|50%|90%|99%|Non-2xx'
+}
+for model in NETWORK STRAIGHT_LINE; do
+  measure "coverage, $model" "{ coverage(input: { minutes: 15, travel: { model: $model } }) { residentialAreas coveredResidentialAreas elderlyCoverageRatio } }"
 done
-
-echo "-- suggestSites (count 5, NETWORK; candidates: the uncovered areas), 1 connection"
-cat >"$tmp/sites.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"query":"{ suggestSites(input: { coverage: { minutes: 15, travel: { model: NETWORK } }, count: 5 }) { elderlyCoverageRatioBefore elderlyCoverageRatioAfter } }"}'
-response = function(status, headers, body)
-  if status ~= 200 or string.find(body, '"errors"', 1, true) then
-    io.stderr:write("bad response: " .. status .. " " .. body .. "\n")
-    wrk.thread:stop()
-  end
-end
-LUA
-wrk -t1 -c1 -d"$DURATION" --latency -s "$tmp/sites.lua" "$base/graphql" | grep -E 'Requests/sec|50%|99%|Non-2xx'
+measure "suggestSites (count 5, NETWORK; candidates: the uncovered areas)" \
+  "{ suggestSites(input: { coverage: { minutes: 15, travel: { model: NETWORK } }, count: 5 }) { elderlyCoverageRatioBefore elderlyCoverageRatioAfter } }"

@@ -1,8 +1,7 @@
 //! Benchmarks of the pure geo module. Run: `cargo bench -p api --bench geo`.
 //!
-//! `nearest/*`: the 20 nearest of 100,000 points within 1 km: nearest first on the sphere
-//! (what the server uses), through a lon/lat R-tree box with haversine pruning (the previous
-//! method), and the brute-force baseline (every geodesic distance, full sort).
+//! `nearest/*`: the 20 nearest of 100,000 points within 1 km, nearest first on the sphere (what
+//! the server uses), against the brute-force baseline (every geodesic distance, full sort).
 //! `coverage_*`: straight-line coverage of 200,000 areas by 5,000 facilities, against the
 //! all-pairs baseline measured on 1% of the areas (multiply its time by 100).
 //! `suggest_sites/*`: CELF greedy, 10 sites, 20,000 candidates, the uncovered of 200,000 areas.
@@ -10,8 +9,7 @@
 use api::geo::LonLat;
 use api::geo::coverage::{Demand, covered_flags, tally};
 use api::geo::distance::geodesic_distance_m;
-use api::geo::nearest::{k_nearest, nearest_by_geodesic};
-use api::geo::point_index::PointIndex;
+use api::geo::nearest::nearest_by_geodesic;
 use api::geo::sites::greedy_sites;
 use api::geo::sphere_index::SphereIndex;
 use api::geo::sphere_points::SpherePoints;
@@ -28,7 +26,6 @@ fn random_points(n: usize) -> Vec<(u32, LonLat)> {
 
 fn nearest(c: &mut Criterion) {
     let points = random_points(100_000);
-    let index = PointIndex::bulk_load(points.clone());
     let center = LonLat { lon: 106.3, lat: 38.45 };
     let sphere = SpherePoints::bulk_load(points.clone());
     let mut group = c.benchmark_group("nearest");
@@ -36,11 +33,6 @@ fn nearest(c: &mut Criterion) {
         b.iter(|| {
             let candidates = sphere.nearest_first(black_box(center)).map(|(id, p, d)| (*id, p, d));
             nearest_by_geodesic(center, candidates, Some(1_000.0), 20)
-        })
-    });
-    group.bench_function("rtree_haversine_pruned", |b| {
-        b.iter(|| {
-            k_nearest(black_box(center), Some(1_000.0), 20, 1_000.0, |area| index.in_box(area).collect::<Vec<_>>())
         })
     });
     group.bench_function("brute_force_geodesic", |b| {

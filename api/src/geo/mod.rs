@@ -11,8 +11,6 @@ pub mod gaps;
 pub mod isochrone;
 pub mod nearest;
 pub mod network;
-pub mod point_index;
-pub mod search_area;
 pub mod sites;
 pub mod sphere_index;
 pub mod sphere_points;
