@@ -77,6 +77,13 @@ pub struct ServeArgs {
     /// uses the straight line and NETWORK refuses them.
     #[arg(long, env = "SNAP_LIMIT_METERS", default_value_t = 500.0, value_parser = parse_snap_limit)]
     pub snap_limit_meters: f64,
+    /// Deepest selection nesting a document may have.
+    #[arg(long, env = "MAX_QUERY_DEPTH", default_value_t = 16)]
+    pub max_query_depth: usize,
+    /// Total complexity a document may have: each field counts 1, each search 10 and each
+    /// planning question (coverage, gaps, suggestions, collections) 200.
+    #[arg(long, env = "MAX_QUERY_COMPLEXITY", default_value_t = 5_000)]
+    pub max_query_complexity: usize,
     /// How long one planning computation (site suggestions, service-circle collections) may
     /// run, in seconds, before it stops with TIMEOUT.
     #[arg(long, env = "MAX_COMPUTATION_SECONDS", default_value_t = 20.0, value_parser = parse_seconds)]
@@ -224,8 +231,9 @@ async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         },
         trust_forwarded_for: args.trust_forwarded_for,
         limits: QueryLimits {
+            depth: args.max_query_depth,
+            complexity: args.max_query_complexity,
             computation: std::time::Duration::from_secs_f64(args.max_computation_seconds),
-            ..QueryLimits::default()
         },
     };
     let app = Application::build(&settings).await.context("cannot start the server")?;

@@ -148,3 +148,20 @@ async fn long_computations_stop_at_the_time_limit() {
     let ok = app.gql("{ __typename }", json!({}), None).await;
     assert_eq!(ok["data"]["__typename"], "Query");
 }
+
+/// Aliases cannot multiply expensive fields past the complexity limit: searches count 10,
+/// planning questions 200.
+#[actix_web::test]
+async fn aliases_cannot_repeat_expensive_fields_without_limit() {
+    let app = TestApp::spawn().await;
+    let many = |n: usize, field: &str| {
+        let body: String = (0..n).map(|i| format!("a{i}: {field} ")).collect();
+        format!("{{ {body} }}")
+    };
+    let coverage = "coverage(input: {}) { population }";
+    assert_eq!(error_codes(&app.gql(&many(30, coverage), json!({}), None).await), ["GRAPHQL_VALIDATION_FAILED"]);
+    assert!(app.gql(&many(20, coverage), json!({}), None).await["errors"].is_null());
+    let nearby = "nearbyFacilities(near: { lon: 106.3, lat: 38.5 }) { distanceMeters }";
+    assert_eq!(error_codes(&app.gql(&many(600, nearby), json!({}), None).await), ["GRAPHQL_VALIDATION_FAILED"]);
+    assert!(app.gql(&many(300, nearby), json!({}), None).await["errors"].is_null());
+}

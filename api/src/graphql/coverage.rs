@@ -259,6 +259,9 @@ pub struct SiteSuggestionInput {
 }
 
 const MAX_CANDIDATES: usize = 50_000;
+/// What one planning question counts toward a document's complexity limit (5,000 by default):
+/// it reads every residential area in scope, so a document may ask at most a couple of dozen.
+pub const PLANNING_COMPLEXITY: usize = 200;
 /// Margin of the polygon around a gap's areas.
 const GAP_MARGIN_M: f64 = 50.0;
 
@@ -269,11 +272,13 @@ pub struct CoverageQuery;
 impl CoverageQuery {
     /// What share of residential areas, residents and elderly residents can reach a counted
     /// facility within the budget.
+    #[graphql(complexity = "PLANNING_COMPLEXITY + child_complexity")]
     async fn coverage(&self, ctx: &Context<'_>, input: CoverageInput) -> ApiResult<CoverageReport> {
         Ok(CoverageReport(Arc::new(Evaluation::run(ctx, input).await?)))
     }
 
     /// Uncovered residential areas, clustered, largest elderly population first.
+    #[graphql(complexity = "PLANNING_COMPLEXITY + child_complexity")]
     async fn coverage_gaps(
         &self,
         ctx: &Context<'_>,
@@ -309,6 +314,7 @@ impl CoverageQuery {
 
     /// Greedy maximal coverage: up to `count` new sites, each newly covering the most elderly
     /// residents (ties: lowest candidate index); existing facilities stay.
+    #[graphql(complexity = "PLANNING_COMPLEXITY + child_complexity")]
     async fn suggest_sites(&self, ctx: &Context<'_>, input: SiteSuggestionInput) -> ApiResult<SiteSuggestion> {
         if !(1..=50).contains(&input.count) {
             return Err(ApiError::BadUserInput(format!("count must be 1 to 50, got {}", input.count)));
@@ -350,6 +356,7 @@ impl CoverageQuery {
 
     /// Every residential area in scope as a GeoJSON Point feature with `covered` and
     /// `travelMinutes` (to the nearest counted facility), for colouring a map.
+    #[graphql(complexity = "PLANNING_COMPLEXITY + child_complexity")]
     async fn residential_area_coverage(
         &self,
         ctx: &Context<'_>,
@@ -383,6 +390,7 @@ impl CoverageQuery {
     }
 
     /// The service circle of every facility passing `filter`, as a GeoJSON FeatureCollection.
+    #[graphql(complexity = "PLANNING_COMPLEXITY + child_complexity")]
     async fn service_circles(
         &self,
         ctx: &Context<'_>,

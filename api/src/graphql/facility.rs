@@ -18,6 +18,10 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObje
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
+/// What one search counts toward a document's complexity limit, so that aliases cannot repeat
+/// it thousands of times in one request.
+const SEARCH_COMPLEXITY: usize = 10;
+
 /// A community service facility: a canteen, an elder-care facility or a rest station.
 pub struct Facility(pub Arc<domain::Facility>);
 
@@ -94,6 +98,7 @@ impl Facility {
     /// facility is on it): the isochrone, the walked streets buffered by 40 m and unioned, a
     /// Polygon or MultiPolygon, holes allowed. Otherwise a geodesic circle (64 vertices,
     /// counterclockwise) whose radius is what the straight-line model allows, as a Polygon.
+    #[graphql(complexity = "SEARCH_COMPLEXITY + child_complexity")]
     async fn service_circle(
         &self,
         ctx: &Context<'_>,
@@ -317,6 +322,7 @@ impl FacilityQuery {
     }
 
     /// Every facility reachable within `minutes` of travel, by travel time, then id.
+    #[graphql(complexity = "SEARCH_COMPLEXITY + child_complexity")]
     async fn reachable_facilities(
         &self,
         ctx: &Context<'_>,
@@ -351,6 +357,7 @@ impl FacilityQuery {
 
     /// Facilities nearest to a point, by straight-line geodesic distance, then id. Without
     /// `radiusMeters`, the `limit` nearest anywhere.
+    #[graphql(complexity = "SEARCH_COMPLEXITY + child_complexity")]
     async fn nearby_facilities(
         &self,
         ctx: &Context<'_>,
