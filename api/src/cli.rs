@@ -84,6 +84,9 @@ pub struct ServeArgs {
     /// planning question (coverage, gaps, suggestions, collections) 200.
     #[arg(long, env = "MAX_QUERY_COMPLEXITY", default_value_t = 5_000)]
     pub max_query_complexity: usize,
+    /// The most candidate sites one suggestSites may name (more is BAD_USER_INPUT).
+    #[arg(long, env = "MAX_CANDIDATES", default_value_t = 50_000)]
+    pub max_candidates: usize,
     /// How long one planning computation (site suggestions, service-circle collections) may
     /// run, in seconds, before it stops with TIMEOUT.
     #[arg(long, env = "MAX_COMPUTATION_SECONDS", default_value_t = 20.0, value_parser = parse_seconds)]
@@ -234,6 +237,7 @@ async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
             depth: args.max_query_depth,
             complexity: args.max_query_complexity,
             computation: std::time::Duration::from_secs_f64(args.max_computation_seconds),
+            candidates: args.max_candidates,
         },
     };
     let app = Application::build(&settings).await.context("cannot start the server")?;

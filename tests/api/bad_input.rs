@@ -145,8 +145,24 @@ async fn long_computations_stop_at_the_time_limit() {
     let response = app.gql(q, json!({ "c": candidates }), None).await;
     assert_eq!(error_codes(&response), ["TIMEOUT"]);
     assert!(response["errors"][0]["message"].as_str().unwrap().contains("smaller question"));
+    for planning in ["{ coverage(input: {}) { population } }", "{ coverageGaps(input: {}) { population } }"] {
+        assert_eq!(error_codes(&app.gql(planning, json!({}), None).await), ["TIMEOUT"], "{planning}");
+    }
     let ok = app.gql("{ __typename }", json!({}), None).await;
     assert_eq!(ok["data"]["__typename"], "Query");
+}
+
+#[actix_web::test]
+async fn candidate_lists_are_limited_by_configuration() {
+    let (url, _dir) = crate::helpers::fresh_database().await;
+    let app = TestApp::spawn_with(&url, |s| s.limits.candidates = 10).await;
+    let q = "query($c: [PointInput!]) { suggestSites(input: { coverage: {}, count: 1, candidates: $c }) { sites { candidateIndex } } }";
+    let points =
+        |n: usize| -> Vec<Value> { (0..n).map(|i| json!({ "lon": 106.2 + i as f64 * 1e-3, "lat": 38.4 })).collect() };
+    assert!(app.gql(q, json!({ "c": points(10) }), None).await["errors"].is_null());
+    let refused = app.gql(q, json!({ "c": points(11) }), None).await;
+    assert_eq!(error_codes(&refused), ["BAD_USER_INPUT"]);
+    assert!(refused["errors"][0]["message"].as_str().unwrap().contains("at most 10 candidates"));
 }
 
 /// Aliases cannot multiply expensive fields past the complexity limit: searches count 10,

@@ -6,13 +6,14 @@ use super::facility::FacilityFilter;
 use super::geojson::{self, GeoJson};
 use super::geometry::{Crs, Point, PointInput};
 use super::travel::{DistanceModel, TravelInput, TravelPlan, model_of};
-use super::{deadline, store};
+use super::{deadline, limits, store};
 use crate::domain::facility as domain_facility;
 use crate::domain::residents::ResidentialArea;
 use crate::domain::{Invalid, validate};
 use crate::error::{ApiError, ApiResult};
 use crate::geo::LonLat;
 use crate::geo::coverage::{CoverageCounts, Demand, covered_flags, tally};
+use crate::geo::deadline::Deadline;
 use crate::geo::gaps::{enclosing_ring, single_linkage_clusters};
 use crate::geo::sites::greedy_cover;
 use crate::geo::sphere_index::SphereIndex;
@@ -48,11 +49,14 @@ pub struct Evaluation {
     /// Each area's time to its nearest counted facility, whatever the budget; computed when
     /// first asked for.
     nearest: OnceLock<Vec<Option<Timed>>>,
+    /// The request's computation deadline, checked between stages.
+    deadline: Deadline,
 }
 
 impl Evaluation {
     async fn run(ctx: &Context<'_>, input: CoverageInput) -> ApiResult<Self> {
         let plan = TravelPlan::new(ctx, TravelInput::parse(input.travel, input.minutes)?).await?;
+        let deadline = deadline(ctx);
         let filter = FacilityFilter::parse(input.filter)?;
         let prefix = input.community_code_prefix.as_deref().map(validate::community_code_prefix).transpose()?;
         let within = input.within.as_ref().map(|g| read_area(&g.0)).transpose()?;
@@ -88,8 +92,9 @@ impl Evaluation {
                 walker.nearest_times(&facilities, &points, plan.travel.minutes).iter().map(Option::is_some).collect()
             }
         };
+        deadline.check()?;
         let (total, _) = tally(&demand, &covered, |_| ());
-        Ok(Self { plan, facilities, areas, demand, covered, total, nearest: OnceLock::new() })
+        Ok(Self { plan, facilities, areas, demand, covered, total, nearest: OnceLock::new(), deadline })
     }
 
     /// The time from area `i` to its nearest counted facility; None if none can be reached.
@@ -258,7 +263,6 @@ pub struct SiteSuggestionInput {
     pub candidates: Option<Vec<PointInput>>,
 }
 
-const MAX_CANDIDATES: usize = 50_000;
 /// What one planning question counts toward a document's complexity limit (5,000 by default):
 /// it reads every residential area in scope, so a document may ask at most a couple of dozen.
 pub const PLANNING_COMPLEXITY: usize = 200;
@@ -288,7 +292,9 @@ impl CoverageQuery {
         let e = Evaluation::run(ctx, input).await?;
         let uncovered = e.uncovered();
         let points: Vec<LonLat> = uncovered.iter().map(|&i| e.areas[i].draft.location).collect();
-        let mut gaps: Vec<(i64, i64, CoverageGap)> = single_linkage_clusters(&points, e.plan.travel.reach_m())
+        let clusters = single_linkage_clusters(&points, e.plan.travel.reach_m());
+        e.deadline.check()?;
+        let mut gaps: Vec<(i64, i64, CoverageGap)> = clusters
             .into_iter()
             .map(|members| {
                 let indices: Vec<usize> = members.iter().map(|&m| uncovered[m]).collect();
@@ -321,8 +327,9 @@ impl CoverageQuery {
         }
         let given: Option<Vec<LonLat>> =
             input.candidates.map(|c| c.into_iter().map(PointInput::to_wgs84).collect::<Result<_, _>>()).transpose()?;
-        if given.as_ref().is_some_and(|c| c.len() > MAX_CANDIDATES) {
-            return Err(ApiError::BadUserInput(format!("at most {MAX_CANDIDATES} candidates")));
+        let most = limits(ctx).candidates;
+        if given.as_ref().is_some_and(|c| c.len() > most) {
+            return Err(ApiError::BadUserInput(format!("at most {most} candidates")));
         }
         let e = Evaluation::run(ctx, input.coverage).await?;
         let uncovered = e.uncovered();
@@ -364,6 +371,10 @@ impl CoverageQuery {
         #[graphql(default)] crs: Crs,
     ) -> ApiResult<GeoJson> {
         let e = Evaluation::run(ctx, input).await?;
+        if !e.areas.is_empty() {
+            e.nearest(0); // computes every area's time at once
+        }
+        e.deadline.check()?;
         let features = e
             .areas
             .iter()

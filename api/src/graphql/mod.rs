@@ -40,17 +40,23 @@ pub struct QueryLimits {
     /// How long one planning computation (site suggestions, service-circle collections) may
     /// run before it gives up with `TIMEOUT`.
     pub computation: std::time::Duration,
+    /// The most candidate sites one `suggestSites` may name.
+    pub candidates: usize,
 }
 
 impl Default for QueryLimits {
     fn default() -> Self {
-        Self { depth: 16, complexity: 5_000, computation: std::time::Duration::from_secs(20) }
+        Self { depth: 16, complexity: 5_000, computation: std::time::Duration::from_secs(20), candidates: 50_000 }
     }
+}
+
+fn limits(ctx: &Context<'_>) -> QueryLimits {
+    ctx.data_opt::<QueryLimits>().copied().unwrap_or_default()
 }
 
 /// The deadline of this request's planning computations.
 fn deadline(ctx: &Context<'_>) -> crate::geo::deadline::Deadline {
-    crate::geo::deadline::Deadline::after(ctx.data_opt::<QueryLimits>().copied().unwrap_or_default().computation)
+    crate::geo::deadline::Deadline::after(limits(ctx).computation)
 }
 
 /// The schema with its shared data. Built once per process and shared by every worker.
