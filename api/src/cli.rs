@@ -104,6 +104,10 @@ pub struct ServeArgs {
     /// Take the client address from X-Forwarded-For (only behind a proxy you trust).
     #[arg(long, env = "TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+    /// The most GraphQL requests one HTTP request may carry as a JSON list (each counts
+    /// toward the limits on its own); larger batches get HTTP 400.
+    #[arg(long, env = "MAX_BATCH", default_value_t = 1)]
+    pub max_batch: usize,
     /// The largest request body accepted (bytes); larger ones get HTTP 413.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
@@ -227,6 +231,7 @@ async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         max_connections: global.max_connections,
         network: NetworkSettings { snap_limit_m: args.snap_limit_meters },
         max_body_bytes: args.max_body_bytes,
+        max_batch: args.max_batch,
         rate_limit: RateLimit {
             per_minute: args.rate_limit_per_minute,
             burst: args.rate_limit_burst,

@@ -25,6 +25,8 @@ pub struct Settings {
     pub network: NetworkSettings,
     /// The largest request body accepted, bytes.
     pub max_body_bytes: usize,
+    /// The most GraphQL requests one HTTP request may carry as a JSON list.
+    pub max_batch: usize,
     pub rate_limit: RateLimit,
     /// Take the client address from `X-Forwarded-For` / `Forwarded` (behind a trusted proxy).
     pub trust_forwarded_for: bool,
@@ -40,6 +42,7 @@ impl Default for Settings {
             limits: QueryLimits::default(),
             network: NetworkSettings::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_batch: 1,
             rate_limit: RateLimit::default(),
             trust_forwarded_for: false,
         }

@@ -10,6 +10,7 @@ use crate::store::Store;
 use actix_web::dev::{Server, ServerHandle, Service, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use async_graphql::BatchRequest;
 use async_graphql::http::GraphiQLSource;
 use futures_util::future::Either;
 use std::net::{SocketAddr, TcpListener};
@@ -35,7 +36,8 @@ impl Application {
         store.sync_facilities().await?;
         let schema = web::Data::new(build_schema(store.clone(), settings.limits, settings.network));
         let health = web::Data::new(store.clone());
-        let body_limit = web::Data::new(BodyLimit(settings.max_body_bytes));
+        let http_limits =
+            web::Data::new(HttpLimits { max_body_bytes: settings.max_body_bytes, max_batch: settings.max_batch });
         let metrics = web::Data::new(Metrics::default());
         let limiter = Limiter::new(settings.rate_limit).map(Arc::new);
         if let Some(limiter) = limiter.clone() {
@@ -60,7 +62,7 @@ impl Application {
                 .wrap_fn(with_request_id)
                 .app_data(schema.clone())
                 .app_data(health.clone())
-                .app_data(body_limit.clone())
+                .app_data(http_limits.clone())
                 .app_data(metrics.clone())
                 .route("/metrics", web::get().to(metrics_text))
                 .route("/graphql", web::post().to(graphql))
@@ -96,33 +98,62 @@ impl Application {
     }
 }
 
-/// The largest request body accepted, in bytes.
+/// Limits on what one HTTP request may carry.
 #[derive(Clone, Copy, Debug)]
-struct BodyLimit(usize);
+struct HttpLimits {
+    max_body_bytes: usize,
+    max_batch: usize,
+}
 
 async fn graphql(
     schema: web::Data<AppSchema>,
-    limit: web::Data<BodyLimit>,
+    limits: web::Data<HttpLimits>,
     metrics: web::Data<Metrics>,
     http: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
-    let body = match read_body(payload, &http, limit.0).await {
+    let body = match read_body(payload, &http, limits.max_body_bytes).await {
         Ok(body) => body,
         Err(refusal) => return refusal,
     };
-    let mut request: async_graphql::Request = match serde_json::from_slice(&body) {
-        Ok(request) => request,
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
         Err(e) => {
-            let why = if body.first() == Some(&b'[') {
-                "batched requests are not accepted: send one request per HTTP request".to_owned()
-            } else {
-                format!("the body is not a GraphQL request in JSON ({e})")
-            };
+            let why = format!("the body is not a GraphQL request (or a list of them) in JSON ({e})");
             return refuse(HttpResponse::BadRequest(), "BAD_REQUEST", &why);
         }
     };
-    if let Some(secret) = bearer_secret(&http) {
+    let result = match batch {
+        BatchRequest::Single(request) => serde_json::to_vec(&execute(&schema, &metrics, &http, request).await),
+        BatchRequest::Batch(requests) if requests.len() > limits.max_batch || requests.is_empty() => {
+            let why = format!("a batch holds 1 to {} requests, this one {}", limits.max_batch, requests.len());
+            return refuse(HttpResponse::BadRequest(), "BAD_REQUEST", &why);
+        }
+        BatchRequest::Batch(requests) => {
+            let mut responses = Vec::with_capacity(requests.len());
+            for request in requests {
+                responses.push(execute(&schema, &metrics, &http, request).await);
+            }
+            serde_json::to_vec(&responses)
+        }
+    };
+    match result {
+        Ok(json) => HttpResponse::Ok().content_type("application/json").body(json),
+        Err(e) => {
+            tracing::error!(error = %e, "a response could not be serialized");
+            refuse(HttpResponse::InternalServerError(), "INTERNAL_SERVER_ERROR", "internal server error")
+        }
+    }
+}
+
+/// Runs one GraphQL request with the caller's credentials, and counts it.
+async fn execute(
+    schema: &AppSchema,
+    metrics: &Metrics,
+    http: &HttpRequest,
+    mut request: async_graphql::Request,
+) -> async_graphql::Response {
+    if let Some(secret) = bearer_secret(http) {
         request = request.data(Credentials(secret));
     }
     let query = request.query.clone();
@@ -130,13 +161,7 @@ async fn graphql(
     let started = Instant::now();
     let response = add_codes(schema.execute(request).await, &query);
     metrics.observe(operation, started.elapsed().as_secs_f64(), response.errors.iter().filter_map(error_code));
-    match serde_json::to_vec(&response) {
-        Ok(json) => HttpResponse::Ok().content_type("application/json").body(json),
-        Err(e) => {
-            tracing::error!(error = %e, "a response could not be serialized");
-            refuse(HttpResponse::InternalServerError(), "INTERNAL_SERVER_ERROR", "internal server error")
-        }
-    }
+    response
 }
 
 /// The request body, refused with 413 as soon as it is known to exceed `limit` bytes (by its

@@ -110,7 +110,7 @@ async fn documents_that_do_not_parse_or_validate_get_the_graphql_codes() {
     assert_eq!(error_codes(&too_deep), ["GRAPHQL_VALIDATION_FAILED"]);
 }
 
-/// Bodies the GraphQL layer never sees: too large, a batch, not JSON. Each is refused at the
+/// Bodies the GraphQL layer never sees: too large, a batch over the limit, not JSON. Each is refused at the
 /// HTTP level with a GraphQL-shaped error body, and the server keeps answering.
 #[actix_web::test]
 async fn oversized_batched_and_malformed_bodies_are_refused_with_a_code() {
@@ -121,9 +121,19 @@ async fn oversized_batched_and_malformed_bodies_are_refused_with_a_code() {
     let (status, body) = app.post_raw(huge).await;
     assert_eq!((status, body["errors"][0]["extensions"]["code"].as_str()), (413, Some("PAYLOAD_TOO_LARGE")));
     let batch = br#"[{"query":"{ __typename }"},{"query":"{ __typename }"}]"#.to_vec();
-    let (status, body) = app.post_raw(batch).await;
+    let (status, body) = app.post_raw(batch.clone()).await;
     assert_eq!((status, body["errors"][0]["extensions"]["code"].as_str()), (400, Some("BAD_REQUEST")));
-    assert!(body["errors"][0]["message"].as_str().unwrap().contains("batched"));
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("a batch holds 1 to 1 requests"));
+    // Allowed when configured: one response per request, in order.
+    let (url, _dir) = crate::helpers::fresh_database().await;
+    let batching = TestApp::spawn_with(&url, |s| s.max_batch = 2).await;
+    let (status, body) = batching.post_raw(batch).await;
+    assert_eq!(
+        (status, body),
+        (200, json!([{ "data": { "__typename": "Query" } }, { "data": { "__typename": "Query" } }]))
+    );
+    let three = br#"[{"query":"{ __typename }"},{"query":"{ __typename }"},{"query":"{ __typename }"}]"#.to_vec();
+    assert_eq!(batching.post_raw(three).await.0, 400);
     let (status, body) = app.post_raw(b"{ this is not json".to_vec()).await;
     assert_eq!((status, body["errors"][0]["extensions"]["code"].as_str()), (400, Some("BAD_REQUEST")));
     // Just under the limit is fine.

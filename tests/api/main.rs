@@ -7,7 +7,6 @@
 mod auth;
 mod bad_input;
 mod coverage;
-mod crash;
 mod demo;
 mod facilities;
 mod helpers;
@@ -16,5 +15,6 @@ mod nearby;
 mod network;
 mod network_queries;
 mod pagination;
+mod processes;
 mod schema;
 mod service;

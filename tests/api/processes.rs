@@ -1,5 +1,6 @@
-//! The real `service-circle` binary killed with SIGKILL in the middle of writes: after a restart
-//! every acknowledged write is there, whole, and an interrupted import left all or nothing.
+//! The real `service-circle` binary, as separate processes: killed with SIGKILL in the middle of
+//! writes (after a restart every acknowledged write is there, whole, and an interrupted import
+//! left all or nothing), stopped with SIGTERM (it drains), and two of them over one database.
 
 use crate::helpers::{TempDir, fresh_database};
 use serde_json::{Value, json};
@@ -184,4 +185,36 @@ async fn sigterm_drains_the_request_in_flight() {
     let mut server = server;
     let status = server.child.wait().unwrap();
     assert!(status.success(), "exits cleanly after draining: {status:?}");
+}
+
+/// Two server processes over one database: a write through one is read through the other, and
+/// racing updates of one facility through both have exactly one winner.
+#[actix_web::test]
+async fn two_server_processes_share_one_database() {
+    let (url, _dir): (String, Option<TempDir>) = fresh_database().await;
+    let token = editor_token(&url);
+    let (one, two) = (Server::start(&url), Server::start(&url));
+    let client = awc::Client::default();
+    let create = "mutation { createFacility(input: { kind: MEAL_POINT, name: \"a\", location: { lon: 106.3, lat: 38.5 } }) { id } }";
+    let created = post(&client, &one.base, create, json!({}), &token).await.unwrap();
+    let id = created["data"]["createFacility"]["id"].as_str().unwrap().to_owned();
+    let near = "{ nearbyFacilities(near: { lon: 106.3, lat: 38.5 }, radiusMeters: 100) { facility { id } } }";
+    let found = post(&client, &two.base, near, json!({}), "none").await.unwrap();
+    assert_eq!(found["data"]["nearbyFacilities"][0]["facility"]["id"], id.as_str());
+    let update = "mutation($id: ID!, $v: Int!, $n: String!) { updateFacility(id: $id, version: $v, input: { name: $n }) { version } }";
+    for version in 1..=5 {
+        let (c1, c2) = (client.clone(), client.clone());
+        let (b1, b2) = (one.base.clone(), two.base.clone());
+        let (t1, t2) = (token.clone(), token.clone());
+        let (v1, v2) = (json!({ "id": id, "v": version, "n": "one" }), json!({ "id": id, "v": version, "n": "two" }));
+        let first = actix_web::rt::spawn(async move { post(&c1, &b1, update, v1, &t1).await });
+        let second = post(&c2, &b2, update, v2, &t2).await.unwrap();
+        let first = first.await.unwrap().unwrap();
+        let wins = [&first, &second].iter().filter(|r| r["errors"].is_null()).count();
+        let conflicts = [&first, &second].iter().filter(|r| r["errors"][0]["extensions"]["code"] == "CONFLICT").count();
+        assert_eq!((wins, conflicts), (1, 1), "version {version}: {first} {second}");
+    }
+    let read = "query($id: ID!) { facility(id: $id) { version } }";
+    let final_version = post(&client, &one.base, read, json!({ "id": id }), "none").await.unwrap();
+    assert_eq!(final_version["data"]["facility"]["version"], 6);
 }
