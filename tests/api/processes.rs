@@ -218,3 +218,18 @@ async fn two_server_processes_share_one_database() {
     let final_version = post(&client, &one.base, read, json!({ "id": id }), "none").await.unwrap();
     assert_eq!(final_version["data"]["facility"]["version"], 6);
 }
+
+/// With LOG_FORMAT=json every log line is a JSON object (for log collectors).
+#[actix_web::test]
+async fn json_logs_are_one_object_per_line() {
+    let (url, _dir): (String, Option<TempDir>) = fresh_database().await;
+    let out = command(&url, &["token", "list"]).env("LOG_FORMAT", "json").env("RUST_LOG", "info").output().unwrap();
+    assert!(out.status.success());
+    let logs = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = logs.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty(), "the migrations log at info");
+    for line in lines {
+        let parsed: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(parsed["level"].is_string() && parsed["timestamp"].is_string(), "{line}");
+    }
+}
