@@ -91,7 +91,7 @@ pub struct ServeArgs {
     /// run, in seconds, before it stops with TIMEOUT.
     #[arg(long, env = "MAX_COMPUTATION_SECONDS", default_value_t = 20.0, value_parser = parse_seconds)]
     pub max_computation_seconds: f64,
-    /// Requests per minute each client (bearer token, else IP address) may make to /graphql;
+    /// Requests per minute each client address may make to /graphql;
     /// 0 turns the limit off. Over it: HTTP 429 RATE_LIMITED.
     #[arg(long, env = "RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
     pub rate_limit_per_minute: u32,
@@ -101,7 +101,8 @@ pub struct ServeArgs {
     /// Limit clients on the loopback interface too (they are exempt by default).
     #[arg(long, env = "RATE_LIMIT_LOOPBACK")]
     pub rate_limit_loopback: bool,
-    /// Take the client address from X-Forwarded-For (only behind a proxy you trust).
+    /// Take the client address from the last X-Forwarded-For entry (only behind a proxy you
+    /// trust, which appends it).
     #[arg(long, env = "TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
     /// The most GraphQL requests one HTTP request may carry as a JSON list (each counts

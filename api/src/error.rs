@@ -104,8 +104,8 @@ fn database_unreachable(e: &sea_orm::DbErr) -> bool {
     }
 }
 
-/// PostgreSQL's SQLSTATE classes for a server going away: 08 (connection exception) and 57P
-/// (operator intervention: shutdown, crash, cannot connect now).
+/// PostgreSQL's SQLSTATEs for a server going away or full: 08 (connection exception), 57P
+/// (operator intervention: shutdown, crash, cannot connect now), 53300 (too many connections).
 fn shutting_down(sqlstate: &str) -> bool {
-    sqlstate.starts_with("08") || sqlstate.starts_with("57P")
+    sqlstate.starts_with("08") || sqlstate.starts_with("57P") || sqlstate == "53300"
 }

@@ -3,7 +3,7 @@
 use crate::auth::Credentials;
 use crate::config::Settings;
 use crate::graphql::errors::add_codes;
-use crate::graphql::{AppSchema, build_schema};
+use crate::graphql::{AppSchema, RequestStarted, build_schema};
 use crate::metrics::Metrics;
 use crate::rate_limit::Limiter;
 use crate::store::Store;
@@ -159,6 +159,7 @@ async fn execute(
     let query = request.query.clone();
     let operation = metrics.request_label(request.operation_name.as_deref(), &query);
     let started = Instant::now();
+    request = request.data(RequestStarted(started));
     let response = add_codes(schema.execute(request).await, &query);
     metrics.observe(operation, started.elapsed().as_secs_f64(), response.errors.iter().filter_map(error_code));
     response
@@ -236,16 +237,15 @@ fn over_limit(limiter: &Limiter, request: &ServiceRequest, trust_proxy: bool) ->
     if request.path() != "/graphql" {
         return None;
     }
-    let ip = if trust_proxy {
-        request
-            .connection_info()
-            .realip_remote_addr()
-            .and_then(|a| a.parse::<SocketAddr>().map(|s| s.ip()).or_else(|_| a.parse()).ok())
-    } else {
-        request.peer_addr().map(|a| a.ip())
+    let peer = request.peer_addr().map(|a| a.ip());
+    // Behind a trusted proxy the client is the address the proxy appended last; earlier entries
+    // come from the client and prove nothing.
+    let forwarded = || {
+        let header = request.headers().get("x-forwarded-for")?.to_str().ok()?;
+        header.rsplit(',').next()?.trim().parse::<std::net::IpAddr>().ok()
     };
-    let token = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let wait = limiter.check(token, ip).err()?;
+    let client = if trust_proxy { forwarded().or(peer) } else { peer };
+    let wait = limiter.check(client).err()?;
     let seconds = wait.as_secs() + 1;
     let mut response = HttpResponse::TooManyRequests();
     response.insert_header((header::RETRY_AFTER, seconds.to_string()));

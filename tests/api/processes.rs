@@ -123,6 +123,7 @@ async fn an_import_killed_midway_leaves_all_or_nothing() {
     // Create the schema first, so that the kill lands in the import itself.
     assert!(command(&url, &["token", "list"]).output().unwrap().status.success());
     let mut previous = 0;
+    let mut killed_while_running = 0;
     for delay_ms in [200, 600, 1_200] {
         let mut child = command(&url, &["import", "facilities", file.to_str().unwrap()])
             .stdout(Stdio::null())
@@ -130,6 +131,9 @@ async fn an_import_killed_midway_leaves_all_or_nothing() {
             .spawn()
             .unwrap();
         std::thread::sleep(Duration::from_millis(delay_ms));
+        if child.try_wait().unwrap().is_none() {
+            killed_while_running += 1;
+        }
         child.kill().ok();
         child.wait().unwrap();
         let server = Server::start(&url);
@@ -148,6 +152,7 @@ async fn an_import_killed_midway_leaves_all_or_nothing() {
         server.kill_9();
         previous = total;
     }
+    assert!(killed_while_running > 0, "no kill landed during an import");
     std::fs::remove_dir_all(&folder).ok();
     drop(dir);
 }
@@ -178,6 +183,15 @@ async fn sigterm_drains_the_request_in_flight() {
     std::thread::sleep(Duration::from_millis(100));
     let pid = server.child.id().to_string();
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    // Nothing was answered before the signal: the request was still running.
+    socket.set_nonblocking(true).unwrap();
+    let mut first = [0u8; 1];
+    let early = socket.peek(&mut first);
+    assert!(
+        matches!(&early, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "answered before the signal: {early:?}"
+    );
+    socket.set_nonblocking(false).unwrap();
     let mut response = String::new();
     socket.read_to_string(&mut response).expect("the request in flight is answered");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");

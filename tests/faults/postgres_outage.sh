@@ -41,6 +41,7 @@ read -r code _ <<<"$(ask)"
 
 # Load from four clients throughout.
 (
+  trap 'kill $(jobs -p) 2>/dev/null' TERM EXIT
   for _ in 1 2 3 4; do
     while true; do curl -s -m 20 -o /dev/null "$base/graphql" -H 'content-type: application/json' -d "$query"; done &
   done

@@ -20,6 +20,10 @@ impl Deadline {
         Self(Instant::now().checked_add(limit))
     }
 
+    pub fn at(when: Instant) -> Self {
+        Self(Some(when))
+    }
+
     pub fn check(&self) -> Result<(), TimedOut> {
         match self.0 {
             Some(at) if Instant::now() >= at => Err(TimedOut),

@@ -15,6 +15,8 @@ pub struct Ranked<Id> {
 
 /// Great-circle and geodesic distances differ by at most this factor (0.57%, rounded up).
 const SPHERE_TOLERANCE: f64 = 1.006;
+/// Rounding of great-circle distances from unit vectors, metres (generous).
+const ROUNDING_M: f64 = 1e-3;
 
 /// The `limit` candidates nearest to `center` by geodesic distance, at most `max_distance_m`
 /// away when given, sorted by distance and then by id, from candidates given nearest first by
@@ -32,10 +34,11 @@ pub fn nearest_by_geodesic<Id: Ord + Clone>(
         return ranked;
     }
     for (id, p, sphere_m) in by_sphere {
-        if max_distance_m.is_some_and(|max| sphere_m > max * SPHERE_TOLERANCE) {
+        // The micrometre covers rounding in the unit vectors, which matters at distance zero.
+        if max_distance_m.is_some_and(|max| sphere_m > max * SPHERE_TOLERANCE + ROUNDING_M) {
             break;
         }
-        if ranked.len() == limit && sphere_m > ranked[limit - 1].distance_m * SPHERE_TOLERANCE {
+        if ranked.len() == limit && sphere_m > ranked[limit - 1].distance_m * SPHERE_TOLERANCE + ROUNDING_M {
             break;
         }
         let distance_m = geodesic_distance_m(center, p);

@@ -17,7 +17,7 @@ use crate::geo::deadline::Deadline;
 use crate::geo::gaps::{enclosing_ring, single_linkage_clusters};
 use crate::geo::sites::greedy_cover;
 use crate::geo::sphere_index::SphereIndex;
-use crate::geo::walk_times::Timed;
+use crate::geo::walk_times::{OffNetwork, Timed};
 use ::geo::{Contains, LineString, MultiPolygon, Polygon};
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use serde_json::json;
@@ -336,9 +336,8 @@ impl CoverageQuery {
         let demand: Vec<LonLat> = uncovered.iter().map(|&i| e.demand[i].location).collect();
         let weights: Vec<i64> = uncovered.iter().map(|&i| e.demand[i].elderly).collect();
         let candidates = given.unwrap_or_else(|| demand.clone());
-        let deadline = deadline(ctx);
-        let reach_sets = e.plan.walker().reach_sets(&candidates, &demand, e.plan.travel.minutes, &deadline)?;
-        let chosen = greedy_cover(reach_sets, &weights, input.count as usize, &deadline)?;
+        let reach_sets = e.plan.walker().reach_sets(&candidates, &demand, e.plan.travel.minutes, &e.deadline)?;
+        let chosen = greedy_cover(reach_sets, &weights, input.count as usize, &e.deadline)?;
         let before = e.total.elderly_ratio();
         let mut covered = e.total.covered_elderly;
         let ratio = |covered_elderly: i64| CoverageCounts { covered_elderly, ..e.total }.elderly_ratio();
@@ -418,15 +417,20 @@ impl CoverageQuery {
             .iter()
             .map(|f| {
                 deadline.check()?;
-                let (area, model) = service_area(&plan, f.draft.location())?;
+                // Under NETWORK a facility off the network reaches nothing: a feature without
+                // geometry (and without a model), not a failed collection.
+                let (geometry, model) = match plan.walker().service_area(f.draft.location(), plan.travel.minutes) {
+                    Ok((area, by)) => (geojson::multi_polygon(&area, crs).0, Some(model_of(by).code())),
+                    Err(OffNetwork) => (serde_json::Value::Null, None),
+                };
                 Ok(geojson::feature(
-                    geojson::multi_polygon(&area, crs).0,
+                    geometry,
                     json!({
                         "id": f.id.encode(),
                         "name": f.draft.name,
                         "kind": f.draft.kind.code(),
                         "category": f.draft.kind.category(),
-                        "model": model.code(),
+                        "model": model,
                         "minutes": plan.travel.minutes,
                     }),
                 ))

@@ -106,6 +106,7 @@ impl Facility {
         travel: Option<TravelInput>,
         #[graphql(default)] crs: Crs,
     ) -> ApiResult<GeoJson> {
+        super::deadline(ctx).check()?;
         let plan = TravelPlan::new(ctx, TravelInput::parse(travel, minutes)?).await?;
         let (area, _) = service_area(&plan, self.0.draft.location())?;
         Ok(geojson::multi_polygon(&area, crs))

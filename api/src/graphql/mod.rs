@@ -54,9 +54,15 @@ fn limits(ctx: &Context<'_>) -> QueryLimits {
     ctx.data_opt::<QueryLimits>().copied().unwrap_or_default()
 }
 
-/// The deadline of this request's planning computations.
+/// When the HTTP layer started executing this request.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestStarted(pub std::time::Instant);
+
+/// The deadline of this request's computations: one budget for the whole request, however
+/// many fields draw on it.
 fn deadline(ctx: &Context<'_>) -> crate::geo::deadline::Deadline {
-    crate::geo::deadline::Deadline::after(limits(ctx).computation)
+    let started = ctx.data_opt::<RequestStarted>().map_or_else(std::time::Instant::now, |s| s.0);
+    crate::geo::deadline::Deadline::at(started + limits(ctx).computation)
 }
 
 /// The schema with its shared data. Built once per process and shared by every worker.

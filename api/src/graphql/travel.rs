@@ -50,7 +50,12 @@ impl TravelPlan {
         let settings = ctx.data_opt::<NetworkSettings>().copied().unwrap_or_default();
         let network = match travel.model {
             DistanceModel::StraightLine => None,
-            DistanceModel::Network | DistanceModel::Auto => store(ctx)?.walking_network().await?,
+            DistanceModel::Network => store(ctx)?.walking_network().await?,
+            // A stored network that cannot be loaded must not break every default query.
+            DistanceModel::Auto => store(ctx)?.walking_network().await.unwrap_or_else(|e| {
+                tracing::error!(error = %e, "the walking network cannot be loaded; AUTO uses straight lines");
+                None
+            }),
         };
         if travel.model == DistanceModel::Network && network.is_none() {
             return Err(ApiError::BadUserInput(
