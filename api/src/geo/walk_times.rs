@@ -55,10 +55,6 @@ pub struct Walker<'a> {
 }
 
 impl<'a> Walker<'a> {
-    pub fn straight_line(settings: TravelSettings) -> Self {
-        Self { settings, network: None }
-    }
-
     fn by_straight_line(&self, distance_m: f64) -> Timed {
         Timed { minutes: self.settings.straight_line_minutes(distance_m), by: By::StraightLine }
     }
