@@ -2,8 +2,10 @@
 
 use crate::auth::{Role, issue_token};
 use crate::config::{DEFAULT_DATABASE_URL, DEFAULT_LISTEN_ADDR, DEFAULT_MAX_BODY_BYTES, Settings};
+use crate::domain::hours::TimeZone;
 use crate::domain::travel::NetworkSettings;
 use crate::graphql::QueryLimits;
+use crate::map_page::{MapSettings, TileCrs};
 use crate::rate_limit::RateLimit;
 use crate::startup::Application;
 use crate::store::Store;
@@ -112,6 +114,22 @@ pub struct ServeArgs {
     /// The largest request body accepted (bytes); larger ones get HTTP 413.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+    /// IANA time zone in which opening hours are read.
+    #[arg(long, env = "TIME_ZONE", default_value = "Asia/Shanghai")]
+    pub time_zone: TimeZone,
+    /// The map page's folder (default: `web` here, else the source tree's).
+    #[arg(long, env = "WEB_DIR")]
+    pub web_dir: Option<std::path::PathBuf>,
+    /// Base-map tile URL template for the map page (`https://host/{z}/{x}/{y}.png`); without
+    /// one the page draws no base map and works offline.
+    #[arg(long, env = "TILE_URL")]
+    pub tile_url: Option<String>,
+    /// Attribution shown for the tiles.
+    #[arg(long, env = "TILE_ATTRIBUTION")]
+    pub tile_attribution: Option<String>,
+    /// Coordinate system of the tiles: GCJ02 for AMap and Tencent tiles.
+    #[arg(long, env = "TILE_CRS", value_enum, default_value = "wgs84")]
+    pub tile_crs: TileCrs,
 }
 
 fn parse_seconds(s: &str) -> Result<f64, String> {
@@ -239,6 +257,13 @@ async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
             limit_loopback: args.rate_limit_loopback,
         },
         trust_forwarded_for: args.trust_forwarded_for,
+        time_zone: args.time_zone,
+        map: MapSettings {
+            web_dir: args.web_dir,
+            tile_url: args.tile_url,
+            tile_attribution: args.tile_attribution,
+            tile_crs: args.tile_crs,
+        },
         limits: QueryLimits {
             depth: args.max_query_depth,
             complexity: args.max_query_complexity,

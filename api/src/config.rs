@@ -2,8 +2,10 @@
 //! command-line flags (clap reads both; see `cli`). Defaults make `cargo run` work on a fresh
 //! clone: a SQLite file in the working directory, on 127.0.0.1:8080.
 
+use crate::domain::hours::TimeZone;
 use crate::domain::travel::NetworkSettings;
 use crate::graphql::QueryLimits;
+use crate::map_page::MapSettings;
 use crate::rate_limit::RateLimit;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://service-circle.db?mode=rwc";
@@ -30,6 +32,10 @@ pub struct Settings {
     pub rate_limit: RateLimit,
     /// Take the client address from `X-Forwarded-For` / `Forwarded` (behind a trusted proxy).
     pub trust_forwarded_for: bool,
+    /// Where opening hours are read (Asia/Shanghai by default).
+    pub time_zone: TimeZone,
+    /// The built-in map page at `GET /`.
+    pub map: MapSettings,
 }
 
 impl Default for Settings {
@@ -45,6 +51,8 @@ impl Default for Settings {
             max_batch: 1,
             rate_limit: RateLimit::default(),
             trust_forwarded_for: false,
+            time_zone: TimeZone::default(),
+            map: MapSettings::default(),
         }
     }
 }

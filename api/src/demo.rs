@@ -138,11 +138,11 @@ impl Generator {
             CommunityCanteen => ("社区食堂", Some("Mo-Su 06:30-08:30,11:00-13:00,17:00-19:00")),
             MealPoint => ("老年助餐点", Some("Mo-Sa 11:00-13:00")),
             PartnerRestaurant => ("爱心助餐商户", Some("Mo-Su 10:00-21:00")),
-            DayCareCenter => ("日间照料中心", Some("Mo-Fr 08:00-18:00")),
+            DayCareCenter => ("日间照料中心", Some("Mo-Fr 08:00-18:00; PH off")),
             SeniorActivityCenter => ("老年活动中心", Some("Mo-Su 08:30-21:00")),
             RuralHappinessHome => ("农村幸福院", Some("Mo-Su 08:00-17:30")),
             NursingHome => ("养老院", Some("24/7")),
-            CommunityCareStation => ("社区养老服务站", Some("Mo-Fr 08:30-17:30")),
+            CommunityCareStation => ("社区养老服务站", Some("Mo-Fr 08:30-17:30; PH off")),
             OutdoorWorkerStation => {
                 ("户外劳动者服务站", if number.is_multiple_of(3) { Some("24/7") } else { Some("Mo-Su 07:00-21:00") })
             }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod geo;
 pub mod graphql;
 pub mod import_file;
+pub mod map_page;
 pub mod metrics;
 pub mod osm_import;
 pub mod rate_limit;

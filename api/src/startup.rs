@@ -3,6 +3,7 @@
 use crate::auth::Credentials;
 use crate::config::Settings;
 use crate::graphql::errors::add_codes;
+use crate::graphql::hours::RequestCalendar;
 use crate::graphql::{AppSchema, RequestStarted, build_schema};
 use crate::metrics::Metrics;
 use crate::rate_limit::Limiter;
@@ -34,7 +35,7 @@ impl Application {
         let store = Store::connect(&settings.database_url, settings.max_connections).await?;
         // Load the facilities now rather than on the first request.
         store.sync_facilities().await?;
-        let schema = web::Data::new(build_schema(store.clone(), settings.limits, settings.network));
+        let schema = web::Data::new(build_schema(store.clone(), settings.limits, settings.network, settings.time_zone));
         let health = web::Data::new(store.clone());
         let http_limits =
             web::Data::new(HttpLimits { max_body_bytes: settings.max_body_bytes, max_batch: settings.max_batch });
@@ -49,6 +50,7 @@ impl Application {
             });
         }
         let trust_proxy = settings.trust_forwarded_for;
+        let map = settings.map.clone();
         let mut server = HttpServer::new(move || {
             let limiter = limiter.clone();
             App::new()
@@ -68,6 +70,7 @@ impl Application {
                 .route("/graphql", web::post().to(graphql))
                 .route("/graphql", web::get().to(graphiql))
                 .route("/healthz", web::get().to(healthz))
+                .configure(crate::map_page::configure(&map))
         })
         .listen(listener)?;
         if settings.workers > 0 {
@@ -159,7 +162,7 @@ async fn execute(
     let query = request.query.clone();
     let operation = metrics.request_label(request.operation_name.as_deref(), &query);
     let started = Instant::now();
-    request = request.data(RequestStarted(started));
+    request = request.data(RequestStarted(started)).data(RequestCalendar::default());
     let response = add_codes(schema.execute(request).await, &query);
     metrics.observe(operation, started.elapsed().as_secs_f64(), response.errors.iter().filter_map(error_code));
     response

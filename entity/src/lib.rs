@@ -6,5 +6,7 @@ pub mod facility_change;
 pub mod facility_history;
 pub mod facility_revision;
 pub mod facility_service;
+pub mod holiday_calendar_day;
+pub mod holiday_calendar_year;
 pub mod residential_area;
 pub mod walk_network;

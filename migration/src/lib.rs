@@ -9,6 +9,7 @@ mod m20261126_000004_create_api_token;
 mod m20261126_000005_create_facility_change;
 mod m20261127_000006_create_walk_network;
 mod m20261127_000007_add_authors;
+mod m20261127_000008_create_holiday_calendar;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_create_facility_change::Migration),
             Box::new(m20261127_000006_create_walk_network::Migration),
             Box::new(m20261127_000007_add_authors::Migration),
+            Box::new(m20261127_000008_create_holiday_calendar::Migration),
         ]
     }
 }

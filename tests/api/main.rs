@@ -14,6 +14,7 @@ mod import;
 mod nearby;
 mod network;
 mod network_queries;
+mod opening_hours;
 mod pagination;
 mod processes;
 mod schema;

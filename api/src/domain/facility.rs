@@ -2,6 +2,7 @@
 //! the filter every facility query shares.
 
 use super::details::{CanteenDetails, ElderCareDetails, FacilityDetails, RestStationDetails};
+use super::hours::OpenMoment;
 use super::{Invalid, ids::FacilityId, validate};
 use crate::geo::LonLat;
 use async_graphql::Enum;
@@ -195,11 +196,7 @@ impl FacilityFields {
             lon: location.lon,
             lat: location.lat,
             community_code: validate::community_code(pick(self.community_code, current.community_code).as_deref())?,
-            opening_hours: validate::optional_text(
-                "openingHours",
-                pick(self.opening_hours, current.opening_hours).as_deref(),
-                500,
-            )?,
+            opening_hours: validate::opening_hours(pick(self.opening_hours, current.opening_hours).as_deref())?,
             phone: validate::phone(pick(self.phone, current.phone).as_deref())?,
             capacity,
             services,
@@ -261,10 +258,13 @@ pub struct FacilityFilter {
     pub kinds: Option<Vec<FacilityKind>>,
     pub services: Vec<String>,
     pub community_code_prefix: Option<String>,
+    /// Only facilities known to be open then (unknown hours are left out).
+    pub open_at: Option<OpenMoment>,
 }
 
 impl FacilityFilter {
-    /// Whether `facility` passes the filter (the same rule the database query applies).
+    /// Whether `facility` passes the filter (the same rule the database query applies; the
+    /// database cannot read opening hours, so `open_at` is only ever checked here).
     pub fn matches(&self, facility: &FacilityDraft) -> bool {
         self.categories.as_ref().is_none_or(|c| c.contains(&facility.kind.category()))
             && self.kinds.as_ref().is_none_or(|k| k.contains(&facility.kind))
@@ -273,6 +273,7 @@ impl FacilityFilter {
                 .community_code_prefix
                 .as_ref()
                 .is_none_or(|p| facility.community_code.as_ref().is_some_and(|code| code.starts_with(p.as_str())))
+            && self.open_at.as_ref().is_none_or(|at| at.is_open(facility.opening_hours.as_deref()) == Some(true))
     }
 
     /// The kinds the filter admits, combining `categories` and `kinds`.

@@ -6,6 +6,7 @@
 
 pub mod details;
 pub mod facility;
+pub mod hours;
 pub mod ids;
 pub mod residents;
 pub mod travel;

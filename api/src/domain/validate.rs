@@ -21,6 +21,15 @@ pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Opt
     Ok(Some(value.to_owned()))
 }
 
+/// OpenStreetMap `opening_hours` syntax, as the evaluator reads it.
+pub fn opening_hours(value: Option<&str>) -> Result<Option<String>, Invalid> {
+    let hours = optional_text("openingHours", value, 500)?;
+    if let Some(text) = &hours {
+        super::hours::validate(text)?;
+    }
+    Ok(hours)
+}
+
 /// A 12-digit statistical division code (6-digit county, 3-digit township, 3-digit community).
 pub fn community_code(value: Option<&str>) -> Result<Option<String>, Invalid> {
     let Some(code) = value.map(str::trim).filter(|v| !v.is_empty()) else {

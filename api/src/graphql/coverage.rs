@@ -57,7 +57,7 @@ impl Evaluation {
     async fn run(ctx: &Context<'_>, input: CoverageInput) -> ApiResult<Self> {
         let plan = TravelPlan::new(ctx, TravelInput::parse(input.travel, input.minutes)?).await?;
         let deadline = deadline(ctx);
-        let filter = FacilityFilter::parse(input.filter)?;
+        let filter = FacilityFilter::parse(ctx, input.filter).await?;
         let prefix = input.community_code_prefix.as_deref().map(validate::community_code_prefix).transpose()?;
         let within = input.within.as_ref().map(|g| read_area(&g.0)).transpose()?;
         let store = store(ctx)?;
@@ -410,7 +410,7 @@ impl CoverageQuery {
         #[graphql(default)] crs: Crs,
     ) -> ApiResult<GeoJson> {
         let plan = TravelPlan::new(ctx, TravelInput::parse(travel, minutes)?).await?;
-        let filter: domain_facility::FacilityFilter = FacilityFilter::parse(filter)?;
+        let filter: domain_facility::FacilityFilter = FacilityFilter::parse(ctx, filter).await?;
         let facilities = store(ctx)?.facilities_matching(&filter).await?;
         let deadline = deadline(ctx);
         let features = facilities

@@ -3,6 +3,7 @@
 use super::coverage::service_area;
 use super::geojson::{self, GeoJson};
 use super::geometry::{Crs, Point, PointInput};
+use super::hours;
 use super::travel::{DistanceModel, TravelInput, TravelPlan, model_of};
 use super::{require, store};
 use crate::auth::Role;
@@ -61,6 +62,15 @@ impl Facility {
     /// Opening hours in OpenStreetMap `opening_hours` syntax.
     async fn opening_hours(&self) -> Option<&str> {
         self.0.draft.opening_hours.as_deref()
+    }
+    /// Whether the facility is open at `at` (default: now), by its opening hours read in the
+    /// service's time zone (Asia/Shanghai by default) with public holidays and make-up working
+    /// days. Null when the hours are unknown.
+    async fn is_open(&self, ctx: &Context<'_>, at: Option<DateTime<Utc>>) -> ApiResult<Option<bool>> {
+        if self.0.draft.opening_hours.is_none() {
+            return Ok(None);
+        }
+        Ok(hours::moment(ctx, at).await?.is_open(self.0.draft.opening_hours.as_deref()))
     }
     async fn phone(&self) -> Option<&str> {
         self.0.draft.phone.as_deref()
@@ -169,14 +179,22 @@ pub struct FacilityFilter {
     pub services: Option<Vec<String>>,
     /// Leading digits of the 12-digit community code (a county, street or community).
     pub community_code_prefix: Option<String>,
+    /// Only facilities open at this instant (hours read in the service's time zone, Asia/Shanghai
+    /// by default, with the holiday calendar); facilities with unknown hours are left out.
+    pub open_at: Option<DateTime<Utc>>,
 }
 
 impl FacilityFilter {
-    pub fn parse(filter: Option<Self>) -> Result<domain::FacilityFilter, Invalid> {
+    pub async fn parse(ctx: &Context<'_>, filter: Option<Self>) -> ApiResult<domain::FacilityFilter> {
         let Some(f) = filter else {
             return Ok(domain::FacilityFilter::default());
         };
+        let open_at = match f.open_at {
+            Some(at) => Some(hours::moment(ctx, Some(at)).await?),
+            None => None,
+        };
         Ok(domain::FacilityFilter {
+            open_at,
             categories: f.categories,
             kinds: f.kinds,
             services: validate::service_tags(&f.services.unwrap_or_default())?,
@@ -315,7 +333,7 @@ impl FacilityQuery {
             return Err(ApiError::BadUserInput(format!("first must be between 1 and {MAX_PAGE_SIZE}, got {first}")));
         }
         let after = after.as_deref().map(decode_cursor).transpose()?;
-        let filter = FacilityFilter::parse(filter)?;
+        let filter = FacilityFilter::parse(ctx, filter).await?;
         let (rows, has_next) = store(ctx)?.facility_page(&filter, after, first as u64).await?;
         let mut connection = Connection::with_additional_fields(after.is_some(), has_next, FacilityTotals { filter });
         connection.edges.extend(rows.into_iter().map(|f| Edge::new(encode_cursor(f.id.0), Facility::from(f))));
@@ -334,7 +352,7 @@ impl FacilityQuery {
     ) -> ApiResult<Vec<FacilityHit>> {
         let from = from.to_wgs84()?;
         let plan = TravelPlan::new(ctx, TravelInput::parse(travel, minutes)?).await?;
-        let filter = FacilityFilter::parse(filter)?;
+        let filter = FacilityFilter::parse(ctx, filter).await?;
         let walker = plan.walker();
         let found =
             store(ctx)?.nearest_facilities(from, Some(walker.search_radius_m(minutes)), usize::MAX, &filter).await?;
@@ -376,7 +394,7 @@ impl FacilityQuery {
         {
             return Err(ApiError::BadUserInput(format!("radiusMeters must be in (0, {MAX_NEARBY_RADIUS_M}], got {r}")));
         }
-        let filter = FacilityFilter::parse(filter)?;
+        let filter = FacilityFilter::parse(ctx, filter).await?;
         let hits = store(ctx)?.nearest_facilities(center, radius_meters, limit as usize, &filter).await?;
         // Nearby hits are timed with the default travel settings, in a straight line.
         Ok(FacilityHit::straight_line(hits, &Travel::default_for(15.0)?).collect())

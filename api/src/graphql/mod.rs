@@ -7,18 +7,26 @@ mod facility;
 mod geojson;
 mod geometry;
 mod history;
+pub mod hours;
 pub mod import;
 mod residents;
 mod travel;
 
 use crate::auth::{Actor, Credentials, Role, authorize};
+use crate::domain::hours::TimeZone;
 use crate::domain::travel::NetworkSettings;
 use crate::error::{ApiError, ApiResult};
 use crate::store::Store;
 use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 
 #[derive(MergedObject, Default)]
-pub struct Query(facility::FacilityQuery, residents::ResidentsQuery, coverage::CoverageQuery, history::HistoryQuery);
+pub struct Query(
+    facility::FacilityQuery,
+    residents::ResidentsQuery,
+    coverage::CoverageQuery,
+    history::HistoryQuery,
+    hours::HoursQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
@@ -26,6 +34,7 @@ pub struct Mutation(
     residents::ResidentsMutation,
     import::ImportMutation,
     history::HistoryMutation,
+    hours::HoursMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -66,10 +75,11 @@ fn deadline(ctx: &Context<'_>) -> crate::geo::deadline::Deadline {
 }
 
 /// The schema with its shared data. Built once per process and shared by every worker.
-pub fn build_schema(store: Store, limits: QueryLimits, network: NetworkSettings) -> AppSchema {
+pub fn build_schema(store: Store, limits: QueryLimits, network: NetworkSettings, zone: TimeZone) -> AppSchema {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(store)
         .data(network)
+        .data(zone)
         .data(limits)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)

@@ -45,6 +45,13 @@ impl Store {
         after: Option<i64>,
         first: u64,
     ) -> StoreResult<(Vec<Facility>, bool)> {
+        if filter.open_at.is_some() {
+            let matching = self.facilities_matching(filter).await?;
+            let start = after.map_or(0, |after| matching.partition_point(|f| f.id.0 <= after));
+            let end = matching.len().min(start.saturating_add(first as usize));
+            let page = matching[start..end].iter().map(|f| Facility::clone(f)).collect();
+            return Ok((page, end < matching.len()));
+        }
         let mut query = facility::Entity::find().filter(filter_condition(filter));
         if let Some(after) = after {
             query = query.filter(facility::Column::Id.gt(after));
@@ -62,6 +69,9 @@ impl Store {
     }
 
     pub async fn count_facilities(&self, filter: &FacilityFilter) -> StoreResult<u64> {
+        if filter.open_at.is_some() {
+            return Ok(self.facilities_matching(filter).await?.len() as u64);
+        }
         Ok(facility::Entity::find().filter(filter_condition(filter)).count(self.conn()).await?)
     }
 

@@ -6,11 +6,13 @@
 mod facility;
 mod facility_cache;
 mod history;
+mod holidays;
 mod network;
 mod residents;
 mod tokens;
 
 pub use history::{FacilityRevision, RevisionAction};
+pub use holidays::CalendarLoad;
 pub use network::{LoadedNetwork, NetworkInfo};
 pub use tokens::TokenRecord;
 

@@ -1,0 +1,208 @@
+//! Opening hours in the API: `Facility.isOpen`, the `openAt` filter's instant, and the
+//! admin-loaded public-holiday calendar (days off and make-up working days).
+
+use super::{require, store};
+use crate::auth::Role;
+use crate::domain::Invalid;
+use crate::domain::hours::{self, CalendarDay, HolidayCalendar, OpenMoment, TimeZone};
+use crate::error::{ApiError, ApiResult};
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// The calendar as this request first read it: every `isOpen` and `openAt` of one request
+/// sees the same calendar, read once.
+#[derive(Default)]
+pub struct RequestCalendar(tokio::sync::OnceCell<Arc<HolidayCalendar>>);
+
+async fn calendar(ctx: &Context<'_>) -> ApiResult<Arc<HolidayCalendar>> {
+    let load = || async { Ok::<_, ApiError>(Arc::new(store(ctx)?.holiday_calendar().await?)) };
+    match ctx.data_opt::<RequestCalendar>() {
+        Some(memo) => memo.0.get_or_try_init(load).await.cloned(),
+        None => load().await,
+    }
+}
+
+/// `at` (or now) as a moment to test opening hours against, in the service's time zone.
+pub async fn moment(ctx: &Context<'_>, at: Option<DateTime<Utc>>) -> ApiResult<OpenMoment> {
+    let zone = ctx.data_opt::<TimeZone>().copied().unwrap_or_default();
+    Ok(OpenMoment::new(at.unwrap_or_else(Utc::now), zone, &*calendar(ctx).await?))
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Weekday {
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+    Sunday,
+}
+
+impl From<Weekday> for chrono::Weekday {
+    fn from(w: Weekday) -> Self {
+        match w {
+            Weekday::Monday => Self::Mon,
+            Weekday::Tuesday => Self::Tue,
+            Weekday::Wednesday => Self::Wed,
+            Weekday::Thursday => Self::Thu,
+            Weekday::Friday => Self::Fri,
+            Weekday::Saturday => Self::Sat,
+            Weekday::Sunday => Self::Sun,
+        }
+    }
+}
+
+impl From<chrono::Weekday> for Weekday {
+    fn from(w: chrono::Weekday) -> Self {
+        match w {
+            chrono::Weekday::Mon => Self::Monday,
+            chrono::Weekday::Tue => Self::Tuesday,
+            chrono::Weekday::Wed => Self::Wednesday,
+            chrono::Weekday::Thu => Self::Thursday,
+            chrono::Weekday::Fri => Self::Friday,
+            chrono::Weekday::Sat => Self::Saturday,
+            chrono::Weekday::Sun => Self::Sunday,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CalendarDayKind {
+    /// A public holiday (放假): `PH` rules apply.
+    DayOff,
+    /// A make-up working day (调休上班): runs like an ordinary weekday.
+    WorkingDay,
+}
+
+/// One day of an official holiday notice.
+#[derive(InputObject, Clone, Debug)]
+pub struct CalendarDayInput {
+    pub date: NaiveDate,
+    pub kind: CalendarDayKind,
+    /// E.g. 国庆节.
+    pub name: Option<String>,
+    /// For a working day: the weekday whose hours it keeps (default Monday).
+    pub as_weekday: Option<Weekday>,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct CalendarDayEntry {
+    pub date: NaiveDate,
+    pub kind: CalendarDayKind,
+    pub name: Option<String>,
+    /// For a working day, the weekday whose hours it keeps.
+    pub as_weekday: Option<Weekday>,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CalendarSource {
+    /// Loaded by an admin from the official notice.
+    Loaded,
+    /// The `opening-hours` crate's data: days off only (often just a holiday's first day).
+    BuiltIn,
+}
+
+/// The public-holiday calendar used for one year.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct HolidayCalendarYear {
+    pub year: i32,
+    pub source: CalendarSource,
+    pub days: Vec<CalendarDayEntry>,
+    pub loaded_at: Option<DateTime<Utc>>,
+    pub loaded_by: Option<String>,
+}
+
+async fn year_view(ctx: &Context<'_>, calendar: &HolidayCalendar, year: i32) -> ApiResult<HolidayCalendarYear> {
+    let load = store(ctx)?.holiday_calendar_load(year).await?;
+    let days = calendar
+        .year(year)
+        .into_iter()
+        .map(|(date, day)| match day {
+            CalendarDay::DayOff { name } => {
+                CalendarDayEntry { date, kind: CalendarDayKind::DayOff, name, as_weekday: None }
+            }
+            CalendarDay::WorkingDay { name, as_weekday } => {
+                CalendarDayEntry { date, kind: CalendarDayKind::WorkingDay, name, as_weekday: Some(as_weekday.into()) }
+            }
+        })
+        .collect();
+    Ok(HolidayCalendarYear {
+        year,
+        source: if calendar.is_loaded(year) { CalendarSource::Loaded } else { CalendarSource::BuiltIn },
+        days,
+        loaded_at: load.as_ref().map(|l| l.loaded_at),
+        loaded_by: load.map(|l| l.loaded_by),
+    })
+}
+
+fn check_year(year: i32) -> Result<(), Invalid> {
+    if hours::YEARS.contains(&year) {
+        Ok(())
+    } else {
+        Err(Invalid::new(format!("year must be in {}..={}, got {year}", hours::YEARS.start(), hours::YEARS.end())))
+    }
+}
+
+fn parse_days(year: i32, days: Vec<CalendarDayInput>) -> Result<Vec<(NaiveDate, CalendarDay)>, Invalid> {
+    let mut seen = HashSet::new();
+    days.into_iter()
+        .enumerate()
+        .map(|(i, day)| {
+            if day.date.year() != year {
+                return Err(Invalid::new(format!("days[{i}]: {} is not in {year}", day.date)));
+            }
+            if !seen.insert(day.date) {
+                return Err(Invalid::new(format!("days[{i}]: {} is listed twice", day.date)));
+            }
+            let name = crate::domain::validate::optional_text(&format!("days[{i}].name"), day.name.as_deref(), 100)?;
+            let entry = match (day.kind, day.as_weekday) {
+                (CalendarDayKind::DayOff, None) => CalendarDay::DayOff { name },
+                (CalendarDayKind::DayOff, Some(_)) => {
+                    return Err(Invalid::new(format!("days[{i}]: asWeekday is only for working days")));
+                }
+                (CalendarDayKind::WorkingDay, w) => {
+                    CalendarDay::WorkingDay { name, as_weekday: w.map_or(chrono::Weekday::Mon, Into::into) }
+                }
+            };
+            Ok((day.date, entry))
+        })
+        .collect()
+}
+
+#[derive(Default)]
+pub struct HoursQuery;
+
+#[Object]
+impl HoursQuery {
+    /// The public holidays and make-up working days that opening hours use in `year`.
+    async fn holiday_calendar(&self, ctx: &Context<'_>, year: i32) -> ApiResult<HolidayCalendarYear> {
+        check_year(year)?;
+        year_view(ctx, &*calendar(ctx).await?, year).await
+    }
+}
+
+#[derive(Default)]
+pub struct HoursMutation;
+
+#[Object]
+impl HoursMutation {
+    /// Replaces the holiday calendar of `year` with the official notice's days: days off and
+    /// make-up working days. From then on `isOpen` and `openAt` use it (in every process).
+    /// Needs the admin role.
+    async fn load_holiday_calendar(
+        &self,
+        ctx: &Context<'_>,
+        year: i32,
+        days: Vec<CalendarDayInput>,
+    ) -> ApiResult<HolidayCalendarYear> {
+        let actor = require(ctx, Role::Admin).await?;
+        check_year(year)?;
+        let days = parse_days(year, days)?;
+        let store = store(ctx)?;
+        store.load_holiday_calendar(year, &days, &actor.name).await?;
+        year_view(ctx, &store.holiday_calendar().await?, year).await
+    }
+}
