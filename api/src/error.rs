@@ -25,6 +25,9 @@ pub enum ApiError {
     /// The database cannot be reached; the request may succeed when retried.
     #[error("the database is unavailable; try again shortly")]
     Unavailable,
+    /// A subscriber may have missed changes (how many, when known); it should refetch.
+    #[error("{} changes may have been missed; refetch to catch up", .0.map_or_else(|| "some".to_owned(), |n| n.to_string()))]
+    ChangesMissed(Option<u64>),
     /// The cause has been logged; clients see only this text.
     #[error("internal server error")]
     Internal,
@@ -42,6 +45,7 @@ impl ApiError {
             ApiError::Conflict(_) => "CONFLICT",
             ApiError::Unavailable => "SERVICE_UNAVAILABLE",
             ApiError::Timeout => "TIMEOUT",
+            ApiError::ChangesMissed(_) => "CHANGES_MISSED",
             ApiError::Internal => "INTERNAL_SERVER_ERROR",
         }
     }

@@ -19,3 +19,4 @@ pub mod rate_limit;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod websocket;

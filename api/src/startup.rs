@@ -35,6 +35,7 @@ impl Application {
         let store = Store::connect(&settings.database_url, settings.max_connections).await?;
         // Load the facilities now rather than on the first request.
         store.sync_facilities().await?;
+        store.listen_for_changes().await?;
         let schema = web::Data::new(build_schema(store.clone(), settings.limits, settings.network, settings.time_zone));
         let health = web::Data::new(store.clone());
         let http_limits =
@@ -68,7 +69,7 @@ impl Application {
                 .app_data(metrics.clone())
                 .route("/metrics", web::get().to(metrics_text))
                 .route("/graphql", web::post().to(graphql))
-                .route("/graphql", web::get().to(graphiql))
+                .route("/graphql", web::get().to(graphql_get))
                 .route("/healthz", web::get().to(healthz))
                 .configure(crate::map_page::configure(&map))
         })
@@ -275,10 +276,18 @@ fn bearer_secret(http: &HttpRequest) -> Option<String> {
     scheme.eq_ignore_ascii_case("bearer").then(|| secret.trim().to_owned())
 }
 
-async fn graphiql() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(GraphiQLSource::build().endpoint("/graphql").title("service-circle").finish())
+/// A WebSocket upgrade starts a subscription connection; any other GET gets GraphiQL.
+async fn graphql_get(
+    request: HttpRequest,
+    body: web::Payload,
+    schema: web::Data<AppSchema>,
+) -> actix_web::Result<HttpResponse> {
+    if crate::websocket::is_upgrade(&request) {
+        return crate::websocket::serve(request, body, schema.get_ref().clone()).await;
+    }
+    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(
+        GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql").title("service-circle").finish(),
+    ))
 }
 
 async fn healthz(store: web::Data<Store>) -> HttpResponse {

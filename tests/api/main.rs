@@ -19,3 +19,4 @@ mod pagination;
 mod processes;
 mod schema;
 mod service;
+mod subscriptions;

@@ -17,13 +17,13 @@ fn command(database_url: &str, args: &[&str]) -> Command {
 }
 
 /// The server process and its address.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Server {
-    fn start(database_url: &str) -> Self {
+    pub(crate) fn start(database_url: &str) -> Self {
         let mut child = command(database_url, &["serve", "--listen", "127.0.0.1:0", "--workers", "2"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -48,7 +48,13 @@ impl Drop for Server {
     }
 }
 
-async fn post(client: &awc::Client, base: &str, query: &str, variables: Value, token: &str) -> Option<Value> {
+pub(crate) async fn post(
+    client: &awc::Client,
+    base: &str,
+    query: &str,
+    variables: Value,
+    token: &str,
+) -> Option<Value> {
     let mut response = client
         .post(format!("{base}/graphql"))
         .insert_header(("Authorization", format!("Bearer {token}")))
@@ -58,7 +64,7 @@ async fn post(client: &awc::Client, base: &str, query: &str, variables: Value, t
     response.json::<Value>().limit(16 * 1024 * 1024).await.ok()
 }
 
-fn editor_token(database_url: &str) -> String {
+pub(crate) fn editor_token(database_url: &str) -> String {
     let out = command(database_url, &["token", "create", "--role", "admin", "--name", "crash-test"]).output().unwrap();
     assert!(out.status.success());
     String::from_utf8(out.stdout).unwrap().trim().to_owned()

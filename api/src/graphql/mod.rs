@@ -1,6 +1,7 @@
 //! The GraphQL API: one module per domain, merged into one schema. Resolvers parse input into
 //! domain types, call `store` and `geo`, and map the results to output types; no SQL, no math.
 
+mod changes;
 mod coverage;
 pub mod errors;
 mod facility;
@@ -17,7 +18,8 @@ use crate::domain::hours::TimeZone;
 use crate::domain::travel::NetworkSettings;
 use crate::error::{ApiError, ApiResult};
 use crate::store::Store;
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+use async_graphql::{Context, MergedObject, Schema};
+pub use changes::Subscription;
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -37,7 +39,7 @@ pub struct Mutation(
     hours::HoursMutation,
 );
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// Guard rails on what one document may ask for.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -76,7 +78,7 @@ fn deadline(ctx: &Context<'_>) -> crate::geo::deadline::Deadline {
 
 /// The schema with its shared data. Built once per process and shared by every worker.
 pub fn build_schema(store: Store, limits: QueryLimits, network: NetworkSettings, zone: TimeZone) -> AppSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), Subscription)
         .data(store)
         .data(network)
         .data(zone)
@@ -88,7 +90,7 @@ pub fn build_schema(store: Store, limits: QueryLimits, network: NetworkSettings,
 
 /// The schema's SDL, as `schema.graphql` holds it.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription).finish().sdl()
+    Schema::build(Query::default(), Mutation::default(), Subscription).finish().sdl()
 }
 
 fn store<'a>(ctx: &Context<'a>) -> ApiResult<&'a Store> {

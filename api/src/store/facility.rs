@@ -1,5 +1,6 @@
 //! Facility rows: reads, keyset pages, bounding-box candidates and versioned writes.
 
+use super::changes::{ChangeKind, FacilityChange};
 use super::facility_cache::record_change;
 use super::{RevisionAction, Store, StoreError, StoreResult, history};
 use crate::domain::facility::{Facility, FacilityDraft, FacilityFields, FacilityFilter, FacilityKind};
@@ -89,7 +90,8 @@ impl Store {
             created.push(insert_new(&txn, draft, actor, now).await?);
         }
         record_change(&txn, &created.iter().map(|f| f.id.0).collect::<Vec<_>>()).await?;
-        txn.commit().await?;
+        let changes = created.iter().map(|f| change(ChangeKind::Created, f.id, 1, now)).collect();
+        self.commit_announcing(txn, changes).await?;
         tracing::debug!(count = created.len(), actor, "facilities created");
         Ok(created)
     }
@@ -104,11 +106,17 @@ impl Store {
     ) -> StoreResult<Facility> {
         let current = self.current_version(id, version).await?;
         let draft = fields.apply_to(current.draft.clone())?;
-        self.overwrite(current, draft, actor).await
+        self.overwrite(current, draft, actor, ChangeKind::Updated).await
     }
 
     /// Writes `draft` over `current` if that is still the stored version.
-    async fn overwrite(&self, current: Facility, draft: FacilityDraft, actor: &str) -> StoreResult<Facility> {
+    async fn overwrite(
+        &self,
+        current: Facility,
+        draft: FacilityDraft,
+        actor: &str,
+        kind: ChangeKind,
+    ) -> StoreResult<Facility> {
         let (id, version) = (current.id, current.version);
         let now = Utc::now().trunc_subsecs(6);
         let txn = self.conn_begin().await?;
@@ -120,7 +128,7 @@ impl Store {
             });
         }
         record_change(&txn, &[id.0]).await?;
-        txn.commit().await?;
+        self.commit_announcing(txn, vec![change(kind, id, version + 1, now)]).await?;
         tracing::debug!(facility = id.0, version = version + 1, actor, "facility updated");
         Ok(Facility {
             id,
@@ -146,21 +154,25 @@ impl Store {
         let now = Utc::now().trunc_subsecs(6);
         let txn = self.conn_begin().await?;
         let mut touched = Vec::with_capacity(creates.len() + updates.len());
+        let mut changes = Vec::with_capacity(creates.len() + updates.len());
         let result: StoreResult<()> = async {
             for draft in creates {
-                touched.push(insert_new(&txn, draft, actor, now).await?.id.0);
+                let id = insert_new(&txn, draft, actor, now).await?.id;
+                touched.push(id.0);
+                changes.push(change(ChangeKind::Created, id, 1, now));
                 progress(1);
             }
             for (current, draft) in &updates {
                 update_in(&txn, current, draft, actor, now).await?;
                 touched.push(current.id.0);
+                changes.push(change(ChangeKind::Updated, current.id, current.version + 1, now));
                 progress(1);
             }
             record_change(&txn, &touched).await
         }
         .await;
         match result {
-            Ok(()) => txn.commit().await?,
+            Ok(()) => self.commit_announcing(txn, changes).await?,
             Err(e) => {
                 txn.rollback().await?;
                 return Err(e);
@@ -190,7 +202,7 @@ impl Store {
             .await?;
         history::record(&txn, &current, RevisionAction::Delete, actor, now).await?;
         record_change(&txn, &[id.0]).await?;
-        txn.commit().await?;
+        self.commit_announcing(txn, vec![change(ChangeKind::Deleted, id, version, now)]).await?;
         tracing::debug!(facility = id.0, version, actor, "facility deleted");
         Ok(())
     }
@@ -214,7 +226,9 @@ impl Store {
             .facility
             .clone();
         match (self.facility(id).await?, version) {
-            (Some(current), Some(v)) if current.version == v => self.overwrite(current, state.draft, actor).await,
+            (Some(current), Some(v)) if current.version == v => {
+                self.overwrite(current, state.draft, actor, ChangeKind::Restored).await
+            }
             (Some(current), Some(v)) => Err(StoreError::StaleVersion { given: v, current: current.version }),
             (Some(current), None) => Err(StoreError::Conflict(format!(
                 "the facility exists (version {}): give its current version to overwrite it",
@@ -245,7 +259,7 @@ impl Store {
                 }
                 insert_services(&txn, id.0, &state.draft.services).await?;
                 record_change(&txn, &[id.0]).await?;
-                txn.commit().await?;
+                self.commit_announcing(txn, vec![change(ChangeKind::Restored, id, newest + 1, now)]).await?;
                 tracing::info!(facility = id.0, to_version, version = newest + 1, actor, "deleted facility restored");
                 Ok(Facility {
                     id,
@@ -279,6 +293,10 @@ impl Store {
     async fn conn_begin(&self) -> StoreResult<sea_orm::DatabaseTransaction> {
         Ok(self.db.begin().await?)
     }
+}
+
+fn change(kind: ChangeKind, id: FacilityId, version: i32, at: chrono::DateTime<Utc>) -> FacilityChange {
+    FacilityChange { kind, id: id.0, version, at }
 }
 
 /// Inserts a new facility at version 1 with its service tags.

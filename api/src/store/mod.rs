@@ -3,6 +3,7 @@
 //! checked against the database on every use: the database is the truth,
 //! so several processes can share one PostgreSQL.
 
+mod changes;
 mod facility;
 mod facility_cache;
 mod history;
@@ -11,6 +12,7 @@ mod network;
 mod residents;
 mod tokens;
 
+pub use changes::{ChangeKind, FacilityChange, FeedEvent};
 pub use history::{FacilityRevision, RevisionAction};
 pub use holidays::CalendarLoad;
 pub use network::{LoadedNetwork, NetworkInfo};
@@ -48,6 +50,7 @@ pub struct Store {
     db: DatabaseConnection,
     cache: std::sync::Arc<facility_cache::FacilityCache>,
     network: std::sync::Arc<network::NetworkCache>,
+    feed: std::sync::Arc<changes::ChangeFeed>,
 }
 
 impl Store {
@@ -71,7 +74,7 @@ impl Store {
             });
         let db = Database::connect(options).await?;
         Migrator::up(&db, None).await?;
-        Ok(Self { db, cache: Default::default(), network: Default::default() })
+        Ok(Self { db, cache: Default::default(), network: Default::default(), feed: Default::default() })
     }
 
     /// Whether the database answers.

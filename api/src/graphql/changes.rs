@@ -1,0 +1,122 @@
+//! `facilityChanged`: a subscription to facility writes made through any instance.
+
+use super::facility::{Facility, FacilityFilter};
+use super::store;
+use crate::domain::facility as domain;
+use crate::domain::ids::FacilityId;
+use crate::error::{ApiError, ApiResult};
+use crate::store::{ChangeKind, FacilityChange, FeedEvent, Store};
+use async_graphql::{Context, Enum, ID, Object, Subscription};
+use chrono::{DateTime, Utc};
+use futures_util::Stream;
+use std::sync::Arc;
+use tokio::sync::broadcast::error::RecvError;
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum FacilityChangeKind {
+    Created,
+    Updated,
+    Deleted,
+    /// Brought back from history by `restoreFacility`.
+    Restored,
+}
+
+impl From<ChangeKind> for FacilityChangeKind {
+    fn from(k: ChangeKind) -> Self {
+        match k {
+            ChangeKind::Created => Self::Created,
+            ChangeKind::Updated => Self::Updated,
+            ChangeKind::Deleted => Self::Deleted,
+            ChangeKind::Restored => Self::Restored,
+        }
+    }
+}
+
+/// One committed change of a facility.
+pub struct FacilityChangeEvent {
+    change: FacilityChange,
+    /// The state after the change, or for a deletion the state deleted.
+    state: Arc<domain::Facility>,
+}
+
+#[Object]
+impl FacilityChangeEvent {
+    async fn kind(&self) -> FacilityChangeKind {
+        self.change.kind.into()
+    }
+    async fn id(&self) -> ID {
+        ID(FacilityId(self.change.id).encode())
+    }
+    /// The version the change made (for a deletion, the version deleted).
+    async fn version(&self) -> i32 {
+        self.change.version
+    }
+    async fn changed_at(&self) -> DateTime<Utc> {
+        self.change.at
+    }
+    /// The facility as the change left it; null when it was deleted.
+    async fn facility(&self) -> Option<Facility> {
+        (self.change.kind != ChangeKind::Deleted).then(|| Facility(Arc::clone(&self.state)))
+    }
+    /// The facility as it was when deleted; null for other changes.
+    async fn deleted_facility(&self) -> Option<Facility> {
+        (self.change.kind == ChangeKind::Deleted).then(|| Facility(Arc::clone(&self.state)))
+    }
+}
+
+#[derive(Default)]
+pub struct Subscription;
+
+#[Subscription]
+impl Subscription {
+    /// Every facility change committed from now on, through any instance of the service,
+    /// for facilities passing `filter` (checked against the state the change left, or for a
+    /// deletion the state deleted). If changes may have been missed (a subscriber too slow to
+    /// keep up, or a lost database notification connection) an error with code
+    /// `CHANGES_MISSED` is sent and the subscription goes on: refetch to catch up.
+    async fn facility_changed(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<FacilityFilter>,
+    ) -> Result<impl Stream<Item = ApiResult<FacilityChangeEvent>> + use<>, ApiError> {
+        let filter = FacilityFilter::parse(ctx, filter).await?;
+        let store = store(ctx)?.clone();
+        let feed = store.facility_changes();
+        Ok(futures_util::stream::unfold((feed, store, filter), |(mut feed, store, filter)| async move {
+            loop {
+                let change = match feed.recv().await {
+                    Ok(FeedEvent::Change(change)) => change,
+                    Ok(FeedEvent::Gap) => return Some((Err(ApiError::ChangesMissed(None)), (feed, store, filter))),
+                    Err(RecvError::Lagged(n)) => {
+                        return Some((Err(ApiError::ChangesMissed(Some(n))), (feed, store, filter)));
+                    }
+                    Err(RecvError::Closed) => return None,
+                };
+                match event(&store, &filter, change).await {
+                    Ok(None) => continue,
+                    Ok(Some(event)) => return Some((Ok(event), (feed, store, filter))),
+                    Err(error) => return Some((Err(error), (feed, store, filter))),
+                }
+            }
+        }))
+    }
+}
+
+/// The event for `change` if its facility passes `filter`.
+async fn event(
+    store: &Store,
+    filter: &domain::FacilityFilter,
+    change: FacilityChange,
+) -> ApiResult<Option<FacilityChangeEvent>> {
+    let id = FacilityId(change.id);
+    let state = if change.kind == ChangeKind::Deleted {
+        let history = store.facility_history(id).await?;
+        history.into_iter().rev().map(|r| r.facility).find(|f| f.version == change.version)
+    } else {
+        // A later change may already be committed; its own event follows, so the newest state is right.
+        store.facility(id).await?
+    };
+    // Gone again by now: the deletion's own event tells subscribers.
+    let Some(state) = state else { return Ok(None) };
+    Ok(filter.matches(&state.draft).then(|| FacilityChangeEvent { change, state: Arc::new(state) }))
+}

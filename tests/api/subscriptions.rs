@@ -1,0 +1,141 @@
+//! `facilityChanged` over graphql-transport-ws. On PostgreSQL the writes go through a second
+//! server process (the real binary) and the events arrive at the first, by LISTEN/NOTIFY; on
+//! SQLite (one process) through the same one.
+
+use crate::helpers::TestApp;
+use crate::processes::{Server, editor_token, post};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+type Connection = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;
+
+async fn connect(base: &str) -> Connection {
+    let url = format!("{}/graphql", base.replacen("http", "ws", 1));
+    let (response, mut conn) = awc::Client::default()
+        .ws(url)
+        .protocols(["graphql-transport-ws"])
+        .connect()
+        .await
+        .expect("the WebSocket upgrade succeeds");
+    assert_eq!(response.headers().get("sec-websocket-protocol").unwrap(), "graphql-transport-ws");
+    send(&mut conn, json!({ "type": "connection_init" })).await;
+    assert_eq!(receive(&mut conn).await.expect("an ack")["type"], "connection_ack");
+    conn
+}
+
+async fn send(conn: &mut Connection, message: Value) {
+    conn.send(awc::ws::Message::Text(message.to_string().into())).await.unwrap();
+}
+
+/// The next protocol message, or None after 10 s of silence.
+async fn receive(conn: &mut Connection) -> Option<Value> {
+    loop {
+        let frame = actix_web::rt::time::timeout(Duration::from_secs(10), conn.next()).await.ok()??.ok()?;
+        match frame {
+            awc::ws::Frame::Text(bytes) => return serde_json::from_slice(&bytes).ok(),
+            awc::ws::Frame::Ping(p) => conn.send(awc::ws::Message::Pong(p)).await.unwrap(),
+            _ => {}
+        }
+    }
+}
+
+const CHANGES: &str = "subscription($f: FacilityFilter) { facilityChanged(filter: $f) { kind id version facility { name category } deletedFacility { name } } }";
+
+#[actix_web::test]
+async fn changes_through_another_instance_reach_subscribers() {
+    let subscriber_side = TestApp::spawn().await;
+    let postgres = subscriber_side.database_url.starts_with("postgres");
+    // On PostgreSQL a second, separate server process takes the writes.
+    let writer = postgres.then(|| Server::start(&subscriber_side.database_url));
+    let write_base = writer.as_ref().map_or(subscriber_side.address.clone(), |w| w.base.clone());
+    let token = editor_token(&subscriber_side.database_url);
+    let client = awc::Client::default();
+    let write = async |query: &str, variables: Value| {
+        let r = post(&client, &write_base, query, variables, &token).await.unwrap();
+        assert!(r["errors"].is_null(), "{r}");
+        r["data"].clone()
+    };
+
+    let mut conn = connect(&subscriber_side.address).await;
+    send(
+        &mut conn,
+        json!({ "id": "canteens", "type": "subscribe",
+        "payload": { "query": CHANGES, "variables": { "f": { "categories": ["CANTEEN"] } } } }),
+    )
+    .await;
+    let create = "mutation($name: String!, $kind: FacilityKind!) { createFacility(input: { kind: $kind, name: $name, location: { lon: 106.3, lat: 38.5 } }) { id } }";
+    // The subscription is registered asynchronously: create probes until one is seen.
+    let mut registered = false;
+    for attempt in 0..5 {
+        write(create, json!({ "name": format!("probe {attempt}"), "kind": "MEAL_POINT" })).await;
+        if let Some(m) = receive(&mut conn).await {
+            assert_eq!(m["payload"]["data"]["facilityChanged"]["kind"], "CREATED", "{m}");
+            registered = true;
+            break;
+        }
+    }
+    assert!(registered, "the subscription received a change");
+    // Drain late probe events, if any.
+    while let Ok(Some(_)) = actix_web::rt::time::timeout(Duration::from_millis(300), receive(&mut conn)).await {}
+
+    let canteen =
+        write(create, json!({ "name": "食堂", "kind": "COMMUNITY_CANTEEN" })).await["createFacility"]["id"].clone();
+    let elder =
+        write(create, json!({ "name": "not a canteen", "kind": "DAY_CARE_CENTER" })).await["createFacility"]["id"]
+            .clone();
+    let update = "mutation($id: ID!) { updateFacility(id: $id, version: 1, input: { name: \"新食堂\" }) { version } }";
+    write(update, json!({ "id": canteen })).await;
+    write(update, json!({ "id": elder })).await;
+    write("mutation($id: ID!) { deleteFacility(id: $id, version: 2) }", json!({ "id": canteen })).await;
+    let sentinel =
+        write(create, json!({ "name": "sentinel", "kind": "MEAL_POINT" })).await["createFacility"]["id"].clone();
+
+    let mut events = Vec::new();
+    while events.len() < 4 {
+        let m = receive(&mut conn).await.expect("an event");
+        assert_eq!(m["type"], "next", "{m}");
+        assert_eq!(m["id"], "canteens");
+        events.push(m["payload"]["data"]["facilityChanged"].clone());
+    }
+    let summary: Vec<(Value, Value, Value)> =
+        events.iter().map(|e| (e["kind"].clone(), e["id"].clone(), e["version"].clone())).collect();
+    assert_eq!(
+        summary,
+        [
+            (json!("CREATED"), canteen.clone(), json!(1)),
+            (json!("UPDATED"), canteen.clone(), json!(2)),
+            (json!("DELETED"), canteen.clone(), json!(2)),
+            (json!("CREATED"), sentinel, json!(1)),
+        ],
+        "the day-care center's changes were filtered out"
+    );
+    assert_eq!(events[0]["facility"], json!({ "name": "食堂", "category": "CANTEEN" }));
+    assert_eq!(events[1]["facility"]["name"], "新食堂");
+    assert_eq!(events[2]["facility"], Value::Null);
+    assert_eq!(events[2]["deletedFacility"]["name"], "新食堂");
+
+    // A bad filter is refused with the usual code; the connection stays usable.
+    send(
+        &mut conn,
+        json!({ "id": "bad", "type": "subscribe",
+        "payload": { "query": CHANGES, "variables": { "f": { "communityCodePrefix": "abc" } } } }),
+    )
+    .await;
+    // An execution error travels in a `next` message (graphql-transport-ws), then `complete`.
+    let m = receive(&mut conn).await.expect("an answer");
+    assert_eq!((m["type"].as_str(), m["id"].as_str()), (Some("next"), Some("bad")), "{m}");
+    assert_eq!(m["payload"]["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert_eq!(receive(&mut conn).await.expect("complete")["type"], "complete");
+    send(&mut conn, json!({ "id": "canteens", "type": "complete" })).await;
+    drop(writer);
+}
+
+/// A WebSocket upgrade without a GraphQL sub-protocol is refused plainly.
+#[actix_web::test]
+async fn upgrades_must_name_the_protocol() {
+    let app = TestApp::spawn().await;
+    let url = format!("{}/graphql", app.address.replacen("http", "ws", 1));
+    let error = awc::Client::default().ws(url).connect().await.err().expect("refused");
+    assert!(error.to_string().contains("400") || format!("{error:?}").contains("400"), "{error:?}");
+}
