@@ -49,6 +49,25 @@ pub enum Command {
         /// Recorded as the author of the facility writes.
         #[arg(long, default_value = "cli-import")]
         actor: String,
+        /// The coordinate system of the file's coordinates (GeoJSON itself is WGS-84).
+        #[arg(long, value_enum, default_value = "wgs84")]
+        crs: CrsArg,
+    },
+    /// Export facilities (their properties import back as they are) or the coverage of every
+    /// residential area, as GeoJSON or CSV, in any coordinate system.
+    Export {
+        #[arg(value_enum)]
+        what: ExportKind,
+        #[arg(long, value_enum, default_value = "geojson")]
+        format: crate::export_file::Format,
+        #[arg(long, value_enum, default_value = "wgs84")]
+        crs: CrsArg,
+        /// Travel budget for `coverage`, minutes (AUTO model, elderly walking speed).
+        #[arg(long, default_value_t = 15.0)]
+        minutes: f64,
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
     },
     /// Import the walking network of an OpenStreetMap extract (.osm.pbf); importing again
     /// replaces it; running servers use the new network from their next query on.
@@ -169,6 +188,40 @@ pub enum ImportKind {
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ExportKind {
+    Facilities,
+    Coverage,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, Default)]
+pub enum CrsArg {
+    #[default]
+    Wgs84,
+    Gcj02,
+    Bd09,
+}
+
+impl CrsArg {
+    fn graphql_name(self) -> &'static str {
+        match self {
+            Self::Wgs84 => "WGS84",
+            Self::Gcj02 => "GCJ02",
+            Self::Bd09 => "BD09",
+        }
+    }
+}
+
+impl From<CrsArg> for crate::geo::Crs {
+    fn from(c: CrsArg) -> Self {
+        match c {
+            CrsArg::Wgs84 => Self::Wgs84,
+            CrsArg::Gcj02 => Self::Gcj02,
+            CrsArg::Bd09 => Self::Bd09,
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
 pub enum RoleArg {
     Editor,
     Admin,
@@ -194,9 +247,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve(ServeArgs::parse_defaults())) {
         Command::Serve(args) => serve(global, args).await,
         Command::Token(cmd) => token(&open(&global).await?, cmd).await,
-        Command::Import { what, file, actor } => {
+        Command::Import { what, file, actor, crs } => {
             let store = open(&global).await?;
-            let result = import(&store, what, &file, &actor).await;
+            let result = import(&store, what, &file, &actor, crs.into()).await;
+            store.close().await;
+            result
+        }
+        Command::Export { what, format, crs, minutes, output } => {
+            let store = open(&global).await?;
+            let result = export(&store, what, format, crs, minutes, output.as_deref()).await;
             store.close().await;
             result
         }
@@ -290,9 +349,16 @@ async fn load_demo(store: &Store, force: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn import(store: &Store, what: ImportKind, file: &std::path::Path, actor: &str) -> anyhow::Result<()> {
+async fn import(
+    store: &Store,
+    what: ImportKind,
+    file: &std::path::Path,
+    actor: &str,
+    crs: crate::geo::Crs,
+) -> anyhow::Result<()> {
     use crate::graphql::import::{import_facilities, import_residential_areas};
-    let collection = crate::import_file::read_feature_collection(file)?;
+    let mut collection = crate::import_file::read_feature_collection(file)?;
+    crate::import_file::to_wgs84(&mut collection, crs);
     let total = collection["features"].as_array().map_or(0, Vec::len) as u64;
     let bar = indicatif::ProgressBar::new(total).with_style(
         indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")
@@ -311,6 +377,51 @@ async fn import(store: &Store, what: ImportKind, file: &std::path::Path, actor: 
         eprintln!("rejected feature {}: {}", r.index, r.reason);
     }
     eprintln!("created {}, updated {}, rejected {}", result.created, result.updated, result.rejected.len());
+    Ok(())
+}
+
+/// Runs the export's GraphQL query in-process, so the file holds exactly what the API gives.
+async fn export(
+    store: &Store,
+    what: ExportKind,
+    format: crate::export_file::Format,
+    crs: CrsArg,
+    minutes: f64,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let limits = QueryLimits {
+        complexity: usize::MAX,
+        computation: std::time::Duration::from_secs(3_600),
+        ..QueryLimits::default()
+    };
+    let schema = crate::graphql::build_schema(store.clone(), limits, NetworkSettings::default(), TimeZone::default());
+    let (query, field) = match what {
+        ExportKind::Facilities => ("query($crs: Crs!) { facilityFeatures(crs: $crs) }", "facilityFeatures"),
+        ExportKind::Coverage => (
+            "query($crs: Crs!, $m: Float!) { residentialAreaCoverage(input: { minutes: $m }, crs: $crs) }",
+            "residentialAreaCoverage",
+        ),
+    };
+    let variables = serde_json::json!({ "crs": crs.graphql_name(), "m": minutes });
+    let request = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
+    let response = schema.execute(request).await;
+    if let Some(error) = response.errors.first() {
+        anyhow::bail!("export failed: {}", error.message);
+    }
+    let data = response.data.into_json()?;
+    let collection = &data[field];
+    let count = collection["features"].as_array().map_or(0, Vec::len);
+    match output {
+        Some(path) => {
+            let mut file = std::io::BufWriter::new(
+                std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+            );
+            crate::export_file::write(collection, format, &mut file)?;
+            std::io::Write::flush(&mut file)?;
+        }
+        None => crate::export_file::write(collection, format, &mut std::io::stdout().lock())?,
+    }
+    eprintln!("exported {count} features");
     Ok(())
 }
 

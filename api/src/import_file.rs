@@ -29,6 +29,35 @@ pub fn read_feature_collection(path: &Path) -> Result<Json, ReadError> {
     }
 }
 
+/// Converts every position of every feature's geometry from `crs` to WGS-84, in place.
+/// Positions that are not two numbers in range are left for the import to reject.
+pub fn to_wgs84(collection: &mut Json, crs: crate::geo::Crs) {
+    fn convert(coordinates: &mut Json, crs: crate::geo::Crs) {
+        let Some(items) = coordinates.as_array_mut() else { return };
+        if let [Json::Number(x), Json::Number(y), ..] = items.as_slice()
+            && let (Some(lon), Some(lat)) = (x.as_f64(), y.as_f64())
+        {
+            if let Ok(p) = crate::geo::LonLat::new(lon, lat) {
+                let p = p.to_wgs84(crs);
+                items[0] = json!(p.lon);
+                items[1] = json!(p.lat);
+            }
+            return;
+        }
+        items.iter_mut().for_each(|c| convert(c, crs));
+    }
+    if crs == crate::geo::Crs::Wgs84 {
+        return;
+    }
+    if let Some(features) = collection.get_mut("features").and_then(Json::as_array_mut) {
+        for feature in features {
+            if let Some(coordinates) = feature.get_mut("geometry").and_then(|g| g.get_mut("coordinates")) {
+                convert(coordinates, crs);
+            }
+        }
+    }
+}
+
 /// CSV with a header row to a FeatureCollection. Empty cells are left out; `services` is a
 /// list separated by `;`; cells starting with `{` or `[` are JSON (for category details).
 pub fn csv_to_features(text: &str) -> Result<Json, String> {

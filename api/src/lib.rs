@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod export_file;
 pub mod geo;
 pub mod graphql;
 pub mod import_file;

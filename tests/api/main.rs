@@ -8,6 +8,7 @@ mod auth;
 mod bad_input;
 mod coverage;
 mod demo;
+mod exports;
 mod facilities;
 mod helpers;
 mod import;

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_service-circle");
 
-fn command(database_url: &str, args: &[&str]) -> Command {
+pub(crate) fn command(database_url: &str, args: &[&str]) -> Command {
     let mut c = Command::new(BIN);
     c.args(args).env("DATABASE_URL", database_url).env("RUST_LOG", "warn");
     c

@@ -4,6 +4,7 @@
 mod changes;
 mod coverage;
 pub mod errors;
+mod export;
 mod facility;
 mod geojson;
 mod geometry;
@@ -28,6 +29,7 @@ pub struct Query(
     coverage::CoverageQuery,
     history::HistoryQuery,
     hours::HoursQuery,
+    export::ExportQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -1,0 +1,64 @@
+//! Facilities as one GeoJSON FeatureCollection, for map layers and exports. Each feature's
+//! properties are the `CreateFacilityInput` fields, so an export imports back as it is; the
+//! facility id is the feature's `id` (which imports ignore: they create).
+
+use super::coverage::PLANNING_COMPLEXITY;
+use super::facility::FacilityFilter;
+use super::geojson::{self, GeoJson};
+use super::geometry::Crs;
+use super::store;
+use crate::domain::details::FacilityDetails;
+use crate::domain::facility::Facility;
+use crate::error::ApiResult;
+use async_graphql::{Context, Object};
+use serde_json::{Value as Json, json};
+
+/// A facility as a Point feature in `crs`.
+pub fn facility_feature(f: &Facility, crs: Crs) -> Json {
+    let d = &f.draft;
+    let mut properties = json!({
+        "kind": d.kind,
+        "name": d.name,
+        "address": d.address,
+        "communityCode": d.community_code,
+        "openingHours": d.opening_hours,
+        "phone": d.phone,
+        "capacity": d.capacity,
+        "services": d.services,
+    });
+    let (key, details) = match &d.details {
+        Some(FacilityDetails::Canteen(c)) => ("canteen", serde_json::to_value(c)),
+        Some(FacilityDetails::ElderCare(e)) => ("elderCare", serde_json::to_value(e)),
+        Some(FacilityDetails::RestStation(r)) => ("restStation", serde_json::to_value(r)),
+        None => ("canteen", Ok(Json::Null)),
+    };
+    if let Ok(details) = details
+        && !details.is_null()
+    {
+        properties[key] = details;
+    }
+    let mut feature = geojson::feature(geojson::point(d.location(), crs), properties);
+    feature["id"] = json!(f.id.encode());
+    feature
+}
+
+#[derive(Default)]
+pub struct ExportQuery;
+
+#[Object]
+impl ExportQuery {
+    /// Every facility passing `filter`, in id order, as a GeoJSON FeatureCollection of Points
+    /// in `crs`. Properties are named like `CreateFacilityInput`, so the collection can be
+    /// given to `importFacilities` (or `service-circle import`) as it is.
+    #[graphql(complexity = "PLANNING_COMPLEXITY + child_complexity")]
+    async fn facility_features(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<FacilityFilter>,
+        #[graphql(default)] crs: Crs,
+    ) -> ApiResult<GeoJson> {
+        let filter = FacilityFilter::parse(ctx, filter).await?;
+        let facilities = store(ctx)?.facilities_matching(&filter).await?;
+        Ok(geojson::feature_collection(facilities.iter().map(|f| facility_feature(f, crs)).collect()))
+    }
+}
