@@ -1,0 +1,386 @@
+// The map page: everything it shows comes from the GraphQL API of the server that serves it.
+// Plain ES module, no bundler; Leaflet is the global `L` loaded by index.html.
+
+const CATEGORIES = {
+  CANTEEN: { label: 'Canteens', color: '#e66101' },
+  ELDER_CARE: { label: 'Elder care', color: '#1b7837' },
+  REST_STATION: { label: 'Rest stations', color: '#5e3c99' },
+};
+const PAGE_SIZE = 100; // the API's largest page
+
+const $ = (id) => document.getElementById(id);
+
+class ApiError extends Error {}
+
+// One helper for every request, so every failure reaches the user the same way:
+// the server's message plus its `extensions.code`.
+async function graphql(query, variables = {}) {
+  const response = await fetch('/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    throw new ApiError(`HTTP ${response.status} ${response.statusText}`);
+  }
+  if (body.errors?.length) {
+    const messages = body.errors.map((e) => `${e.message} [${e.extensions?.code ?? 'NO_CODE'}]`);
+    throw new ApiError(messages.join('; '));
+  }
+  if (!response.ok) throw new ApiError(`HTTP ${response.status} ${response.statusText}`);
+  return body.data;
+}
+
+function showError(error) {
+  $('error').textContent = error instanceof ApiError ? `API error: ${error.message}` : String(error);
+  $('error').hidden = false;
+}
+
+function clearError() {
+  $('error').hidden = true;
+}
+
+const setStatus = (text) => { $('status').textContent = text; };
+const percent = (ratio) => `${(ratio * 100).toFixed(1)}%`;
+const number = (n) => n.toLocaleString('en');
+const latLng = (p) => [p.lat, p.lon];
+const minutes = () => Number($('minutes').value);
+const humanize = (constant) => constant.charAt(0) + constant.slice(1).toLowerCase().replaceAll('_', ' ');
+
+const FACILITIES = `query Facilities($after: String, $crs: Crs!) {
+  facilities(first: ${PAGE_SIZE}, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes { id name category location(crs: $crs) { lon lat } }
+  }
+}`;
+
+const FACILITY = `query Facility($id: ID!, $minutes: Float!, $crs: Crs!) {
+  facility(id: $id) {
+    id name kind category address phone openingHours isOpen services capacity
+    serviceCircle(minutes: $minutes, crs: $crs)
+  }
+}`;
+
+// Live changes: the same fields as a facilities page, so a changed facility is drawn the same way.
+const CHANGES = `subscription Changes($crs: Crs!) {
+  facilityChanged { kind id facility { id name category location(crs: $crs) { lon lat } } }
+}`;
+
+const COVERAGE = `query Coverage($input: CoverageInput!, $crs: Crs!) {
+  coverage(input: $input) {
+    elderlyCoverageRatio residentialAreas coveredResidentialAreas
+    elderlyPopulation coveredElderlyPopulation
+  }
+  coverageGaps(input: $input, crs: $crs) { area elderlyPopulation population residentialAreaIds }
+  residentialAreaCoverage(input: $input, crs: $crs)
+}`;
+
+const SUGGEST = `query Suggest($input: SiteSuggestionInput!, $crs: Crs!) {
+  suggestSites(input: $input) {
+    sites { location(crs: $crs) { lon lat } newlyCoveredElderly cumulativeElderlyCoverageRatio }
+    elderlyCoverageRatioBefore elderlyCoverageRatioAfter
+  }
+}`;
+
+async function main() {
+  if (!window.L) {
+    // The server serves Leaflet from web/node_modules, which a fresh checkout lacks.
+    showError('Leaflet is not installed on the server: run `npm ci --prefix web` in the repository, then reload.');
+    setStatus('');
+    return;
+  }
+  const config = await fetch('/map-config.json').then((r) => r.json());
+  // AMap/Tencent tiles are drawn in GCJ-02: ask the API for every geometry in the tiles' system
+  // so markers line up with the streets underneath.
+  const crs = config.tileCrs === 'GCJ02' ? 'GCJ02' : 'WGS84';
+
+  const map = L.map('map', { preferCanvas: false, zoomSnap: 0.5 });
+  window.serviceCircleMap = map; // for the browser tests
+  if (config.tileUrl) {
+    L.tileLayer(config.tileUrl, { maxZoom: 18, attribution: config.tileAttribution ?? '' }).addTo(map);
+  }
+  // Own panes keep the stacking stable whatever is loaded first: gaps and circles under the
+  // facilities (which stay clickable), residential areas over them, suggestions on top.
+  for (const [name, z] of [['gaps', 380], ['circle', 390], ['areas', 410], ['sites', 620]]) {
+    map.createPane(name).style.zIndex = z;
+  }
+
+  const layers = {
+    categories: Object.fromEntries(Object.keys(CATEGORIES).map((c) => [c, L.featureGroup()])),
+    circle: L.layerGroup().addTo(map),
+    coverage: L.layerGroup(),
+    sites: L.layerGroup().addTo(map),
+  };
+
+  // Facilities: all pages first, so the view can be fitted before anything is drawn.
+  const facilities = [];
+  let page = { pageInfo: { hasNextPage: true, endCursor: null } };
+  while (page.pageInfo.hasNextPage) {
+    page = (await graphql(FACILITIES, { after: page.pageInfo.endCursor, crs })).facilities;
+    facilities.push(...page.nodes);
+    setStatus(`Loading facilities… ${facilities.length} of ${page.totalCount}`);
+  }
+  if (facilities.length) {
+    map.fitBounds(facilities.map((f) => latLng(f.location)), { padding: [20, 20] });
+  } else {
+    map.setView([0, 0], 2);
+  }
+  for (const group of Object.values(layers.categories)) group.addTo(map);
+
+  let selected = null;
+  const markers = new Map(); // facility id -> { marker, category }
+  function removeFacility(id) {
+    const drawn = markers.get(id);
+    if (!drawn) return;
+    layers.categories[drawn.category].removeLayer(drawn.marker);
+    markers.delete(id);
+  }
+  function addFacility(f) {
+    removeFacility(f.id);
+    const marker = L.circleMarker(latLng(f.location), {
+      radius: 6, color: '#fff', weight: 1.5, fillColor: CATEGORIES[f.category].color, fillOpacity: 0.9,
+      className: `facility-marker facility-${f.category}`, facilityId: f.id,
+    });
+    marker.bindTooltip(f.name, { direction: 'top', offset: [0, -6] });
+    marker.on('click', () => selectFacility(f.id, marker));
+    layers.categories[f.category].addLayer(marker);
+    // A hidden category's markers have no element until shown.
+    const element = marker.getElement();
+    if (element) element.dataset.facilityId = f.id;
+    else marker.once('add', () => { marker.getElement().dataset.facilityId = f.id; });
+    markers.set(f.id, { marker, category: f.category });
+  }
+  function countFacilities() {
+    $('facility-count').textContent = markers.size;
+    for (const item of $('legend').children) {
+      const category = item.dataset.category;
+      item.querySelector('.count').textContent = [...markers.values()].filter((m) => m.category === category).length;
+    }
+  }
+  for (const f of facilities) addFacility(f);
+  drawLegend(layers.categories, map);
+  countFacilities();
+  setStatus(`Click a facility for its details and ${minutes()}-minute service circle.`);
+  document.body.dataset.ready = 'facilities';
+
+  // Redraw facilities as they change, through any instance of the service.
+  subscribe(CHANGES, { crs }, (data) => {
+    const change = data.facilityChanged;
+    if (change.kind === 'DELETED') removeFacility(change.id);
+    else addFacility(change.facility);
+    countFacilities();
+    document.body.dataset.changes = Number(document.body.dataset.changes ?? 0) + 1;
+  }, (message) => setStatus(message));
+
+  // Responses can arrive out of order when the user clicks quickly: only the latest counts.
+  let selection = 0;
+  async function selectFacility(id, marker) {
+    const ticket = ++selection;
+    selected?.setStyle({ color: '#fff', weight: 1.5 });
+    selected = marker;
+    marker.setStyle({ color: '#000', weight: 2.5 });
+    try {
+      const { facility } = await graphql(FACILITY, { id, minutes: minutes(), crs });
+      if (ticket !== selection) return;
+      clearError();
+      showDetails(facility);
+      layers.circle.clearLayers();
+      L.geoJSON(facility.serviceCircle, {
+        pane: 'circle',
+        style: { className: 'service-circle', color: CATEGORIES[facility.category].color, weight: 2, fillOpacity: 0.15 },
+      }).addTo(layers.circle);
+    } catch (e) {
+      if (ticket === selection) showError(e);
+    }
+  }
+
+  $('details-close').addEventListener('click', () => {
+    selection++;
+    selected?.setStyle({ color: '#fff', weight: 1.5 });
+    selected = null;
+    layers.circle.clearLayers();
+    $('details').hidden = true;
+  });
+
+  let coverageMinutes = null;
+  async function showCoverage() {
+    document.body.dataset.ready = 'loading-coverage';
+    if (coverageMinutes !== minutes()) {
+      setStatus('Computing coverage…');
+      const input = { minutes: minutes() };
+      const data = await graphql(COVERAGE, { input, crs });
+      drawCoverage(data, layers.coverage);
+      coverageMinutes = input.minutes;
+    }
+    layers.coverage.addTo(map);
+    setStatus(`Residential areas within ${coverageMinutes} minutes' walk of a facility.`);
+    document.body.dataset.ready = 'coverage';
+  }
+
+  function showFacilities() {
+    layers.coverage.remove();
+    setStatus(`Click a facility for its details and ${minutes()}-minute service circle.`);
+    document.body.dataset.ready = 'facilities';
+  }
+
+  let view = 'facilities';
+  async function setView(next) {
+    view = next;
+    $('view-facilities').setAttribute('aria-pressed', view === 'facilities');
+    $('view-coverage').setAttribute('aria-pressed', view === 'coverage');
+    $('coverage-section').hidden = view !== 'coverage';
+    $('map').classList.toggle('coverage-view', view === 'coverage');
+    clearError();
+    try {
+      await (view === 'coverage' ? showCoverage() : showFacilities());
+    } catch (e) {
+      showError(e);
+    }
+  }
+  $('view-facilities').addEventListener('click', () => setView('facilities'));
+  $('view-coverage').addEventListener('click', () => setView('coverage'));
+
+  $('minutes').addEventListener('change', () => {
+    if (!(minutes() > 0 && minutes() <= 120)) return showError('The travel budget must be in (0, 120] minutes.');
+    if (view === 'coverage') setView('coverage');
+    if (selected) selected.fire('click');
+  });
+
+  $('suggest-button').addEventListener('click', async () => {
+    const count = Number($('suggest-count').value);
+    if (!(Number.isInteger(count) && count >= 1 && count <= 50)) return showError('Suggest 1 to 50 sites.');
+    const button = $('suggest-button');
+    button.disabled = true;
+    delete document.body.dataset.suggested;
+    try {
+      const input = { coverage: { minutes: minutes() }, count };
+      const { suggestSites } = await graphql(SUGGEST, { input, crs });
+      clearError();
+      drawSuggestions(suggestSites, layers.sites);
+      document.body.dataset.suggested = suggestSites.sites.length;
+    } catch (e) {
+      showError(e);
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+// A minimal graphql-transport-ws client for one subscription, reconnecting when the
+// connection drops (a restart or a deploy behind a load balancer).
+function subscribe(query, variables, onData, onTrouble, delay = 1000) {
+  const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
+  const socket = new WebSocket(url, 'graphql-transport-ws');
+  socket.onopen = () => socket.send(JSON.stringify({ type: 'connection_init' }));
+  socket.onmessage = (event) => {
+    const message = JSON.parse(event.data);
+    if (message.type === 'connection_ack') {
+      socket.send(JSON.stringify({ id: 'changes', type: 'subscribe', payload: { query, variables } }));
+      document.body.dataset.live = 'yes';
+    } else if (message.type === 'next' && message.payload.data) {
+      onData(message.payload.data);
+    } else if (message.type === 'next' || message.type === 'error') {
+      // CHANGES_MISSED: the page may be stale; a reload shows the current facilities.
+      onTrouble('Some live changes were missed: reload the page to catch up.');
+    } else if (message.type === 'ping') {
+      socket.send(JSON.stringify({ type: 'pong' }));
+    }
+  };
+  socket.onclose = () => {
+    document.body.dataset.live = 'no';
+    setTimeout(() => subscribe(query, variables, onData, onTrouble, Math.min(delay * 2, 30000)), delay);
+  };
+}
+
+function drawLegend(groups, map) {
+  const legend = $('legend');
+  legend.replaceChildren();
+  for (const [category, { label, color }] of Object.entries(CATEGORIES)) {
+    const item = document.createElement('li');
+    item.innerHTML = `<label><input type="checkbox" checked><span class="swatch"></span>
+      <span class="label"></span> <span class="count"></span></label>`;
+    item.dataset.category = category;
+    item.querySelector('.swatch').style.background = color;
+    item.querySelector('.label').textContent = label;
+    item.querySelector('input').addEventListener('change', (e) => {
+      if (e.target.checked) groups[category].addTo(map);
+      else groups[category].remove();
+    });
+    legend.append(item);
+  }
+}
+
+function showDetails(f) {
+  $('details-name').textContent = f.name;
+  const fields = [
+    ['Kind', humanize(f.kind)],
+    ['Address', f.address],
+    ['Phone', f.phone],
+    ['Opening hours', f.openingHours],
+    ['Open now', f.isOpen === null ? 'unknown' : f.isOpen ? 'yes' : 'no'],
+    ['Services', f.services.map(humanize).join(', ')],
+    ['Capacity', f.capacity],
+  ];
+  $('details-fields').replaceChildren(...fields.flatMap(([name, value]) => {
+    const dt = document.createElement('dt');
+    const dd = document.createElement('dd');
+    dt.textContent = name;
+    dd.textContent = value === null || value === '' ? '—' : value;
+    return [dt, dd];
+  }));
+  $('details').hidden = false;
+}
+
+function drawCoverage({ coverage, coverageGaps, residentialAreaCoverage }, layer) {
+  layer.clearLayers();
+  for (const gap of coverageGaps) {
+    L.geoJSON(gap.area, { pane: 'gaps', style: { className: 'coverage-gap', color: '#b2182b', weight: 1, fillOpacity: 0.2 } })
+      .bindTooltip(`Gap: ${number(gap.elderlyPopulation)} elderly in ${gap.residentialAreaIds.length} areas`)
+      .addTo(layer);
+  }
+  L.geoJSON(residentialAreaCoverage, {
+    pointToLayer: (feature, at) => {
+      const covered = feature.properties.covered;
+      return L.circleMarker(at, {
+        pane: 'areas', radius: 3, weight: 0, fillOpacity: 0.8,
+        fillColor: covered ? '#2166ac' : '#d6604d', className: covered ? 'area-covered' : 'area-uncovered',
+      }).bindTooltip(`${feature.properties.name}: ${number(feature.properties.elderlyPopulation)} elderly`);
+    },
+  }).addTo(layer);
+
+  const ratio = $('coverage-ratio');
+  ratio.textContent = percent(coverage.elderlyCoverageRatio);
+  ratio.dataset.ratio = coverage.elderlyCoverageRatio;
+  $('coverage-counts').textContent =
+    `${number(coverage.coveredElderlyPopulation)} of ${number(coverage.elderlyPopulation)} elderly residents; ` +
+    `${number(coverage.coveredResidentialAreas)} of ${number(coverage.residentialAreas)} residential areas.`;
+}
+
+function drawSuggestions(suggestion, layer) {
+  layer.clearLayers();
+  suggestion.sites.forEach((site, i) => {
+    L.circleMarker(latLng(site.location), {
+      pane: 'sites', radius: 9, color: '#000', weight: 2, fillColor: '#ffd700', fillOpacity: 1,
+      className: 'suggested-site',
+    })
+      .bindTooltip(String(i + 1), { permanent: true, direction: 'center', className: 'site-label' })
+      .addTo(layer);
+  });
+  $('suggest-summary').textContent = suggestion.sites.length
+    ? `Elderly coverage ${percent(suggestion.elderlyCoverageRatioBefore)} → ${percent(suggestion.elderlyCoverageRatioAfter)}`
+    : 'No site would cover anyone new.';
+  $('suggest-list').replaceChildren(...suggestion.sites.map((site) => {
+    const item = document.createElement('li');
+    item.textContent = `+${number(site.newlyCoveredElderly)} elderly → ${percent(site.cumulativeElderlyCoverageRatio)}`;
+    return item;
+  }));
+}
+
+main().catch((e) => {
+  showError(e);
+  setStatus('');
+});
