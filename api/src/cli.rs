@@ -130,6 +130,9 @@ pub struct ServeArgs {
     /// toward the limits on its own); larger batches get HTTP 400.
     #[arg(long, env = "MAX_BATCH", default_value_t = 1)]
     pub max_batch: usize,
+    /// The most WebSocket (subscription) connections held at once; more get HTTP 503.
+    #[arg(long, env = "MAX_WEBSOCKETS", default_value_t = 10_000)]
+    pub max_websockets: usize,
     /// The largest request body accepted (bytes); larger ones get HTTP 413.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
@@ -310,6 +313,7 @@ async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         network: NetworkSettings { snap_limit_m: args.snap_limit_meters },
         max_body_bytes: args.max_body_bytes,
         max_batch: args.max_batch,
+        max_websockets: args.max_websockets,
         rate_limit: RateLimit {
             per_minute: args.rate_limit_per_minute,
             burst: args.rate_limit_burst,

@@ -29,6 +29,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// The most GraphQL requests one HTTP request may carry as a JSON list.
     pub max_batch: usize,
+    /// The most WebSocket (subscription) connections held at once.
+    pub max_websockets: usize,
     pub rate_limit: RateLimit,
     /// Take the client address from `X-Forwarded-For` / `Forwarded` (behind a trusted proxy).
     pub trust_forwarded_for: bool,
@@ -49,6 +51,7 @@ impl Default for Settings {
             network: NetworkSettings::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_batch: 1,
+            max_websockets: 10_000,
             rate_limit: RateLimit::default(),
             trust_forwarded_for: false,
             time_zone: TimeZone::default(),

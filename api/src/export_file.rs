@@ -1,6 +1,7 @@
 //! Writing exports: a FeatureCollection of Points as GeoJSON or as CSV. The CSV is the one
 //! `import_file` reads: `lon` and `lat` columns, then one column per property; `services` as
-//! a `;`-separated list, other lists and objects as JSON.
+//! a `;`-separated list, other lists and objects as JSON. Text that a spreadsheet would take
+//! for a formula (`=`, `+`, `-`, `@` first) gets a leading `'`, which the import removes.
 
 use serde_json::Value as Json;
 
@@ -52,7 +53,7 @@ fn write_csv(collection: &Json, out: &mut dyn std::io::Write) -> anyhow::Result<
 fn cell(column: &str, value: &Json) -> String {
     match value {
         Json::Null => String::new(),
-        Json::String(s) => s.clone(),
+        Json::String(s) => crate::import_file::formula_safe(s),
         Json::Array(items) if column == "services" => {
             items.iter().filter_map(Json::as_str).collect::<Vec<_>>().join(";")
         }
@@ -74,11 +75,13 @@ mod tests {
               "properties": { "name": "食堂, \"东\"", "kind": "COMMUNITY_CANTEEN", "capacity": 40,
                               "services": ["HALAL", "TEA"], "canteen": { "halal": true, "meals": ["LUNCH"] } } },
             { "type": "Feature", "geometry": { "type": "Point", "coordinates": [106.3, 38.5] },
-              "properties": { "name": "x", "kind": "MEAL_POINT", "phone": "0951-1234567" } }
+              "properties": { "name": "=HYPERLINK(\"x\")", "kind": "MEAL_POINT", "phone": "+86-951-1234567", "address": "[1]" } }
         ]});
         let mut out = Vec::new();
         write(&fc, Format::Csv, &mut out).unwrap();
-        let back = csv_to_features(std::str::from_utf8(&out).unwrap()).unwrap();
+        let text = std::str::from_utf8(&out).unwrap();
+        assert!(text.contains("'=HYPERLINK") && text.contains("'+86"), "{text}");
+        let back = csv_to_features(text).unwrap();
         assert_eq!(back, fc);
     }
 }

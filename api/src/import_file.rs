@@ -4,6 +4,21 @@
 use serde_json::{Map, Value as Json, json};
 use std::path::Path;
 
+/// Columns whose CSV text is JSON (a facility's category details).
+const JSON_COLUMNS: [&str; 3] = ["canteen", "elderCare", "restStation"];
+/// First characters that make spreadsheets read a cell as a formula.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// `text` as a CSV cell no spreadsheet runs as a formula: a leading `'` where needed.
+pub fn formula_safe(text: &str) -> String {
+    if text.starts_with(FORMULA_STARTS) || text.starts_with('\'') { format!("'{text}") } else { text.to_owned() }
+}
+
+/// The text `formula_safe` was given.
+fn from_formula_safe(cell: &str) -> &str {
+    cell.strip_prefix('\'').filter(|rest| rest.starts_with(FORMULA_STARTS) || rest.starts_with('\'')).unwrap_or(cell)
+}
+
 /// Columns whose CSV text is a number in the API.
 const NUMERIC_COLUMNS: [&str; 4] = ["capacity", "population", "elderlyPopulation", "seats"];
 
@@ -59,7 +74,8 @@ pub fn to_wgs84(collection: &mut Json, crs: crate::geo::Crs) {
 }
 
 /// CSV with a header row to a FeatureCollection. Empty cells are left out; `services` is a
-/// list separated by `;`; cells starting with `{` or `[` are JSON (for category details).
+/// list separated by `;`; the category-detail columns are JSON; a leading `'` before a
+/// formula character (see `formula_safe`) is removed.
 pub fn csv_to_features(text: &str) -> Result<Json, String> {
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| e.to_string())?.clone();
@@ -82,10 +98,10 @@ pub fn csv_to_features(text: &str) -> Result<Json, String> {
                 json!(cell.split(';').map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>())
             } else if NUMERIC_COLUMNS.contains(&header) {
                 cell.parse::<i64>().map(Json::from).unwrap_or_else(|_| Json::from(cell))
-            } else if cell.starts_with('{') || cell.starts_with('[') {
+            } else if JSON_COLUMNS.contains(&header) {
                 serde_json::from_str(cell).unwrap_or_else(|_| Json::from(cell))
             } else {
-                Json::from(cell)
+                Json::from(from_formula_safe(cell))
             };
             properties.insert(header.to_owned(), value);
         }

@@ -41,6 +41,7 @@ pub struct Metrics {
     errors: Family<OperationError, Counter>,
     latency: LatencyFamily,
     pool: Family<PoolState, Gauge>,
+    websockets: Gauge,
     operations: Mutex<HashSet<String>>,
 }
 
@@ -73,7 +74,9 @@ impl Default for Metrics {
             latency.clone(),
         );
         registry.register("db_pool_connections", "Database pool connections by state", pool.clone());
-        Self { registry, requests, errors, latency, pool, operations: Mutex::new(HashSet::new()) }
+        let websockets = Gauge::default();
+        registry.register("graphql_websocket_connections", "Open GraphQL WebSocket connections", websockets.clone());
+        Self { registry, requests, errors, latency, pool, websockets, operations: Mutex::new(HashSet::new()) }
     }
 }
 
@@ -112,6 +115,17 @@ impl Metrics {
         }
     }
 
+    /// Counts a new WebSocket connection unless `max` are open; the slot is given back when
+    /// the returned guard drops.
+    pub fn open_websocket(&self, max: usize) -> Option<WebSocketSlot> {
+        let before = self.websockets.inc();
+        if usize::try_from(before).is_ok_and(|n| n >= max) {
+            self.websockets.dec();
+            return None;
+        }
+        Some(WebSocketSlot(self.websockets.clone()))
+    }
+
     /// The metrics as OpenMetrics text, with the pool use read now.
     pub fn render(&self, pool: PoolUse) -> String {
         let busy = pool.open.saturating_sub(pool.idle);
@@ -122,6 +136,15 @@ impl Metrics {
             tracing::error!(error = %e, "metrics could not be encoded");
         }
         text
+    }
+}
+
+/// One open WebSocket connection, counted until dropped.
+pub struct WebSocketSlot(Gauge);
+
+impl Drop for WebSocketSlot {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }
 

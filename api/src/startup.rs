@@ -24,6 +24,9 @@ pub struct Application {
     server: Server,
     address: SocketAddr,
     store: Store,
+    /// Set on SIGTERM/SIGINT: WebSocket connections close themselves (they would otherwise
+    /// hold the graceful shutdown until its timeout).
+    going_away: tokio::sync::watch::Sender<bool>,
 }
 
 impl Application {
@@ -38,9 +41,14 @@ impl Application {
         store.listen_for_changes().await?;
         let schema = web::Data::new(build_schema(store.clone(), settings.limits, settings.network, settings.time_zone));
         let health = web::Data::new(store.clone());
-        let http_limits =
-            web::Data::new(HttpLimits { max_body_bytes: settings.max_body_bytes, max_batch: settings.max_batch });
+        let http_limits = web::Data::new(HttpLimits {
+            max_body_bytes: settings.max_body_bytes,
+            max_batch: settings.max_batch,
+            max_websockets: settings.max_websockets,
+        });
         let metrics = web::Data::new(Metrics::default());
+        let going_away = tokio::sync::watch::Sender::new(false);
+        let shutdown = web::Data::new(going_away.subscribe());
         let limiter = Limiter::new(settings.rate_limit).map(Arc::new);
         if let Some(limiter) = limiter.clone() {
             actix_web::rt::spawn(async move {
@@ -52,6 +60,7 @@ impl Application {
         }
         let trust_proxy = settings.trust_forwarded_for;
         let map = settings.map.clone();
+        let subscription_limiter = web::Data::new(SubscriptionLimiter { limiter: limiter.clone(), trust_proxy });
         let mut server = HttpServer::new(move || {
             let limiter = limiter.clone();
             App::new()
@@ -67,17 +76,20 @@ impl Application {
                 .app_data(health.clone())
                 .app_data(http_limits.clone())
                 .app_data(metrics.clone())
+                .app_data(shutdown.clone())
+                .app_data(subscription_limiter.clone())
                 .route("/metrics", web::get().to(metrics_text))
                 .route("/graphql", web::post().to(graphql))
                 .route("/graphql", web::get().to(graphql_get))
                 .route("/healthz", web::get().to(healthz))
                 .configure(crate::map_page::configure(&map))
         })
+        .disable_signals()
         .listen(listener)?;
         if settings.workers > 0 {
             server = server.workers(settings.workers);
         }
-        Ok(Self { server: server.run(), address, store })
+        Ok(Self { server: server.run(), address, store, going_away })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -94,12 +106,41 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until stopped (SIGINT/SIGTERM or a handle), then closes the database pool.
+    /// Serves until stopped (SIGINT/SIGTERM or a handle), then closes the database pool. On a
+    /// signal, requests in flight finish and subscribers are told the server is going away.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let going_away = self.going_away;
+        actix_web::rt::spawn(async move {
+            if let Err(error) = stop_signal().await {
+                tracing::error!(%error, "cannot listen for stop signals");
+                return;
+            }
+            tracing::info!("stop signal: finishing requests in flight, closing subscriptions");
+            going_away.send_replace(true);
+            handle.stop(true).await;
+        });
         let result = self.server.await;
         self.store.close().await;
         result
     }
+}
+
+async fn stop_signal() -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
+    }
+    Ok(())
+}
+
+/// The rate limit, for `subscribe` messages on WebSocket connections.
+struct SubscriptionLimiter {
+    limiter: Option<Arc<Limiter>>,
+    trust_proxy: bool,
 }
 
 /// Limits on what one HTTP request may carry.
@@ -107,6 +148,7 @@ impl Application {
 struct HttpLimits {
     max_body_bytes: usize,
     max_batch: usize,
+    max_websockets: usize,
 }
 
 async fn graphql(
@@ -241,19 +283,23 @@ fn over_limit(limiter: &Limiter, request: &ServiceRequest, trust_proxy: bool) ->
     if request.path() != "/graphql" {
         return None;
     }
-    let peer = request.peer_addr().map(|a| a.ip());
-    // Behind a trusted proxy the client is the address the proxy appended last; earlier entries
-    // come from the client and prove nothing.
-    let forwarded = || {
-        let header = request.headers().get("x-forwarded-for")?.to_str().ok()?;
-        header.rsplit(',').next()?.trim().parse::<std::net::IpAddr>().ok()
-    };
-    let client = if trust_proxy { forwarded().or(peer) } else { peer };
+    let client = client_address(request.request(), trust_proxy);
     let wait = limiter.check(client).err()?;
     let seconds = wait.as_secs() + 1;
     let mut response = HttpResponse::TooManyRequests();
     response.insert_header((header::RETRY_AFTER, seconds.to_string()));
     Some(refuse(response, "RATE_LIMITED", &format!("too many requests from this client; retry in {seconds} s")))
+}
+
+/// The client's address: the peer's, or behind a trusted proxy the address the proxy appended
+/// last to X-Forwarded-For (earlier entries come from the client and prove nothing).
+fn client_address(request: &HttpRequest, trust_proxy: bool) -> Option<std::net::IpAddr> {
+    let peer = request.peer_addr().map(|a| a.ip());
+    let forwarded = || {
+        let header = request.headers().get("x-forwarded-for")?.to_str().ok()?;
+        header.rsplit(',').next()?.trim().parse::<std::net::IpAddr>().ok()
+    };
+    if trust_proxy { forwarded().or(peer) } else { peer }
 }
 
 /// A random per-process prefix and a counter: unique across instances without a random
@@ -281,9 +327,22 @@ async fn graphql_get(
     request: HttpRequest,
     body: web::Payload,
     schema: web::Data<AppSchema>,
+    metrics: web::Data<Metrics>,
+    limits: web::Data<HttpLimits>,
+    shutdown: web::Data<tokio::sync::watch::Receiver<bool>>,
+    rate: web::Data<SubscriptionLimiter>,
 ) -> actix_web::Result<HttpResponse> {
     if crate::websocket::is_upgrade(&request) {
-        return crate::websocket::serve(request, body, schema.get_ref().clone()).await;
+        let client = client_address(&request, rate.trust_proxy);
+        let connection = crate::websocket::Connection {
+            schema: schema.get_ref().clone(),
+            going_away: shutdown.get_ref().clone(),
+            // Each subscription costs the client what a request does.
+            admit: rate.limiter.clone().map(|limiter| {
+                Box::new(move || limiter.check(client)) as Box<dyn Fn() -> Result<(), std::time::Duration>>
+            }),
+        };
+        return crate::websocket::serve(request, body, connection, &metrics, limits.max_websockets).await;
     }
     Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(
         GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql").title("service-circle").finish(),

@@ -3,6 +3,7 @@
 
 use crate::graphql::AppSchema;
 use crate::graphql::errors::add_codes;
+use crate::metrics::Metrics;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::AggregatedMessage;
@@ -10,10 +11,26 @@ use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocket, WebSocketProtocols
 use async_graphql::{Data, Executor, Request, Response};
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
+use std::collections::HashSet;
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// Larger client messages close the connection (a subscription document is small).
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// Subscriptions one connection may hold at once; more are refused one by one.
+pub const MAX_SUBSCRIPTIONS_PER_CONNECTION: usize = 100;
+
+/// The ids of a connection's running subscriptions, as the two halves of the connection see
+/// them start (client `subscribe`) and end (client `complete`, server `complete` or `error`).
+#[derive(Default)]
+struct Running(std::cell::RefCell<HashSet<String>>);
+
+#[derive(serde::Deserialize)]
+struct Envelope {
+    #[serde(rename = "type")]
+    kind: String,
+    id: Option<String>,
+}
 
 pub fn is_upgrade(request: &HttpRequest) -> bool {
     request
@@ -34,11 +51,36 @@ fn protocol(request: &HttpRequest) -> Option<Protocols> {
 }
 
 /// Upgrades the connection and runs the protocol until either side closes it.
-pub async fn serve(request: HttpRequest, body: web::Payload, schema: AppSchema) -> actix_web::Result<HttpResponse> {
+/// What a connection needs besides the HTTP request.
+pub struct Connection {
+    pub schema: AppSchema,
+    /// Becomes true when the server is stopping.
+    pub going_away: tokio::sync::watch::Receiver<bool>,
+    /// Charges one request to the client's rate limit (none: no limit); Err says how long to wait.
+    pub admit: Option<Box<dyn Fn() -> Result<(), std::time::Duration>>>,
+}
+
+pub async fn serve(
+    request: HttpRequest,
+    body: web::Payload,
+    connection: Connection,
+    metrics: &Metrics,
+    max_connections: usize,
+) -> actix_web::Result<HttpResponse> {
+    let Connection { schema, mut going_away, admit: rate } = connection;
     let Some(protocol) = protocol(&request) else {
-        return Ok(HttpResponse::BadRequest().json(serde_json::json!({ "errors": [{
-            "message": "Sec-WebSocket-Protocol must offer graphql-transport-ws (or graphql-ws)",
-            "extensions": { "code": "BAD_REQUEST" } }] })));
+        return Ok(refusal(
+            HttpResponse::BadRequest(),
+            "BAD_REQUEST",
+            "Sec-WebSocket-Protocol must offer graphql-transport-ws (or graphql-ws)",
+        ));
+    };
+    let Some(slot) = metrics.open_websocket(max_connections) else {
+        return Ok(refusal(
+            HttpResponse::ServiceUnavailable(),
+            "TOO_MANY_CONNECTIONS",
+            "the server holds as many WebSocket connections as it may; retry later",
+        ));
     };
     let (response, mut session, messages) = actix_ws::handle_with_protocols(&request, body, &ALL_WEBSOCKET_PROTOCOLS)?;
     let messages =
@@ -46,12 +88,24 @@ pub async fn serve(request: HttpRequest, body: web::Payload, schema: AppSchema) 
     // Control frames are answered here; the text frames go on to the GraphQL protocol.
     let (to_protocol, from_client) = tokio::sync::mpsc::channel::<Vec<u8>>(16);
     let mut pong = session.clone();
+    let running = Rc::new(Running::default());
+    let seen = Rc::clone(&running);
     actix_web::rt::spawn(async move {
         let mut messages = std::pin::pin!(messages);
         while let Some(Ok(message)) = messages.next().await {
             let forwarded = match message {
-                AggregatedMessage::Text(text) => to_protocol.send(text.as_bytes().to_vec()).await,
-                AggregatedMessage::Binary(bytes) => to_protocol.send(bytes.to_vec()).await,
+                AggregatedMessage::Text(text) => match admit(&running, rate.as_deref(), text.as_bytes()) {
+                    Ok(()) => to_protocol.send(text.as_bytes().to_vec()).await,
+                    Err(refused) => {
+                        pong.text(refused).await.map_err(|_| tokio::sync::mpsc::error::SendError(Vec::new()))
+                    }
+                },
+                AggregatedMessage::Binary(bytes) => match admit(&running, rate.as_deref(), &bytes) {
+                    Ok(()) => to_protocol.send(bytes.to_vec()).await,
+                    Err(refused) => {
+                        pong.text(refused).await.map_err(|_| tokio::sync::mpsc::error::SendError(Vec::new()))
+                    }
+                },
                 AggregatedMessage::Ping(bytes) => {
                     let _ = pong.pong(&bytes).await;
                     Ok(())
@@ -66,11 +120,28 @@ pub async fn serve(request: HttpRequest, body: web::Payload, schema: AppSchema) 
     });
     let input = futures_util::stream::unfold(from_client, |mut rx| async move { rx.recv().await.map(|m| (m, rx)) });
     actix_web::rt::spawn(async move {
+        let _slot = slot;
         let output = WebSocket::new(Coded(schema), Box::pin(input), protocol);
         let mut output = std::pin::pin!(output);
-        while let Some(message) = output.next().await {
+        loop {
+            let message = tokio::select! {
+                message = output.next() => message,
+                Ok(_) = going_away.wait_for(|&gone| gone) => {
+                    let reason = actix_ws::CloseReason { code: actix_ws::CloseCode::Away, description: Some("server shutting down".into()) };
+                    let _ = session.close(Some(reason)).await;
+                    return;
+                }
+            };
+            let Some(message) = message else { break };
             match message {
                 WsMessage::Text(text) => {
+                    // `next` messages (the bulk) never end a subscription; only look at the rest.
+                    if !text.starts_with(r#"{"type":"next""#)
+                        && let Ok(Envelope { kind, id: Some(id) }) = serde_json::from_str(&text)
+                        && (kind == "complete" || kind == "error")
+                    {
+                        seen.0.borrow_mut().remove(&id);
+                    }
                     if session.text(text).await.is_err() {
                         return;
                     }
@@ -88,6 +159,59 @@ pub async fn serve(request: HttpRequest, body: web::Payload, schema: AppSchema) 
     Ok(response)
 }
 
+/// Lets a client message through, or answers it: a `subscribe` beyond the per-connection
+/// limit or the client's rate limit gets an error for its id (and the connection goes on).
+fn admit(
+    running: &Running,
+    rate: Option<&dyn Fn() -> Result<(), std::time::Duration>>,
+    message: &[u8],
+) -> Result<(), String> {
+    let Ok(Envelope { kind, id: Some(id) }) = serde_json::from_slice(message) else { return Ok(()) };
+    let mut running = running.0.borrow_mut();
+    let refuse = |code: &str, message: String| {
+        let error = serde_json::json!({ "id": id, "type": "error",
+            "payload": [{ "message": message, "extensions": { "code": code } }] });
+        Err(error.to_string())
+    };
+    match kind.as_str() {
+        "subscribe" | "start" if !running.contains(&id) && running.len() >= MAX_SUBSCRIPTIONS_PER_CONNECTION => refuse(
+            "TOO_MANY_SUBSCRIPTIONS",
+            format!("at most {MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection"),
+        ),
+        "subscribe" | "start" if let Some(Err(wait)) = rate.map(|check| check()) => {
+            refuse("RATE_LIMITED", format!("too many requests from this client; retry in {} s", wait.as_secs() + 1))
+        }
+        "subscribe" | "start" => {
+            running.insert(id);
+            Ok(())
+        }
+        "complete" | "stop" => {
+            running.remove(&id);
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn refusal(mut response: actix_web::HttpResponseBuilder, code: &str, message: &str) -> HttpResponse {
+    response.json(serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
+}
+
+/// Whether the operation the request would run is a subscription. Documents that do not parse,
+/// or name no such operation, pass: the schema reports their errors as usual.
+fn only_subscriptions(request: &Request) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else { return true };
+    let kind = match (&document.operations, request.operation_name.as_deref()) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+        (DocumentOperations::Multiple(ops), None) => {
+            (ops.len() == 1).then(|| ops.values().next().map(|op| op.node.ty)).flatten()
+        }
+    };
+    kind.is_none_or(|ty| ty == OperationType::Subscription)
+}
+
 /// The schema, with every response's errors given their `extensions.code` as over HTTP.
 #[derive(Clone)]
 struct Coded(AppSchema);
@@ -100,6 +224,19 @@ impl Executor for Coded {
 
     fn execute_stream(&self, request: Request, session_data: Option<Arc<Data>>) -> BoxStream<'static, Response> {
         let query = request.query.clone();
+        // Queries and mutations go over POST /graphql, where the request limits, metrics and
+        // deadlines are; a socket must not become a way around them.
+        if !only_subscriptions(&request) {
+            let error = async_graphql::ServerError::new(
+                "only subscriptions are served over WebSocket; send queries and mutations with POST /graphql",
+                None,
+            );
+            let mut response = Response::from_errors(vec![error]);
+            if let Some(e) = response.errors.first_mut() {
+                e.extensions.get_or_insert_with(Default::default).set("code", "BAD_REQUEST");
+            }
+            return futures_util::stream::once(async move { response }).boxed();
+        }
         self.0
             .execute_stream_with_session_data(request, session_data.unwrap_or_default())
             .map(move |response| add_codes(response, &query))

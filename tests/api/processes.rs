@@ -18,7 +18,7 @@ pub(crate) fn command(database_url: &str, args: &[&str]) -> Command {
 
 /// The server process and its address.
 pub(crate) struct Server {
-    child: Child,
+    pub(crate) child: Child,
     pub(crate) base: String,
 }
 

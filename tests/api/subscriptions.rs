@@ -88,11 +88,16 @@ async fn changes_through_another_instance_reach_subscribers() {
     write(update, json!({ "id": canteen })).await;
     write(update, json!({ "id": elder })).await;
     write("mutation($id: ID!) { deleteFacility(id: $id, version: 2) }", json!({ "id": canteen })).await;
+    // A canteen that becomes a day-care center is sent once more (it left the filter), then no longer.
+    let leaver = write(create, json!({ "name": "leaver", "kind": "MEAL_POINT" })).await["createFacility"]["id"].clone();
+    let kind = "mutation($id: ID!, $v: Int!, $k: FacilityKind!) { updateFacility(id: $id, version: $v, input: { kind: $k }) { version } }";
+    write(kind, json!({ "id": leaver, "v": 1, "k": "DAY_CARE_CENTER" })).await;
+    write(kind, json!({ "id": leaver, "v": 2, "k": "NURSING_HOME" })).await;
     let sentinel =
         write(create, json!({ "name": "sentinel", "kind": "MEAL_POINT" })).await["createFacility"]["id"].clone();
 
     let mut events = Vec::new();
-    while events.len() < 4 {
+    while events.len() < 6 {
         let m = receive(&mut conn).await.expect("an event");
         assert_eq!(m["type"], "next", "{m}");
         assert_eq!(m["id"], "canteens");
@@ -106,10 +111,13 @@ async fn changes_through_another_instance_reach_subscribers() {
             (json!("CREATED"), canteen.clone(), json!(1)),
             (json!("UPDATED"), canteen.clone(), json!(2)),
             (json!("DELETED"), canteen.clone(), json!(2)),
+            (json!("CREATED"), leaver.clone(), json!(1)),
+            (json!("UPDATED"), leaver.clone(), json!(2)),
             (json!("CREATED"), sentinel, json!(1)),
         ],
-        "the day-care center's changes were filtered out"
+        "changes that never touched a canteen were filtered out"
     );
+    assert_eq!(events[4]["facility"]["category"], "ELDER_CARE");
     assert_eq!(events[0]["facility"], json!({ "name": "食堂", "category": "CANTEEN" }));
     assert_eq!(events[1]["facility"]["name"], "新食堂");
     assert_eq!(events[2]["facility"], Value::Null);
@@ -138,4 +146,87 @@ async fn upgrades_must_name_the_protocol() {
     let url = format!("{}/graphql", app.address.replacen("http", "ws", 1));
     let error = awc::Client::default().ws(url).connect().await.err().expect("refused");
     assert!(error.to_string().contains("400") || format!("{error:?}").contains("400"), "{error:?}");
+}
+
+/// One connection holds at most 100 subscriptions; the server holds at most `--max-websockets`
+/// connections, and `/metrics` counts them.
+#[actix_web::test]
+async fn subscriptions_and_connections_are_bounded() {
+    let (url, _dir) = crate::helpers::fresh_database().await;
+    let app = TestApp::spawn_with(&url, |s| s.max_websockets = 1).await;
+    let mut conn = connect(&app.address).await;
+    for i in 0..=api::websocket::MAX_SUBSCRIPTIONS_PER_CONNECTION {
+        send(&mut conn, json!({ "id": format!("s{i}"), "type": "subscribe", "payload": { "query": CHANGES } })).await;
+    }
+    let m = receive(&mut conn).await.expect("a refusal");
+    assert_eq!((m["type"].as_str(), m["id"].as_str()), (Some("error"), Some("s100")), "{m}");
+    assert_eq!(m["payload"][0]["extensions"]["code"], "TOO_MANY_SUBSCRIPTIONS");
+    // Completing one makes room for another.
+    send(&mut conn, json!({ "id": "s0", "type": "complete" })).await;
+    assert_eq!(receive(&mut conn).await.unwrap(), json!({ "id": "s0", "type": "complete" }));
+    send(&mut conn, json!({ "id": "again", "type": "subscribe", "payload": { "query": CHANGES } })).await;
+    let answer = actix_web::rt::time::timeout(Duration::from_millis(500), receive(&mut conn)).await;
+    assert!(answer.is_err(), "no refusal: {answer:?}");
+
+    let (_, metrics) = app.get("/metrics").await;
+    assert!(metrics.contains("graphql_websocket_connections 1"), "{metrics}");
+    let url = format!("{}/graphql", app.address.replacen("http", "ws", 1));
+    let second = awc::Client::default().ws(url).protocols(["graphql-transport-ws"]).connect().await;
+    assert!(format!("{:?}", second.err()).contains("503"), "a second connection is refused");
+    drop(conn);
+    // The slot is given back when the connection closes.
+    for _ in 0..50 {
+        if app.get("/metrics").await.1.contains("graphql_websocket_connections 0") {
+            return;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the connection was still counted after it closed");
+}
+
+/// SIGTERM with subscribers connected: they are told the server is going away (close code
+/// 1001) and the process exits promptly instead of waiting for them to hang up.
+#[actix_web::test]
+async fn sigterm_closes_subscriptions_and_exits() {
+    let (url, _dir) = crate::helpers::fresh_database().await;
+    let mut server = Server::start(&url);
+    let mut conn = connect(&server.base).await;
+    send(&mut conn, json!({ "id": "c", "type": "subscribe", "payload": { "query": CHANGES } })).await;
+    actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    let started = std::time::Instant::now();
+    let pid = server.child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let closed = loop {
+        match actix_web::rt::time::timeout(Duration::from_secs(20), conn.next()).await {
+            Ok(Some(Ok(awc::ws::Frame::Close(reason)))) => break reason,
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("no close frame: {other:?}"),
+        }
+    };
+    assert_eq!(closed.map(|r| r.code), Some(awc::ws::CloseCode::Away));
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(started.elapsed() < Duration::from_secs(10), "exited after {:?}", started.elapsed());
+}
+
+/// A socket is no way around the HTTP limits: queries and mutations are refused on it, and
+/// every subscription costs the client one request of its rate limit.
+#[actix_web::test]
+async fn sockets_serve_subscriptions_only_within_the_rate_limit() {
+    let (url, _dir) = crate::helpers::fresh_database().await;
+    let app = TestApp::spawn_with(&url, |s| {
+        s.rate_limit = api::rate_limit::RateLimit { per_minute: 1, burst: 3, limit_loopback: true };
+    })
+    .await;
+    let mut conn = connect(&app.address).await; // the upgrade is one request
+    send(&mut conn, json!({ "id": "q", "type": "subscribe", "payload": { "query": "{ facilities { totalCount } }" } })).await;
+    let m = receive(&mut conn).await.unwrap();
+    assert_eq!(m["payload"]["errors"][0]["extensions"]["code"], "BAD_REQUEST", "{m}");
+    assert_eq!(receive(&mut conn).await.unwrap()["type"], "complete");
+    // That was the second request; one more subscription fits, the next does not.
+    send(&mut conn, json!({ "id": "a", "type": "subscribe", "payload": { "query": CHANGES } })).await;
+    send(&mut conn, json!({ "id": "b", "type": "subscribe", "payload": { "query": CHANGES } })).await;
+    let m = receive(&mut conn).await.unwrap();
+    assert_eq!((m["type"].as_str(), m["id"].as_str()), (Some("error"), Some("b")), "{m}");
+    assert_eq!(m["payload"][0]["extensions"]["code"], "RATE_LIMITED");
 }

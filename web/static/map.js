@@ -43,7 +43,9 @@ function clearError() {
   $('error').hidden = true;
 }
 
-const setStatus = (text) => { $('status').textContent = text; };
+const setStatus = (message) => { $('status').textContent = message; };
+// Leaflet puts tooltip strings in as HTML; names come from users, so they go in as text.
+const text = (value) => Object.assign(document.createElement('span'), { textContent: value });
 const percent = (ratio) => `${(ratio * 100).toFixed(1)}%`;
 const number = (n) => n.toLocaleString('en');
 const latLng = (p) => [p.lat, p.lon];
@@ -145,7 +147,7 @@ async function main() {
       radius: 6, color: '#fff', weight: 1.5, fillColor: CATEGORIES[f.category].color, fillOpacity: 0.9,
       className: `facility-marker facility-${f.category}`, facilityId: f.id,
     });
-    marker.bindTooltip(f.name, { direction: 'top', offset: [0, -6] });
+    marker.bindTooltip(text(f.name), { direction: 'top', offset: [0, -6] });
     marker.on('click', () => selectFacility(f.id, marker));
     layers.categories[f.category].addLayer(marker);
     // A hidden category's markers have no element until shown.
@@ -272,7 +274,7 @@ async function main() {
 
 // A minimal graphql-transport-ws client for one subscription, reconnecting when the
 // connection drops (a restart or a deploy behind a load balancer).
-function subscribe(query, variables, onData, onTrouble, delay = 1000) {
+function subscribe(query, variables, onData, onTrouble, delay = 1000, reconnecting = false) {
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
   const socket = new WebSocket(url, 'graphql-transport-ws');
   socket.onopen = () => socket.send(JSON.stringify({ type: 'connection_init' }));
@@ -281,6 +283,9 @@ function subscribe(query, variables, onData, onTrouble, delay = 1000) {
     if (message.type === 'connection_ack') {
       socket.send(JSON.stringify({ id: 'changes', type: 'subscribe', payload: { query, variables } }));
       document.body.dataset.live = 'yes';
+      delay = 1000;
+      // Changes made while the connection was down were not seen.
+      if (reconnecting) onTrouble('Live updates reconnected: reload the page to see changes made meanwhile.');
     } else if (message.type === 'next' && message.payload.data) {
       onData(message.payload.data);
     } else if (message.type === 'next' || message.type === 'error') {
@@ -292,7 +297,7 @@ function subscribe(query, variables, onData, onTrouble, delay = 1000) {
   };
   socket.onclose = () => {
     document.body.dataset.live = 'no';
-    setTimeout(() => subscribe(query, variables, onData, onTrouble, Math.min(delay * 2, 30000)), delay);
+    setTimeout(() => subscribe(query, variables, onData, onTrouble, Math.min(delay * 2, 30000), true), delay);
   };
 }
 
@@ -348,7 +353,7 @@ function drawCoverage({ coverage, coverageGaps, residentialAreaCoverage }, layer
       return L.circleMarker(at, {
         pane: 'areas', radius: 3, weight: 0, fillOpacity: 0.8,
         fillColor: covered ? '#2166ac' : '#d6604d', className: covered ? 'area-covered' : 'area-uncovered',
-      }).bindTooltip(`${feature.properties.name}: ${number(feature.properties.elderlyPopulation)} elderly`);
+      }).bindTooltip(text(`${feature.properties.name}: ${number(feature.properties.elderlyPopulation)} elderly`));
     },
   }).addTo(layer);
 

@@ -70,8 +70,9 @@ pub struct Subscription;
 #[Subscription]
 impl Subscription {
     /// Every facility change committed from now on, through any instance of the service,
-    /// for facilities passing `filter` (checked against the state the change left, or for a
-    /// deletion the state deleted). If changes may have been missed (a subscriber too slow to
+    /// for facilities passing `filter` after the change or before it (an update that takes a
+    /// facility out of the filter is sent, with the new state, so a map can drop it; a deletion
+    /// is checked against the state deleted). If changes may have been missed (a subscriber too slow to
     /// keep up, or a lost database notification connection) an error with code
     /// `CHANGES_MISSED` is sent and the subscription goes on: refetch to catch up.
     async fn facility_changed(
@@ -102,21 +103,32 @@ impl Subscription {
     }
 }
 
-/// The event for `change` if its facility passes `filter`.
+/// The event for `change` if the facility passes `filter`, or passed it before the change (so a
+/// client sees a facility leave its filter, e.g. a canteen turned into a day-care center).
 async fn event(
     store: &Store,
     filter: &domain::FacilityFilter,
     change: FacilityChange,
 ) -> ApiResult<Option<FacilityChangeEvent>> {
     let id = FacilityId(change.id);
-    let state = if change.kind == ChangeKind::Deleted {
+    if change.kind == ChangeKind::Deleted {
         let history = store.facility_history(id).await?;
-        history.into_iter().rev().map(|r| r.facility).find(|f| f.version == change.version)
-    } else {
-        // A later change may already be committed; its own event follows, so the newest state is right.
-        store.facility(id).await?
-    };
-    // Gone again by now: the deletion's own event tells subscribers.
-    let Some(state) = state else { return Ok(None) };
-    Ok(filter.matches(&state.draft).then(|| FacilityChangeEvent { change, state: Arc::new(state) }))
+        let deleted = history.into_iter().rev().map(|r| r.facility).find(|f| f.version == change.version);
+        return Ok(deleted
+            .filter(|f| filter.matches(&f.draft))
+            .map(|state| FacilityChangeEvent { change, state: Arc::new(state) }));
+    }
+    // A later change may already be committed; its own event follows, so the newest state is
+    // right. Gone again by now: the deletion's own event tells subscribers.
+    let Some(state) = store.facility_current(id).await? else { return Ok(None) };
+    let relevant = filter.matches(&state.draft)
+        || (change.kind != ChangeKind::Created && {
+            let history = store.facility_history(id).await?;
+            history
+                .iter()
+                .rev()
+                .find(|r| r.facility.version < change.version)
+                .is_some_and(|r| filter.matches(&r.facility.draft))
+        });
+    Ok(relevant.then_some(FacilityChangeEvent { change, state }))
 }

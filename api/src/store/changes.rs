@@ -94,18 +94,28 @@ impl Store {
     }
 
     /// On PostgreSQL, starts forwarding the database's change notifications to this process's
-    /// subscribers; it holds one pooled connection until the pool closes. Does nothing on SQLite.
+    /// subscribers, on a connection of its own (not one of the pool's). If that connection is
+    /// lost it is made again, and subscribers are told that changes may have been missed.
+    /// Does nothing on SQLite.
     pub async fn listen_for_changes(&self) -> StoreResult<()> {
         if self.backend() != DbBackend::Postgres {
             return Ok(());
         }
-        let pool = self.db.get_postgres_connection_pool();
-        let mut listener = PgListener::connect_with(pool).await.map_err(conn_err)?;
-        listener.listen(CHANNEL).await.map_err(conn_err)?;
+        let url = self.url.0.clone();
+        let mut listener = Some(listen(&url).await.map_err(conn_err)?);
         let sender = self.feed.sender.clone();
         tokio::spawn(async move {
             loop {
-                match listener.try_recv().await {
+                let Some(connected) = listener.as_mut() else {
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    if let Ok(again) = listen(&url).await {
+                        tracing::info!("change notifications connection restored");
+                        listener = Some(again);
+                        let _ = sender.send(FeedEvent::Gap);
+                    }
+                    continue;
+                };
+                match connected.try_recv().await {
                     Ok(Some(notification)) => match serde_json::from_str::<Vec<FacilityChange>>(notification.payload())
                     {
                         Ok(changes) => {
@@ -116,20 +126,24 @@ impl Store {
                         Err(error) => tracing::warn!(%error, "unreadable change notification"),
                     },
                     Ok(None) => {
-                        tracing::warn!("change notifications connection lost; reconnected");
+                        tracing::warn!("change notifications connection lost and made again");
                         let _ = sender.send(FeedEvent::Gap);
                     }
-                    Err(sea_orm::sqlx::Error::PoolClosed) => break,
                     Err(error) => {
-                        tracing::warn!(%error, "change notifications unavailable; retrying");
-                        let _ = sender.send(FeedEvent::Gap);
-                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        tracing::warn!(%error, "change notifications connection lost; reconnecting");
+                        listener = None;
                     }
                 }
             }
         });
         Ok(())
     }
+}
+
+async fn listen(url: &str) -> Result<PgListener, sea_orm::sqlx::Error> {
+    let mut listener = PgListener::connect(url).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
 }
 
 fn conn_err(error: sea_orm::sqlx::Error) -> sea_orm::DbErr {

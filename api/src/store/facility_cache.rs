@@ -237,6 +237,14 @@ impl Store {
 }
 
 impl Store {
+    /// The facility with this id as of this call, from the in-memory copy: many callers at
+    /// once (every subscriber of a change) share one revision check.
+    pub async fn facility_current(&self, id: FacilityId) -> StoreResult<Option<Arc<Facility>>> {
+        self.sync_facilities().await?;
+        let snapshot = self.cache.read();
+        Ok(snapshot.slot_of.get(&id.0).and_then(|&slot| snapshot.facility(slot)).cloned())
+    }
+
     /// Every facility passing `filter`, in id order, as of this call.
     pub async fn facilities_matching(&self, filter: &FacilityFilter) -> StoreResult<Vec<Arc<Facility>>> {
         self.sync_facilities().await?;

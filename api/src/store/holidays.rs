@@ -44,13 +44,22 @@ impl Store {
             .await?;
         holiday_calendar_year::Entity::delete_by_id(year).exec(&txn).await?;
         let load = CalendarLoad { loaded_at: Utc::now().trunc_subsecs(6), loaded_by: actor.to_owned() };
-        holiday_calendar_year::Entity::insert(holiday_calendar_year::ActiveModel {
+        let inserted = holiday_calendar_year::Entity::insert(holiday_calendar_year::ActiveModel {
             year: Set(year),
             loaded_at: Set(load.loaded_at),
             loaded_by: Set(load.loaded_by.clone()),
         })
         .exec(&txn)
-        .await?;
+        .await;
+        if let Err(e) = inserted {
+            txn.rollback().await?;
+            return Err(match e.sql_err() {
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                    StoreError::Conflict(format!("the {year} calendar was loaded concurrently; load it again"))
+                }
+                _ => e.into(),
+            });
+        }
         let rows = days.iter().map(|(date, day)| {
             let (kind, name, as_weekday) = match day {
                 CalendarDay::DayOff { name } => (DAY_OFF, name.clone(), None),

@@ -51,6 +51,18 @@ pub struct Store {
     cache: std::sync::Arc<facility_cache::FacilityCache>,
     network: std::sync::Arc<network::NetworkCache>,
     feed: std::sync::Arc<changes::ChangeFeed>,
+    /// For connections outside the pool (the change listener).
+    url: DatabaseUrl,
+}
+
+/// The database URL, kept out of `Debug` output: it may hold a password.
+#[derive(Clone)]
+struct DatabaseUrl(std::sync::Arc<str>);
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DatabaseUrl(..)")
+    }
 }
 
 impl Store {
@@ -74,7 +86,13 @@ impl Store {
             });
         let db = Database::connect(options).await?;
         Migrator::up(&db, None).await?;
-        Ok(Self { db, cache: Default::default(), network: Default::default(), feed: Default::default() })
+        Ok(Self {
+            db,
+            cache: Default::default(),
+            network: Default::default(),
+            feed: Default::default(),
+            url: DatabaseUrl(url.into()),
+        })
     }
 
     /// Whether the database answers.
