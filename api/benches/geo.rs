@@ -1,10 +1,14 @@
-//! Benchmarks of the pure geo module. Run: `cargo bench -p api --bench geo`.
+//! Benchmarks of the pure geo and domain modules. Run: `cargo bench -p api --bench geo`.
 //!
 //! `nearest/*`: the 20 nearest of 100,000 points within 1 km, nearest first on the sphere (what
 //! the server uses), against the brute-force baseline (every geodesic distance, full sort).
 //! `coverage_*`: straight-line coverage of 200,000 areas by 5,000 facilities, against the
 //! all-pairs baseline measured on 1% of the areas (multiply its time by 100).
 //! `suggest_sites/*`: CELF greedy, 10 sites, 20,000 candidates, the uncovered of 200,000 areas.
+//! `opening_hours/*`: `openAt` over 10,000 facilities, against parsing each facility's hours.
+
+// Fixed inputs that cannot fail; a failure here is a broken benchmark.
+#![allow(clippy::unwrap_used)]
 
 use api::geo::LonLat;
 use api::geo::coverage::{Demand, covered_flags, tally};
@@ -117,5 +121,38 @@ fn suggest_sites(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, nearest, coverage, suggest_sites);
+/// `openAt` over 10,000 facilities sharing a handful of hour texts: the service's evaluation
+/// (each text parsed once, then evaluated) against parsing every facility's text each time.
+fn opening_hours(c: &mut Criterion) {
+    use api::domain::hours::{HolidayCalendar, OpenMoment, TimeZone};
+    const TEXTS: [&str; 6] = [
+        "Mo-Su 06:30-08:30,11:00-13:00,17:00-19:00",
+        "Mo-Sa 11:00-13:00",
+        "Mo-Fr 08:00-18:00; PH off",
+        "24/7",
+        "Mo-Su 07:00-21:00",
+        "Mo-Fr 08:30-17:30; Sa 09:00-12:00; PH off",
+    ];
+    let facilities: Vec<&str> = (0..10_000).map(|i| TEXTS[i % TEXTS.len()]).collect();
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-25T12:00:00+08:00").unwrap().to_utc();
+    let moment = OpenMoment::new(at, TimeZone::default(), &HolidayCalendar::default());
+    let mut group = c.benchmark_group("opening_hours");
+    group.bench_function("open_at_10k_service", |b| {
+        b.iter(|| facilities.iter().filter(|h| moment.is_open(Some(h)) == Some(true)).count())
+    });
+    group.bench_function("open_at_10k_parse_each", |b| {
+        b.iter(|| {
+            facilities
+                .iter()
+                .filter(|h| {
+                    let parsed: opening_hours::OpeningHours = h.parse().unwrap();
+                    parsed.is_open(at.with_timezone(&chrono_tz::Asia::Shanghai).naive_local())
+                })
+                .count()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, nearest, coverage, suggest_sites, opening_hours);
 criterion_main!(benches);

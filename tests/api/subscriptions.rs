@@ -219,7 +219,8 @@ async fn sockets_serve_subscriptions_only_within_the_rate_limit() {
     })
     .await;
     let mut conn = connect(&app.address).await; // the upgrade is one request
-    send(&mut conn, json!({ "id": "q", "type": "subscribe", "payload": { "query": "{ facilities { totalCount } }" } })).await;
+    send(&mut conn, json!({ "id": "q", "type": "subscribe", "payload": { "query": "{ facilities { totalCount } }" } }))
+        .await;
     let m = receive(&mut conn).await.unwrap();
     assert_eq!(m["payload"]["errors"][0]["extensions"]["code"], "BAD_REQUEST", "{m}");
     assert_eq!(receive(&mut conn).await.unwrap()["type"], "complete");

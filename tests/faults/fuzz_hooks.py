@@ -28,3 +28,10 @@ schemathesis.graphql.scalar(
         st.text(max_size=30).map(lambda s: graphql.StringValueNode(value=s)),
     ),
 )
+schemathesis.graphql.scalar(
+    "NaiveDate",
+    st.one_of(
+        st.dates().map(lambda d: graphql.StringValueNode(value=d.isoformat())),
+        st.text(max_size=12).map(lambda s: graphql.StringValueNode(value=s)),
+    ),
+)

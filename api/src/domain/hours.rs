@@ -68,10 +68,19 @@ pub enum CalendarDay {
 
 /// The official calendars an admin loaded, by year. Years not loaded fall back to the crate's
 /// built-in Chinese public holidays (which have no make-up days).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct HolidayCalendar {
     loaded_years: BTreeSet<i32>,
     days: BTreeMap<NaiveDate, CalendarDay>,
+    /// The days off in the crate's form, built on first use (once per calendar read, not once
+    /// per facility asked about).
+    public: std::sync::OnceLock<Arc<CompactCalendar>>,
+}
+
+impl PartialEq for HolidayCalendar {
+    fn eq(&self, other: &Self) -> bool {
+        self.loaded_years == other.loaded_years && self.days == other.days
+    }
 }
 
 impl HolidayCalendar {
@@ -82,7 +91,7 @@ impl HolidayCalendar {
     ) -> Self {
         let loaded_years: BTreeSet<i32> = loaded_years.into_iter().collect();
         let days = days.into_iter().filter(|(d, _)| loaded_years.contains(&d.year())).collect();
-        Self { loaded_years, days }
+        Self { loaded_years, days, public: std::sync::OnceLock::new() }
     }
 
     pub fn is_loaded(&self, year: i32) -> bool {
@@ -116,6 +125,10 @@ impl HolidayCalendar {
 
     /// Public holidays as the crate wants them: loaded years from the calendar, others built in.
     fn public_holidays(&self) -> Arc<CompactCalendar> {
+        Arc::clone(self.public.get_or_init(|| self.build_public_holidays()))
+    }
+
+    fn build_public_holidays(&self) -> Arc<CompactCalendar> {
         let mut public = CompactCalendar::default();
         for date in built_in().get_public().iter().filter(|d| !self.is_loaded(d.year())) {
             public.insert(date);
