@@ -104,27 +104,34 @@ impl Subscription {
 }
 
 /// The event for `change` if the facility passes `filter`, or passed it before the change (so a
-/// client sees a facility leave its filter, e.g. a canteen turned into a day-care center).
+/// client sees a facility leave its filter, e.g. a canteen turned into a day-care center). The
+/// event carries the state the change made, even if later changes are already committed.
 async fn event(
     store: &Store,
     filter: &domain::FacilityFilter,
     change: FacilityChange,
 ) -> ApiResult<Option<FacilityChangeEvent>> {
     let id = FacilityId(change.id);
-    if change.kind == ChangeKind::Deleted {
-        let history = store.facility_history(id).await?;
-        let deleted = history.into_iter().rev().map(|r| r.facility).find(|f| f.version == change.version);
-        return Ok(deleted
-            .filter(|f| filter.matches(&f.draft))
-            .map(|state| FacilityChangeEvent { change, state: Arc::new(state) }));
-    }
-    // A later change may already be committed; its own event follows, so the newest state is
-    // right. Gone again by now: the deletion's own event tells subscribers.
-    let Some(state) = store.facility_current(id).await? else { return Ok(None) };
+    // Usually the change is the newest state, in memory; older states are in the history.
+    let current = store.facility_current(id).await?.filter(|f| f.version == change.version);
+    let mut history = None;
+    let state = match current {
+        Some(state) => state,
+        None => {
+            let recorded = history.insert(store.facility_history(id).await?);
+            match recorded.iter().find(|r| r.facility.version == change.version) {
+                Some(r) => Arc::new(r.facility.clone()),
+                None => return Ok(None),
+            }
+        }
+    };
     let relevant = filter.matches(&state.draft)
-        || (change.kind != ChangeKind::Created && {
-            let history = store.facility_history(id).await?;
-            history
+        || (!matches!(change.kind, ChangeKind::Created | ChangeKind::Deleted) && {
+            let recorded = match history {
+                Some(recorded) => recorded,
+                None => store.facility_history(id).await?,
+            };
+            recorded
                 .iter()
                 .rev()
                 .find(|r| r.facility.version < change.version)
