@@ -17,7 +17,7 @@ use std::sync::Arc;
 pub struct RequestCalendar(tokio::sync::OnceCell<Arc<HolidayCalendar>>);
 
 async fn calendar(ctx: &Context<'_>) -> ApiResult<Arc<HolidayCalendar>> {
-    let load = || async { Ok::<_, ApiError>(Arc::new(store(ctx)?.holiday_calendar().await?)) };
+    let load = || async { Ok::<_, ApiError>(store(ctx)?.current_holiday_calendar().await?) };
     match ctx.data_opt::<RequestCalendar>() {
         Some(memo) => memo.0.get_or_try_init(load).await.cloned(),
         None => load().await,

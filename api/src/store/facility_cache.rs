@@ -237,6 +237,14 @@ impl Store {
 }
 
 impl Store {
+    /// The facility revision the in-memory copy reflects, brought up to date first. Anything
+    /// that bumps the revision in its transaction (facility writes, holiday calendars) is
+    /// visible to a reader that sees a higher number.
+    pub(super) async fn synced_revision(&self) -> StoreResult<i64> {
+        self.sync_facilities().await?;
+        Ok(self.cache.read().revision)
+    }
+
     /// The facility with this id as of this call, from the in-memory copy: many callers at
     /// once (every subscriber of a change) share one revision check.
     pub async fn facility_current(&self, id: FacilityId) -> StoreResult<Option<Arc<Facility>>> {

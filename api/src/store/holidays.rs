@@ -1,10 +1,12 @@
 //! Loaded public-holiday calendars.
 
+use super::facility_cache::record_change;
 use super::{Store, StoreError, StoreResult};
 use crate::domain::hours::{CalendarDay, HolidayCalendar};
 use chrono::{DateTime, Datelike, NaiveDate, SubsecRound, Utc, Weekday};
 use entity::{holiday_calendar_day, holiday_calendar_year};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use std::sync::{Arc, Mutex, PoisonError};
 
 const DAY_OFF: &str = "DAY_OFF";
 const WORKING_DAY: &str = "WORKING_DAY";
@@ -16,7 +18,28 @@ pub struct CalendarLoad {
     pub loaded_by: String,
 }
 
+/// The calendar last read, and the facility revision it was read at.
+#[derive(Debug, Default)]
+pub(super) struct CalendarCache(Mutex<Option<(i64, Arc<HolidayCalendar>)>>);
+
 impl Store {
+    /// The calendar, read again only when the facility revision moved since the last read (a
+    /// calendar load bumps it, in any process): one shared revision check per request instead
+    /// of two table reads.
+    pub async fn current_holiday_calendar(&self) -> StoreResult<Arc<HolidayCalendar>> {
+        let revision = self.synced_revision().await?;
+        let cached = self.calendar.0.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        if let Some((read_at, calendar)) = cached
+            && read_at == revision
+        {
+            return Ok(calendar);
+        }
+        // Read after the revision: at worst newer than `revision`, so it is read again next time.
+        let calendar = Arc::new(self.holiday_calendar().await?);
+        *self.calendar.0.lock().unwrap_or_else(PoisonError::into_inner) = Some((revision, Arc::clone(&calendar)));
+        Ok(calendar)
+    }
+
     /// Every loaded year with its days.
     pub async fn holiday_calendar(&self) -> StoreResult<HolidayCalendar> {
         let years = holiday_calendar_year::Entity::find().all(self.conn()).await?;
@@ -78,6 +101,8 @@ impl Store {
         if !days.is_empty() {
             holiday_calendar_day::Entity::insert_many(rows).exec(&txn).await?;
         }
+        // Every process reuses its calendar until the revision moves (see `current_holiday_calendar`).
+        record_change(&txn, &[]).await?;
         txn.commit().await?;
         Ok(load)
     }

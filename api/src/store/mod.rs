@@ -51,6 +51,7 @@ pub struct Store {
     cache: std::sync::Arc<facility_cache::FacilityCache>,
     network: std::sync::Arc<network::NetworkCache>,
     feed: std::sync::Arc<changes::ChangeFeed>,
+    calendar: std::sync::Arc<holidays::CalendarCache>,
     /// For connections outside the pool (the change listener).
     url: DatabaseUrl,
 }
@@ -91,6 +92,7 @@ impl Store {
             cache: Default::default(),
             network: Default::default(),
             feed: Default::default(),
+            calendar: Default::default(),
             url: DatabaseUrl(url.into()),
         })
     }
