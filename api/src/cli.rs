@@ -384,7 +384,8 @@ async fn import(
     Ok(())
 }
 
-/// Runs the export's GraphQL query in-process, so the file holds exactly what the API gives.
+/// Facilities are streamed a page at a time, as `facilityFeatures` gives them (the same feature
+/// builder), so memory stays flat whatever the count; coverage runs its GraphQL query in-process.
 async fn export(
     store: &Store,
     what: ExportKind,
@@ -393,38 +394,51 @@ async fn export(
     minutes: f64,
     output: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
-    let limits = QueryLimits {
-        complexity: usize::MAX,
-        computation: std::time::Duration::from_secs(3_600),
-        ..QueryLimits::default()
+    let mut sink: Box<dyn std::io::Write> = match output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let schema = crate::graphql::build_schema(store.clone(), limits, NetworkSettings::default(), TimeZone::default());
-    let (query, field) = match what {
-        ExportKind::Facilities => ("query($crs: Crs!) { facilityFeatures(crs: $crs) }", "facilityFeatures"),
-        ExportKind::Coverage => (
-            "query($crs: Crs!, $m: Float!) { residentialAreaCoverage(input: { minutes: $m }, crs: $crs) }",
-            "residentialAreaCoverage",
-        ),
-    };
-    let variables = serde_json::json!({ "crs": crs.graphql_name(), "m": minutes });
-    let request = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
-    let response = schema.execute(request).await;
-    if let Some(error) = response.errors.first() {
-        anyhow::bail!("export failed: {}", error.message);
-    }
-    let data = response.data.into_json()?;
-    let collection = &data[field];
-    let count = collection["features"].as_array().map_or(0, Vec::len);
-    match output {
-        Some(path) => {
-            let mut file = std::io::BufWriter::new(
-                std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
-            );
-            crate::export_file::write(collection, format, &mut file)?;
-            std::io::Write::flush(&mut file)?;
+    let count = match what {
+        ExportKind::Facilities => {
+            use crate::graphql::export::{FACILITY_PROPERTIES, facility_feature};
+            let columns: Vec<String> = FACILITY_PROPERTIES.iter().map(|c| (*c).to_owned()).collect();
+            let mut writer = crate::export_file::FeatureWriter::new(format, &columns, &mut *sink)?;
+            let (mut after, filter) = (None, Default::default());
+            loop {
+                let (page, more) = store.facility_page(&filter, after, 1_000).await?;
+                for facility in &page {
+                    writer.write(&facility_feature(facility, crs.into()))?;
+                }
+                after = page.last().map(|f| f.id.0);
+                if !more {
+                    break;
+                }
+            }
+            writer.finish()?
         }
-        None => crate::export_file::write(collection, format, &mut std::io::stdout().lock())?,
-    }
+        ExportKind::Coverage => {
+            let limits = QueryLimits {
+                complexity: usize::MAX,
+                computation: std::time::Duration::from_secs(3_600),
+                ..QueryLimits::default()
+            };
+            let schema =
+                crate::graphql::build_schema(store.clone(), limits, NetworkSettings::default(), TimeZone::default());
+            let query = "query($crs: Crs!, $m: Float!) { residentialAreaCoverage(input: { minutes: $m }, crs: $crs) }";
+            let variables = serde_json::json!({ "crs": crs.graphql_name(), "m": minutes });
+            let request = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
+            let response = schema.execute(request).await;
+            if let Some(error) = response.errors.first() {
+                anyhow::bail!("export failed: {}", error.message);
+            }
+            let data = response.data.into_json()?;
+            crate::export_file::write(&data["residentialAreaCoverage"], format, &mut *sink)?;
+            data["residentialAreaCoverage"]["features"].as_array().map_or(0, Vec::len)
+        }
+    };
+    sink.flush()?;
     eprintln!("exported {count} features");
     Ok(())
 }

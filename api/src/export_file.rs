@@ -11,20 +11,9 @@ pub enum Format {
     Csv,
 }
 
+/// Writes a whole FeatureCollection (CSV columns: the properties in order of first appearance).
 pub fn write(collection: &Json, format: Format, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
-    match format {
-        Format::Geojson => {
-            serde_json::to_writer(&mut *out, collection)?;
-            writeln!(out)?;
-        }
-        Format::Csv => write_csv(collection, out)?,
-    }
-    Ok(())
-}
-
-fn write_csv(collection: &Json, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
     let features = collection["features"].as_array().map(Vec::as_slice).unwrap_or_default();
-    // Columns in the order they first appear.
     let mut columns: Vec<String> = Vec::new();
     for feature in features {
         if let Some(props) = feature["properties"].as_object() {
@@ -35,19 +24,72 @@ fn write_csv(collection: &Json, out: &mut dyn std::io::Write) -> anyhow::Result<
             }
         }
     }
-    let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(["lon", "lat"].into_iter().chain(columns.iter().map(String::as_str)))?;
+    let mut writer = FeatureWriter::new(format, &columns, out)?;
     for feature in features {
-        let coordinates = &feature["geometry"]["coordinates"];
-        if feature["geometry"]["type"] != "Point" {
-            anyhow::bail!("only Point features can be written as CSV");
-        }
-        let mut row = vec![cell("lon", &coordinates[0]), cell("lat", &coordinates[1])];
-        row.extend(columns.iter().map(|c| cell(c, &feature["properties"][c.as_str()])));
-        writer.write_record(&row)?;
+        writer.write(feature)?;
     }
-    writer.flush()?;
-    Ok(())
+    writer.finish().map(drop)
+}
+
+/// Writes features one at a time, so an export of any size needs memory for one feature.
+pub struct FeatureWriter<'a> {
+    out: Output<'a>,
+    columns: Vec<String>,
+    written: usize,
+}
+
+enum Output<'a> {
+    Geojson(&'a mut dyn std::io::Write),
+    Csv(csv::Writer<&'a mut dyn std::io::Write>),
+}
+
+impl<'a> FeatureWriter<'a> {
+    /// Starts the output; `columns` are the CSV's property columns (after `lon` and `lat`).
+    pub fn new(format: Format, columns: &[String], out: &'a mut dyn std::io::Write) -> anyhow::Result<Self> {
+        let out = match format {
+            Format::Geojson => {
+                out.write_all(br#"{"type":"FeatureCollection","features":["#)?;
+                Output::Geojson(out)
+            }
+            Format::Csv => {
+                let mut writer = csv::Writer::from_writer(out);
+                writer.write_record(["lon", "lat"].into_iter().chain(columns.iter().map(String::as_str)))?;
+                Output::Csv(writer)
+            }
+        };
+        Ok(Self { out, columns: columns.to_vec(), written: 0 })
+    }
+
+    pub fn write(&mut self, feature: &Json) -> anyhow::Result<()> {
+        match &mut self.out {
+            Output::Geojson(out) => {
+                if self.written > 0 {
+                    out.write_all(b",")?;
+                }
+                serde_json::to_writer(&mut **out, feature)?;
+            }
+            Output::Csv(writer) => {
+                let coordinates = &feature["geometry"]["coordinates"];
+                if feature["geometry"]["type"] != "Point" {
+                    anyhow::bail!("only Point features can be written as CSV");
+                }
+                let mut row = vec![cell("lon", &coordinates[0]), cell("lat", &coordinates[1])];
+                row.extend(self.columns.iter().map(|c| cell(c, &feature["properties"][c.as_str()])));
+                writer.write_record(&row)?;
+            }
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Ends the output; returns how many features were written.
+    pub fn finish(self) -> anyhow::Result<usize> {
+        match self.out {
+            Output::Geojson(out) => out.write_all(b"]}\n")?,
+            Output::Csv(mut writer) => writer.flush()?,
+        }
+        Ok(self.written)
+    }
 }
 
 fn cell(column: &str, value: &Json) -> String {
@@ -79,6 +121,9 @@ mod tests {
         ]});
         let mut out = Vec::new();
         write(&fc, Format::Csv, &mut out).unwrap();
+        let mut geojson = Vec::new();
+        write(&fc, Format::Geojson, &mut geojson).unwrap();
+        assert_eq!(serde_json::from_slice::<Json>(&geojson).unwrap(), fc);
         let text = std::str::from_utf8(&out).unwrap();
         assert!(text.contains("'=HYPERLINK") && text.contains("'+86"), "{text}");
         let back = csv_to_features(text).unwrap();

@@ -13,8 +13,23 @@ use crate::error::ApiResult;
 use async_graphql::{Context, Object};
 use serde_json::{Value as Json, json};
 
+/// The properties of a facility feature, in order (the CSV columns of an export).
+pub const FACILITY_PROPERTIES: [&str; 11] = [
+    "kind",
+    "name",
+    "address",
+    "communityCode",
+    "openingHours",
+    "phone",
+    "capacity",
+    "services",
+    "canteen",
+    "elderCare",
+    "restStation",
+];
+
 /// A facility as a Point feature in `crs`.
-pub fn facility_feature(f: &Facility, crs: Crs) -> Json {
+pub fn facility_feature(f: &Facility, crs: crate::geo::Crs) -> Json {
     let d = &f.draft;
     let mut properties = json!({
         "kind": d.kind,
@@ -37,7 +52,9 @@ pub fn facility_feature(f: &Facility, crs: Crs) -> Json {
     {
         properties[key] = details;
     }
-    let mut feature = geojson::feature(geojson::point(d.location(), crs), properties);
+    let at = d.location().from_wgs84(crs);
+    let point = json!({ "type": "Point", "coordinates": [at.lon, at.lat] });
+    let mut feature = geojson::feature(point, properties);
     feature["id"] = json!(f.id.encode());
     feature
 }
@@ -59,6 +76,6 @@ impl ExportQuery {
     ) -> ApiResult<GeoJson> {
         let filter = FacilityFilter::parse(ctx, filter).await?;
         let facilities = store(ctx)?.facilities_matching(&filter).await?;
-        Ok(geojson::feature_collection(facilities.iter().map(|f| facility_feature(f, crs)).collect()))
+        Ok(geojson::feature_collection(facilities.iter().map(|f| facility_feature(f, crs.into())).collect()))
     }
 }

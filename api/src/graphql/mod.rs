@@ -4,7 +4,7 @@
 mod changes;
 mod coverage;
 pub mod errors;
-mod export;
+pub mod export;
 mod facility;
 mod geojson;
 mod geometry;
