@@ -40,7 +40,7 @@ pub struct FeatureWriter<'a> {
 
 enum Output<'a> {
     Geojson(&'a mut dyn std::io::Write),
-    Csv(csv::Writer<&'a mut dyn std::io::Write>),
+    Csv(Box<csv::Writer<&'a mut dyn std::io::Write>>),
 }
 
 impl<'a> FeatureWriter<'a> {
@@ -54,7 +54,7 @@ impl<'a> FeatureWriter<'a> {
             Format::Csv => {
                 let mut writer = csv::Writer::from_writer(out);
                 writer.write_record(["lon", "lat"].into_iter().chain(columns.iter().map(String::as_str)))?;
-                Output::Csv(writer)
+                Output::Csv(Box::new(writer))
             }
         };
         Ok(Self { out, columns: columns.to_vec(), written: 0 })
