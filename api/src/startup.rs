@@ -235,7 +235,8 @@ async fn read_body(payload: web::Payload, http: &HttpRequest, limit: usize) -> R
 
 /// An HTTP-level refusal with a GraphQL-shaped body, so clients read the code where they
 /// always do.
-fn refuse(mut response: actix_web::HttpResponseBuilder, code: &str, message: &str) -> HttpResponse {
+/// An HTTP-level refusal with a GraphQL-shaped body carrying the machine-readable code.
+pub(crate) fn refuse(mut response: actix_web::HttpResponseBuilder, code: &str, message: &str) -> HttpResponse {
     response.json(serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
 }
 

@@ -50,7 +50,6 @@ fn protocol(request: &HttpRequest) -> Option<Protocols> {
         .find_map(|p| p.trim().parse().ok())
 }
 
-/// Upgrades the connection and runs the protocol until either side closes it.
 /// What a connection needs besides the HTTP request.
 pub struct Connection {
     pub schema: AppSchema,
@@ -60,6 +59,7 @@ pub struct Connection {
     pub admit: Option<Box<dyn Fn() -> Result<(), std::time::Duration>>>,
 }
 
+/// Upgrades the connection and runs the protocol until either side closes it.
 pub async fn serve(
     request: HttpRequest,
     body: web::Payload,
@@ -69,14 +69,14 @@ pub async fn serve(
 ) -> actix_web::Result<HttpResponse> {
     let Connection { schema, mut going_away, admit: rate } = connection;
     let Some(protocol) = protocol(&request) else {
-        return Ok(refusal(
+        return Ok(crate::startup::refuse(
             HttpResponse::BadRequest(),
             "BAD_REQUEST",
             "Sec-WebSocket-Protocol must offer graphql-transport-ws (or graphql-ws)",
         ));
     };
     let Some(slot) = metrics.open_websocket(max_connections) else {
-        return Ok(refusal(
+        return Ok(crate::startup::refuse(
             HttpResponse::ServiceUnavailable(),
             "TOO_MANY_CONNECTIONS",
             "the server holds as many WebSocket connections as it may; retry later",
@@ -93,27 +93,21 @@ pub async fn serve(
     actix_web::rt::spawn(async move {
         let mut messages = std::pin::pin!(messages);
         while let Some(Ok(message)) = messages.next().await {
-            let forwarded = match message {
-                AggregatedMessage::Text(text) => match admit(&running, rate.as_deref(), text.as_bytes()) {
-                    Ok(()) => to_protocol.send(text.as_bytes().to_vec()).await,
-                    Err(refused) => {
-                        pong.text(refused).await.map_err(|_| tokio::sync::mpsc::error::SendError(Vec::new()))
-                    }
-                },
-                AggregatedMessage::Binary(bytes) => match admit(&running, rate.as_deref(), &bytes) {
-                    Ok(()) => to_protocol.send(bytes.to_vec()).await,
-                    Err(refused) => {
-                        pong.text(refused).await.map_err(|_| tokio::sync::mpsc::error::SendError(Vec::new()))
-                    }
-                },
+            let payload = match message {
+                AggregatedMessage::Text(text) => text.into_bytes(),
+                AggregatedMessage::Binary(bytes) => bytes,
                 AggregatedMessage::Ping(bytes) => {
                     let _ = pong.pong(&bytes).await;
-                    Ok(())
+                    continue;
                 }
-                AggregatedMessage::Pong(_) => Ok(()),
+                AggregatedMessage::Pong(_) => continue,
                 AggregatedMessage::Close(_) => break,
             };
-            if forwarded.is_err() {
+            let delivered = match admit(&running, rate.as_deref(), &payload) {
+                Ok(()) => to_protocol.send(payload.to_vec()).await.is_ok(),
+                Err(refused) => pong.text(refused).await.is_ok(),
+            };
+            if !delivered {
                 break;
             }
         }
@@ -191,10 +185,6 @@ fn admit(
         }
         _ => Ok(()),
     }
-}
-
-fn refusal(mut response: actix_web::HttpResponseBuilder, code: &str, message: &str) -> HttpResponse {
-    response.json(serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
 }
 
 /// Whether the operation the request would run is a subscription. Documents that do not parse,
