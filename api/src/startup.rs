@@ -58,14 +58,14 @@ impl Application {
                 }
             });
         }
-        let trust_proxy = settings.trust_forwarded_for;
         let map = settings.map.clone();
-        let subscription_limiter = web::Data::new(SubscriptionLimiter { limiter: limiter.clone(), trust_proxy });
+        let rate = ClientRateLimit { limiter, trust_proxy: settings.trust_forwarded_for };
+        let rate_data = web::Data::new(rate.clone());
         let mut server = HttpServer::new(move || {
-            let limiter = limiter.clone();
+            let rate = rate.clone();
             App::new()
                 .wrap_fn(move |request, service| {
-                    let refusal = limiter.as_deref().and_then(|l| over_limit(l, &request, trust_proxy));
+                    let refusal = over_limit(&rate, &request);
                     match refusal {
                         Some(refusal) => Either::Left(std::future::ready(Ok(request.into_response(refusal)))),
                         None => Either::Right(service.call(request)),
@@ -77,7 +77,7 @@ impl Application {
                 .app_data(http_limits.clone())
                 .app_data(metrics.clone())
                 .app_data(shutdown.clone())
-                .app_data(subscription_limiter.clone())
+                .app_data(rate_data.clone())
                 .route("/metrics", web::get().to(metrics_text))
                 .route("/graphql", web::post().to(graphql))
                 .route("/graphql", web::get().to(graphql_get))
@@ -137,10 +137,30 @@ async fn stop_signal() -> std::io::Result<()> {
     Ok(())
 }
 
-/// The rate limit, for `subscribe` messages on WebSocket connections.
-struct SubscriptionLimiter {
+/// The per-client rate limit, for requests to /graphql and `subscribe` messages on sockets.
+#[derive(Clone)]
+struct ClientRateLimit {
+    /// None when the limit is off.
     limiter: Option<Arc<Limiter>>,
     trust_proxy: bool,
+}
+
+impl ClientRateLimit {
+    /// The client's address: the peer's, or behind a trusted proxy the address the proxy
+    /// appended last to X-Forwarded-For (earlier entries come from the client and prove nothing).
+    fn client(&self, request: &HttpRequest) -> Option<std::net::IpAddr> {
+        let peer = request.peer_addr().map(|a| a.ip());
+        let forwarded = || {
+            let header = request.headers().get("x-forwarded-for")?.to_str().ok()?;
+            header.rsplit(',').next()?.trim().parse::<std::net::IpAddr>().ok()
+        };
+        if self.trust_proxy { forwarded().or(peer) } else { peer }
+    }
+
+    /// Charges one request to `client`; Err says how long it must wait.
+    fn charge(&self, client: Option<std::net::IpAddr>) -> Result<(), std::time::Duration> {
+        self.limiter.as_ref().map_or(Ok(()), |limiter| limiter.check(client))
+    }
 }
 
 /// Limits on what one HTTP request may carry.
@@ -280,27 +300,15 @@ where
 
 /// The 429 answer for a GraphQL request over its client's rate limit; None within it (other
 /// paths, such as health checks and metrics, are never limited).
-fn over_limit(limiter: &Limiter, request: &ServiceRequest, trust_proxy: bool) -> Option<HttpResponse> {
+fn over_limit(rate: &ClientRateLimit, request: &ServiceRequest) -> Option<HttpResponse> {
     if request.path() != "/graphql" {
         return None;
     }
-    let client = client_address(request.request(), trust_proxy);
-    let wait = limiter.check(client).err()?;
+    let wait = rate.charge(rate.client(request.request())).err()?;
     let seconds = wait.as_secs() + 1;
     let mut response = HttpResponse::TooManyRequests();
     response.insert_header((header::RETRY_AFTER, seconds.to_string()));
     Some(refuse(response, "RATE_LIMITED", &format!("too many requests from this client; retry in {seconds} s")))
-}
-
-/// The client's address: the peer's, or behind a trusted proxy the address the proxy appended
-/// last to X-Forwarded-For (earlier entries come from the client and prove nothing).
-fn client_address(request: &HttpRequest, trust_proxy: bool) -> Option<std::net::IpAddr> {
-    let peer = request.peer_addr().map(|a| a.ip());
-    let forwarded = || {
-        let header = request.headers().get("x-forwarded-for")?.to_str().ok()?;
-        header.rsplit(',').next()?.trim().parse::<std::net::IpAddr>().ok()
-    };
-    if trust_proxy { forwarded().or(peer) } else { peer }
 }
 
 /// A random per-process prefix and a counter: unique across instances without a random
@@ -331,17 +339,15 @@ async fn graphql_get(
     metrics: web::Data<Metrics>,
     limits: web::Data<HttpLimits>,
     shutdown: web::Data<tokio::sync::watch::Receiver<bool>>,
-    rate: web::Data<SubscriptionLimiter>,
+    rate: web::Data<ClientRateLimit>,
 ) -> actix_web::Result<HttpResponse> {
     if crate::websocket::is_upgrade(&request) {
-        let client = client_address(&request, rate.trust_proxy);
+        let (client, rate) = (rate.client(&request), rate.get_ref().clone());
         let connection = crate::websocket::Connection {
             schema: schema.get_ref().clone(),
             going_away: shutdown.get_ref().clone(),
             // Each subscription costs the client what a request does.
-            admit: rate.limiter.clone().map(|limiter| {
-                Box::new(move || limiter.check(client)) as Box<dyn Fn() -> Result<(), std::time::Duration>>
-            }),
+            charge: Box::new(move || rate.charge(client)),
         };
         return crate::websocket::serve(request, body, connection, &metrics, limits.max_websockets).await;
     }

@@ -55,8 +55,8 @@ pub struct Connection {
     pub schema: AppSchema,
     /// Becomes true when the server is stopping.
     pub going_away: tokio::sync::watch::Receiver<bool>,
-    /// Charges one request to the client's rate limit (none: no limit); Err says how long to wait.
-    pub admit: Option<Box<dyn Fn() -> Result<(), std::time::Duration>>>,
+    /// Charges one request to the client's rate limit; Err says how long to wait.
+    pub charge: Box<dyn Fn() -> Result<(), std::time::Duration>>,
 }
 
 /// Upgrades the connection and runs the protocol until either side closes it.
@@ -67,7 +67,7 @@ pub async fn serve(
     metrics: &Metrics,
     max_connections: usize,
 ) -> actix_web::Result<HttpResponse> {
-    let Connection { schema, mut going_away, admit: rate } = connection;
+    let Connection { schema, mut going_away, charge } = connection;
     let Some(protocol) = protocol(&request) else {
         return Ok(crate::startup::refuse(
             HttpResponse::BadRequest(),
@@ -103,7 +103,7 @@ pub async fn serve(
                 AggregatedMessage::Pong(_) => continue,
                 AggregatedMessage::Close(_) => break,
             };
-            let delivered = match admit(&running, rate.as_deref(), &payload) {
+            let delivered = match admit(&running, &*charge, &payload) {
                 Ok(()) => to_protocol.send(payload.to_vec()).await.is_ok(),
                 Err(refused) => pong.text(refused).await.is_ok(),
             };
@@ -157,7 +157,7 @@ pub async fn serve(
 /// limit or the client's rate limit gets an error for its id (and the connection goes on).
 fn admit(
     running: &Running,
-    rate: Option<&dyn Fn() -> Result<(), std::time::Duration>>,
+    charge: &dyn Fn() -> Result<(), std::time::Duration>,
     message: &[u8],
 ) -> Result<(), String> {
     let Ok(Envelope { kind, id: Some(id) }) = serde_json::from_slice(message) else { return Ok(()) };
@@ -172,7 +172,7 @@ fn admit(
             "TOO_MANY_SUBSCRIPTIONS",
             format!("at most {MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection"),
         ),
-        "subscribe" | "start" if let Some(Err(wait)) = rate.map(|check| check()) => {
+        "subscribe" | "start" if let Err(wait) = charge() => {
             refuse("RATE_LIMITED", format!("too many requests from this client; retry in {} s", wait.as_secs() + 1))
         }
         "subscribe" | "start" => {

@@ -77,23 +77,15 @@ pub enum CalendarDayKind {
     WorkingDay,
 }
 
-/// One day of an official holiday notice.
-#[derive(InputObject, Clone, Debug)]
-pub struct CalendarDayInput {
+/// One day of an official holiday notice, as loaded and as read back.
+#[derive(InputObject, SimpleObject, Clone, Debug)]
+#[graphql(input_name = "CalendarDayInput")]
+pub struct CalendarDayEntry {
     pub date: NaiveDate,
     pub kind: CalendarDayKind,
     /// E.g. 国庆节.
     pub name: Option<String>,
-    /// For a working day: the weekday whose hours it keeps (default Monday).
-    pub as_weekday: Option<Weekday>,
-}
-
-#[derive(SimpleObject, Clone, Debug)]
-pub struct CalendarDayEntry {
-    pub date: NaiveDate,
-    pub kind: CalendarDayKind,
-    pub name: Option<String>,
-    /// For a working day, the weekday whose hours it keeps.
+    /// For a working day: the weekday whose hours it keeps (Monday when not given).
     pub as_weekday: Option<Weekday>,
 }
 
@@ -146,7 +138,7 @@ fn check_year(year: i32) -> Result<(), Invalid> {
     }
 }
 
-fn parse_days(year: i32, days: Vec<CalendarDayInput>) -> Result<Vec<(NaiveDate, CalendarDay)>, Invalid> {
+fn parse_days(year: i32, days: Vec<CalendarDayEntry>) -> Result<Vec<(NaiveDate, CalendarDay)>, Invalid> {
     let mut seen = HashSet::new();
     days.into_iter()
         .enumerate()
@@ -196,7 +188,7 @@ impl HoursMutation {
         &self,
         ctx: &Context<'_>,
         year: i32,
-        days: Vec<CalendarDayInput>,
+        days: Vec<CalendarDayEntry>,
     ) -> ApiResult<HolidayCalendarYear> {
         let actor = require(ctx, Role::Admin).await?;
         check_year(year)?;
