@@ -101,10 +101,24 @@ pub struct ServeArgs {
     /// Deepest selection nesting a document may have.
     #[arg(long, env = "MAX_QUERY_DEPTH", default_value_t = 16)]
     pub max_query_depth: usize,
-    /// Total complexity a document may have: each field counts 1, each search 10 and each
-    /// planning question (coverage, gaps, suggestions, collections) 200.
-    #[arg(long, env = "MAX_QUERY_COMPLEXITY", default_value_t = 5_000)]
-    pub max_query_complexity: usize,
+    /// The most a document may cost: each field 1 plus its children, lists their children
+    /// once per item they may return (first, limit), a service area 50, a planning question
+    /// 200 plus its inputs (polygon vertices, candidates). Over it: GRAPHQL_VALIDATION_FAILED
+    /// with the cost in `extensions.cost`.
+    #[arg(long, alias = "max-query-complexity", env = "MAX_QUERY_COST", default_value_t = crate::graphql::cost::DEFAULT_BUDGET)]
+    pub max_query_cost: usize,
+    /// The longest GraphQL document (the query text, not its variables), bytes.
+    #[arg(long, env = "MAX_DOCUMENT_BYTES", default_value_t = 32 * 1024)]
+    pub max_document_bytes: usize,
+    /// The most fields a document may write out.
+    #[arg(long, env = "MAX_DOCUMENT_FIELDS", default_value_t = 1_000)]
+    pub max_document_fields: usize,
+    /// The largest response body, bytes; larger ones become a RESPONSE_TOO_LARGE error.
+    #[arg(long, env = "MAX_RESPONSE_BYTES", default_value_t = crate::config::DEFAULT_MAX_RESPONSE_BYTES)]
+    pub max_response_bytes: usize,
+    /// Planning computations run at once, off the HTTP workers (0: one per core).
+    #[arg(long, env = "PLANNING_THREADS", default_value_t = 0)]
+    pub planning_threads: usize,
     /// The most candidate sites one suggestSites may name (more is BAD_USER_INPUT).
     #[arg(long, env = "MAX_CANDIDATES", default_value_t = 50_000)]
     pub max_candidates: usize,
@@ -119,9 +133,13 @@ pub struct ServeArgs {
     /// Requests a client may make at once above the per-minute rate.
     #[arg(long, env = "RATE_LIMIT_BURST", default_value_t = 100)]
     pub rate_limit_burst: u32,
-    /// Limit clients on the loopback interface too (they are exempt by default).
-    #[arg(long, env = "RATE_LIMIT_LOOPBACK")]
-    pub rate_limit_loopback: bool,
+    /// Exempt clients on the loopback interface from the rate limit (for local tools only:
+    /// behind a reverse proxy on the same machine every client comes from loopback).
+    #[arg(long, env = "RATE_LIMIT_EXEMPT_LOOPBACK")]
+    pub rate_limit_exempt_loopback: bool,
+    /// WebSocket connections one client address may hold at once; more get HTTP 429.
+    #[arg(long, env = "MAX_WEBSOCKETS_PER_CLIENT", default_value_t = 16)]
+    pub max_websockets_per_client: usize,
     /// Take the client address from the last X-Forwarded-For entry (only behind a proxy you
     /// trust, which appends it).
     #[arg(long, env = "TRUST_FORWARDED_FOR")]
@@ -314,10 +332,16 @@ async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         max_body_bytes: args.max_body_bytes,
         max_batch: args.max_batch,
         max_websockets: args.max_websockets,
+        max_response_bytes: args.max_response_bytes,
+        max_websockets_per_client: args.max_websockets_per_client,
+        planning_threads: match args.planning_threads {
+            0 => std::thread::available_parallelism().map_or(2, usize::from),
+            n => n,
+        },
         rate_limit: RateLimit {
             per_minute: args.rate_limit_per_minute,
             burst: args.rate_limit_burst,
-            limit_loopback: args.rate_limit_loopback,
+            exempt_loopback: args.rate_limit_exempt_loopback,
         },
         trust_forwarded_for: args.trust_forwarded_for,
         time_zone: args.time_zone,
@@ -329,7 +353,9 @@ async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         },
         limits: QueryLimits {
             depth: args.max_query_depth,
-            complexity: args.max_query_complexity,
+            cost: args.max_query_cost,
+            document_bytes: args.max_document_bytes,
+            fields: args.max_document_fields,
             computation: std::time::Duration::from_secs_f64(args.max_computation_seconds),
             candidates: args.max_candidates,
         },
@@ -420,12 +446,17 @@ async fn export(
         }
         ExportKind::Coverage => {
             let limits = QueryLimits {
-                complexity: usize::MAX,
+                cost: usize::MAX,
                 computation: std::time::Duration::from_secs(3_600),
                 ..QueryLimits::default()
             };
-            let schema =
-                crate::graphql::build_schema(store.clone(), limits, NetworkSettings::default(), TimeZone::default());
+            let schema = crate::graphql::build_schema(
+                store.clone(),
+                limits,
+                NetworkSettings::default(),
+                TimeZone::default(),
+                crate::planning_pool::PlanningPool::per_core(),
+            );
             let query = "query($crs: Crs!, $m: Float!) { residentialAreaCoverage(input: { minutes: $m }, crs: $crs) }";
             let variables = serde_json::json!({ "crs": crs.graphql_name(), "m": minutes });
             let request = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));

@@ -11,6 +11,8 @@ use crate::rate_limit::RateLimit;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://service-circle.db?mode=rwc";
 /// Large enough for an import of about 20,000 GeoJSON features in one request.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// Enough for every facility of a large district as GeoJSON; full exports use the CLI.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:8080";
 
 #[derive(Clone, Debug)]
@@ -31,6 +33,14 @@ pub struct Settings {
     pub max_batch: usize,
     /// The most WebSocket (subscription) connections held at once.
     pub max_websockets: usize,
+    /// WebSocket connections one client address may hold at once.
+    pub max_websockets_per_client: usize,
+    /// The largest response body written, bytes; larger ones are replaced by a
+    /// `RESPONSE_TOO_LARGE` error.
+    pub max_response_bytes: usize,
+    /// Planning computations (coverage, gaps, suggestions, collections) run at once, off the
+    /// HTTP workers; more wait for a slot until their deadline.
+    pub planning_threads: usize,
     pub rate_limit: RateLimit,
     /// Take the client address from `X-Forwarded-For` / `Forwarded` (behind a trusted proxy).
     pub trust_forwarded_for: bool,
@@ -52,6 +62,9 @@ impl Default for Settings {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_batch: 1,
             max_websockets: 10_000,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_websockets_per_client: 16,
+            planning_threads: std::thread::available_parallelism().map_or(2, usize::from),
             rate_limit: RateLimit::default(),
             trust_forwarded_for: false,
             time_zone: TimeZone::default(),

@@ -63,6 +63,15 @@ impl From<crate::geo::deadline::TimedOut> for ApiError {
     }
 }
 
+impl From<crate::planning_pool::PlanningError> for ApiError {
+    fn from(e: crate::planning_pool::PlanningError) -> Self {
+        match e {
+            crate::planning_pool::PlanningError::TimedOut => ApiError::Timeout,
+            crate::planning_pool::PlanningError::Failed(why) => ApiError::internal(&why),
+        }
+    }
+}
+
 impl From<Invalid> for ApiError {
     fn from(e: Invalid) -> Self {
         ApiError::BadUserInput(e.0)
@@ -101,11 +110,18 @@ fn database_unreachable(e: &sea_orm::DbErr) -> bool {
                     | sqlx::Error::PoolClosed
                     | sqlx::Error::WorkerCrashed
                     | sqlx::Error::Tls(_)
-            ) || matches!(inner.as_ref(), sqlx::Error::Database(db) if db.code().is_some_and(|c| shutting_down(&c)))
+            ) || matches!(inner.as_ref(), sqlx::Error::Database(db) if db.code().is_some_and(|c| shutting_down(&c) || sqlite_locked(&c)))
         }
         DbErr::Conn(_) => true,
         _ => false,
     }
+}
+
+/// SQLite's SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes: another process
+/// (an import, say) holds the write lock past the busy timeout; retrying later will succeed.
+/// (PostgreSQL's SQLSTATEs always have five characters, SQLite's codes at most four digits.)
+fn sqlite_locked(code: &str) -> bool {
+    code.len() < 5 && code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
 }
 
 /// PostgreSQL's SQLSTATEs for a server going away or full: 08 (connection exception), 57P

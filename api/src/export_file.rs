@@ -97,7 +97,7 @@ fn cell(column: &str, value: &Json) -> String {
         Json::Null => String::new(),
         Json::String(s) => crate::import_file::formula_safe(s),
         Json::Array(items) if column == "services" => {
-            items.iter().filter_map(Json::as_str).collect::<Vec<_>>().join(";")
+            crate::import_file::formula_safe(&items.iter().filter_map(Json::as_str).collect::<Vec<_>>().join(";"))
         }
         other => other.to_string(),
     }
@@ -117,7 +117,8 @@ mod tests {
               "properties": { "name": "食堂, \"东\"", "kind": "COMMUNITY_CANTEEN", "capacity": 40,
                               "services": ["HALAL", "TEA"], "canteen": { "halal": true, "meals": ["LUNCH"] } } },
             { "type": "Feature", "geometry": { "type": "Point", "coordinates": [106.3, 38.5] },
-              "properties": { "name": "=HYPERLINK(\"x\")", "kind": "MEAL_POINT", "phone": "+86-951-1234567", "address": "[1]" } }
+              "properties": { "name": "=HYPERLINK(\"x\")", "kind": "MEAL_POINT", "phone": "+86-951-1234567", "address": "[1]",
+                              "services": ["=HYPERLINK(\"http://x\")", "TEA"] } }
         ]});
         let mut out = Vec::new();
         write(&fc, Format::Csv, &mut out).unwrap();
@@ -126,6 +127,7 @@ mod tests {
         assert_eq!(serde_json::from_slice::<Json>(&geojson).unwrap(), fc);
         let text = std::str::from_utf8(&out).unwrap();
         assert!(text.contains("'=HYPERLINK") && text.contains("'+86"), "{text}");
+        assert!(!text.lines().any(|l| l.split(',').any(|c| c.trim_matches('"').starts_with('='))), "{text}");
         let back = csv_to_features(text).unwrap();
         assert_eq!(back, fc);
     }

@@ -95,7 +95,7 @@ pub fn csv_to_features(text: &str) -> Result<Json, String> {
                 continue;
             }
             let value = if header == "services" {
-                json!(cell.split(';').map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>())
+                json!(from_formula_safe(cell).split(';').map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>())
             } else if NUMERIC_COLUMNS.contains(&header) {
                 cell.parse::<i64>().map(Json::from).unwrap_or_else(|_| Json::from(cell))
             } else if JSON_COLUMNS.contains(&header) {

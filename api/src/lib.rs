@@ -16,6 +16,7 @@ pub mod import_file;
 pub mod map_page;
 pub mod metrics;
 pub mod osm_import;
+pub mod planning_pool;
 pub mod rate_limit;
 pub mod startup;
 pub mod store;

@@ -1,7 +1,9 @@
 //! Per-client rate limiting: a token bucket per client address, from `governor`. Not per
 //! bearer token: an unchecked token would let a client mint fresh buckets at will, and checking
-//! it would cost a database read before the limit could protect anything. Loopback clients are
-//! exempt unless configured otherwise, so local tools, tests and benchmarks are never throttled.
+//! it would cost a database read before the limit could protect anything. IPv6 clients are
+//! keyed by their /64 (one subscriber's whole allocation: rotating addresses within it buys no
+//! new bucket). Loopback clients are limited like any other unless exempted: behind a local
+//! reverse proxy every request comes from loopback, and an exemption would limit nobody.
 //! Over the limit a request gets HTTP 429 with `Retry-After` and a GraphQL-shaped body with the
 //! code `RATE_LIMITED`.
 
@@ -18,19 +20,37 @@ pub struct RateLimit {
     pub per_minute: u32,
     /// Requests allowed at once above the sustained rate.
     pub burst: u32,
-    /// Whether loopback clients are limited too.
-    pub limit_loopback: bool,
+    /// Whether loopback clients go unlimited (local tools; never behind a local proxy).
+    pub exempt_loopback: bool,
 }
 
 impl Default for RateLimit {
     fn default() -> Self {
-        Self { per_minute: 600, burst: 100, limit_loopback: false }
+        Self { per_minute: 600, burst: 100, exempt_loopback: false }
+    }
+}
+
+/// The address a client is limited by: IPv4 as is, IPv6 by its /64 network (IPv4-mapped
+/// addresses as IPv4).
+pub trait ClientKey {
+    fn key(self) -> IpAddr;
+}
+
+impl ClientKey for IpAddr {
+    fn key(self) -> IpAddr {
+        match self {
+            IpAddr::V4(v4) => IpAddr::V4(v4),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & !(u128::MAX >> 64))),
+            },
+        }
     }
 }
 
 pub struct Limiter {
-    buckets: DefaultKeyedRateLimiter<String>,
-    limit_loopback: bool,
+    buckets: DefaultKeyedRateLimiter<Option<IpAddr>>,
+    exempt_loopback: bool,
 }
 
 impl std::fmt::Debug for Limiter {
@@ -45,16 +65,16 @@ impl Limiter {
         let per_minute = NonZeroU32::new(limit.per_minute)?;
         let burst = NonZeroU32::new(limit.burst.max(1)).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::per_minute(per_minute).allow_burst(burst);
-        Some(Self { buckets: governor::RateLimiter::keyed(quota), limit_loopback: limit.limit_loopback })
+        Some(Self { buckets: governor::RateLimiter::keyed(quota), exempt_loopback: limit.exempt_loopback })
     }
 
     /// Takes one request from the client's bucket: Ok, or how long to wait.
     pub fn check(&self, client: Option<IpAddr>) -> Result<(), Duration> {
-        if !self.limit_loopback && client.is_some_and(|ip| ip.is_loopback()) {
+        let client = client.map(ClientKey::key);
+        if self.exempt_loopback && client.is_some_and(|ip| ip.is_loopback()) {
             return Ok(());
         }
-        let key = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-        self.buckets.check_key(&key).map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+        self.buckets.check_key(&client).map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
 
     /// Forgets clients whose buckets are full again, so the map does not grow forever.
@@ -69,8 +89,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_client_has_its_own_bucket_and_loopback_is_exempt() {
-        let limiter = Limiter::new(RateLimit { per_minute: 1, burst: 2, limit_loopback: false }).unwrap();
+    fn each_client_has_its_own_bucket_and_loopback_is_limited_unless_exempt() {
+        let limiter = Limiter::new(RateLimit { per_minute: 1, burst: 2, exempt_loopback: false }).unwrap();
         let remote: IpAddr = "203.0.113.7".parse().unwrap();
         assert!(limiter.check(Some(remote)).is_ok());
         assert!(limiter.check(Some(remote)).is_ok());
@@ -78,7 +98,20 @@ mod tests {
         assert!(wait > Duration::ZERO && wait <= Duration::from_secs(60), "{wait:?}");
         assert!(limiter.check(Some("203.0.113.8".parse().unwrap())).is_ok(), "another client has its own bucket");
         let local: IpAddr = "127.0.0.1".parse().unwrap();
-        assert!((0..10).all(|_| limiter.check(Some(local)).is_ok()));
+        assert_eq!((0..10).filter(|_| limiter.check(Some(local)).is_ok()).count(), 2);
+        let exempting = Limiter::new(RateLimit { per_minute: 1, burst: 2, exempt_loopback: true }).unwrap();
+        assert!((0..10).all(|_| exempting.check(Some(local)).is_ok()));
         assert!(Limiter::new(RateLimit { per_minute: 0, ..RateLimit::default() }).is_none());
+    }
+
+    #[test]
+    fn ipv6_clients_share_their_64() {
+        let limiter = Limiter::new(RateLimit { per_minute: 1, burst: 2, exempt_loopback: false }).unwrap();
+        let within = ["2001:db8:1:2::1", "2001:db8:1:2:ffff::9", "2001:db8:1:2:1234:5678:9abc:def0"];
+        let passed = within.iter().filter(|a| limiter.check(Some(a.parse().unwrap())).is_ok()).count();
+        assert_eq!(passed, 2, "three addresses of one /64 share a bucket of two");
+        assert!(limiter.check(Some("2001:db8:1:3::1".parse().unwrap())).is_ok(), "the next /64 is another client");
+        let mapped: IpAddr = "::ffff:203.0.113.9".parse().unwrap();
+        assert_eq!(mapped.key(), "203.0.113.9".parse::<IpAddr>().unwrap());
     }
 }

@@ -2,12 +2,15 @@
 
 use crate::auth::Credentials;
 use crate::config::Settings;
+use crate::graphql::admission::Admission;
 use crate::graphql::errors::add_codes;
 use crate::graphql::hours::RequestCalendar;
-use crate::graphql::{AppSchema, RequestStarted, build_schema};
+use crate::graphql::{AppSchema, RequestNetwork, RequestStarted, build_schema};
 use crate::metrics::Metrics;
-use crate::rate_limit::Limiter;
+use crate::planning_pool::PlanningPool;
+use crate::rate_limit::{ClientKey, Limiter};
 use crate::store::Store;
+use crate::websocket::ClientSockets;
 use actix_web::dev::{Server, ServerHandle, Service, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
@@ -39,12 +42,21 @@ impl Application {
         // Load the facilities now rather than on the first request.
         store.sync_facilities().await?;
         store.listen_for_changes().await?;
-        let schema = web::Data::new(build_schema(store.clone(), settings.limits, settings.network, settings.time_zone));
+        let planning = PlanningPool::new(settings.planning_threads);
+        let schema = web::Data::new(build_schema(
+            store.clone(),
+            settings.limits,
+            settings.network,
+            settings.time_zone,
+            planning,
+        ));
+        let admission = web::Data::new(Admission::new(settings.limits));
         let health = web::Data::new(store.clone());
         let http_limits = web::Data::new(HttpLimits {
             max_body_bytes: settings.max_body_bytes,
             max_batch: settings.max_batch,
             max_websockets: settings.max_websockets,
+            max_response_bytes: settings.max_response_bytes,
         });
         let metrics = web::Data::new(Metrics::default());
         let going_away = tokio::sync::watch::Sender::new(false);
@@ -59,7 +71,11 @@ impl Application {
             });
         }
         let map = settings.map.clone();
-        let rate = ClientRateLimit { limiter, trust_proxy: settings.trust_forwarded_for };
+        let rate = ClientRateLimit {
+            limiter,
+            trust_proxy: settings.trust_forwarded_for,
+            sockets: ClientSockets::new(settings.max_websockets_per_client),
+        };
         let rate_data = web::Data::new(rate.clone());
         let mut server = HttpServer::new(move || {
             let rate = rate.clone();
@@ -73,6 +89,7 @@ impl Application {
                 })
                 .wrap_fn(with_request_id)
                 .app_data(schema.clone())
+                .app_data(admission.clone())
                 .app_data(health.clone())
                 .app_data(http_limits.clone())
                 .app_data(metrics.clone())
@@ -137,12 +154,14 @@ async fn stop_signal() -> std::io::Result<()> {
     Ok(())
 }
 
-/// The per-client rate limit, for requests to /graphql and `subscribe` messages on sockets.
+/// The per-client limits: the rate of requests to /graphql and `subscribe` messages on
+/// sockets, and the sockets held at once.
 #[derive(Clone)]
 struct ClientRateLimit {
     /// None when the limit is off.
     limiter: Option<Arc<Limiter>>,
     trust_proxy: bool,
+    sockets: Arc<ClientSockets>,
 }
 
 impl ClientRateLimit {
@@ -150,9 +169,11 @@ impl ClientRateLimit {
     /// appended last to X-Forwarded-For (earlier entries come from the client and prove nothing).
     fn client(&self, request: &HttpRequest) -> Option<std::net::IpAddr> {
         let peer = request.peer_addr().map(|a| a.ip());
+        // Several header lines are one list (RFC 9110 5.3): the proxy's entry is the last of
+        // the last line, whatever the client sent before it.
         let forwarded = || {
-            let header = request.headers().get("x-forwarded-for")?.to_str().ok()?;
-            header.rsplit(',').next()?.trim().parse::<std::net::IpAddr>().ok()
+            let last_line = request.headers().get_all("x-forwarded-for").last()?.to_str().ok()?;
+            last_line.rsplit(',').next()?.trim().parse::<std::net::IpAddr>().ok()
         };
         if self.trust_proxy { forwarded().or(peer) } else { peer }
     }
@@ -169,10 +190,12 @@ struct HttpLimits {
     max_body_bytes: usize,
     max_batch: usize,
     max_websockets: usize,
+    max_response_bytes: usize,
 }
 
 async fn graphql(
     schema: web::Data<AppSchema>,
+    admission: web::Data<Admission>,
     limits: web::Data<HttpLimits>,
     metrics: web::Data<Metrics>,
     http: HttpRequest,
@@ -189,8 +212,9 @@ async fn graphql(
             return refuse(HttpResponse::BadRequest(), "BAD_REQUEST", &why);
         }
     };
+    let to_json = |value: &dyn erased::Serialize| capped_json(value, limits.max_response_bytes);
     let result = match batch {
-        BatchRequest::Single(request) => serde_json::to_vec(&execute(&schema, &metrics, &http, request).await),
+        BatchRequest::Single(request) => to_json(&execute(&schema, &admission, &metrics, &http, request).await),
         BatchRequest::Batch(requests) if requests.len() > limits.max_batch || requests.is_empty() => {
             let why = format!("a batch holds 1 to {} requests, this one {}", limits.max_batch, requests.len());
             return refuse(HttpResponse::BadRequest(), "BAD_REQUEST", &why);
@@ -198,35 +222,99 @@ async fn graphql(
         BatchRequest::Batch(requests) => {
             let mut responses = Vec::with_capacity(requests.len());
             for request in requests {
-                responses.push(execute(&schema, &metrics, &http, request).await);
+                responses.push(execute(&schema, &admission, &metrics, &http, request).await);
             }
-            serde_json::to_vec(&responses)
+            to_json(&responses)
         }
     };
     match result {
         Ok(json) => HttpResponse::Ok().content_type("application/json").body(json),
-        Err(e) => {
+        Err(JsonError::TooLarge) => {
+            let why = format!(
+                "the response would be larger than {} bytes; ask for fewer items (first, limit), fields or geometries",
+                limits.max_response_bytes
+            );
+            metrics.observe("other".to_owned(), 0.0, std::iter::once("RESPONSE_TOO_LARGE"));
+            refuse(HttpResponse::Ok(), "RESPONSE_TOO_LARGE", &why)
+        }
+        Err(JsonError::Serialize(e)) => {
             tracing::error!(error = %e, "a response could not be serialized");
             refuse(HttpResponse::InternalServerError(), "INTERNAL_SERVER_ERROR", "internal server error")
         }
     }
 }
 
+mod erased {
+    /// Serialize for a single request's response and a batch's list alike.
+    pub trait Serialize {
+        fn write_to(&self, out: &mut super::CappedBuffer) -> serde_json::Result<()>;
+    }
+
+    impl<T: serde::Serialize> Serialize for T {
+        fn write_to(&self, out: &mut super::CappedBuffer) -> serde_json::Result<()> {
+            serde_json::to_writer(out, self)
+        }
+    }
+}
+
+enum JsonError {
+    TooLarge,
+    Serialize(serde_json::Error),
+}
+
+/// A byte buffer that refuses to grow past its limit, so an oversized response is abandoned
+/// as it is written instead of being held whole.
+struct CappedBuffer {
+    bytes: Vec<u8>,
+    limit: usize,
+    over: bool,
+}
+
+impl std::io::Write for CappedBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > self.limit {
+            self.over = true;
+            return Err(std::io::Error::other("response over the size limit"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn capped_json(value: &dyn erased::Serialize, limit: usize) -> Result<Vec<u8>, JsonError> {
+    let mut out = CappedBuffer { bytes: Vec::with_capacity(1024), limit, over: false };
+    match value.write_to(&mut out) {
+        Ok(()) => Ok(out.bytes),
+        Err(_) if out.over => Err(JsonError::TooLarge),
+        Err(e) => Err(JsonError::Serialize(e)),
+    }
+}
+
 /// Runs one GraphQL request with the caller's credentials, and counts it.
 async fn execute(
     schema: &AppSchema,
+    admission: &Admission,
     metrics: &Metrics,
     http: &HttpRequest,
     mut request: async_graphql::Request,
 ) -> async_graphql::Response {
-    if let Some(secret) = bearer_secret(http) {
-        request = request.data(Credentials(secret));
-    }
-    let query = request.query.clone();
-    let operation = metrics.request_label(request.operation_name.as_deref(), &query);
     let started = Instant::now();
-    request = request.data(RequestStarted(started)).data(RequestCalendar::default());
-    let response = add_codes(schema.execute(request).await, &query);
+    let operation = metrics.request_label(request.operation_name.as_deref(), &request.query);
+    if let Err(refusal) = admission.admit(&mut request) {
+        metrics.observe(operation, started.elapsed().as_secs_f64(), refusal.errors.iter().filter_map(error_code));
+        return *refusal;
+    }
+    if let Some(secret) = bearer_secret(http) {
+        request = request.data(Credentials::new(secret));
+    }
+    let retained = Admission::retain(&request);
+    request = request.data(RequestStarted(started)).data(RequestCalendar::default()).data(RequestNetwork::default());
+    let response = admission.explain(schema.execute(request).await, &retained).await;
+    let response = add_codes(response, retained.query());
     metrics.observe(operation, started.elapsed().as_secs_f64(), response.errors.iter().filter_map(error_code));
     response
 }
@@ -343,11 +431,19 @@ async fn graphql_get(
 ) -> actix_web::Result<HttpResponse> {
     if crate::websocket::is_upgrade(&request) {
         let (client, rate) = (rate.client(&request), rate.get_ref().clone());
+        let Some(client_slot) = rate.sockets.take(client.map(|c| c.key())) else {
+            return Ok(refuse(
+                HttpResponse::TooManyRequests(),
+                "TOO_MANY_CONNECTIONS",
+                "this client holds as many WebSocket connections as one client may; close one or retry later",
+            ));
+        };
         let connection = crate::websocket::Connection {
             schema: schema.get_ref().clone(),
             going_away: shutdown.get_ref().clone(),
             // Each subscription costs the client what a request does.
             charge: Box::new(move || rate.charge(client)),
+            client_slot,
         };
         return crate::websocket::serve(request, body, connection, &metrics, limits.max_websockets).await;
     }

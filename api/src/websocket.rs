@@ -19,6 +19,12 @@ use std::sync::Arc;
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// Subscriptions one connection may hold at once; more are refused one by one.
 pub const MAX_SUBSCRIPTIONS_PER_CONNECTION: usize = 100;
+/// A connection that has not sent `connection_init` by then is closed with 4408, as the
+/// graphql-transport-ws protocol says, so idle sockets cannot hold the connection slots.
+pub const INIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How often the server pings an open connection; one that has sent nothing (not even a
+/// pong) for three intervals is closed.
+const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// The ids of a connection's running subscriptions, as the two halves of the connection see
 /// them start (client `subscribe`) and end (client `complete`, server `complete` or `error`).
@@ -57,6 +63,51 @@ pub struct Connection {
     pub going_away: tokio::sync::watch::Receiver<bool>,
     /// Charges one request to the client's rate limit; Err says how long to wait.
     pub charge: Box<dyn Fn() -> Result<(), std::time::Duration>>,
+    /// The client's hold on one of its connection slots, released when the connection ends.
+    pub client_slot: ClientSlot,
+}
+
+/// How many WebSocket connections each client address holds, so that one client cannot take
+/// every connection the server allows.
+#[derive(Debug)]
+pub struct ClientSockets {
+    held: std::sync::Mutex<std::collections::HashMap<Option<std::net::IpAddr>, usize>>,
+    per_client: usize,
+}
+
+impl ClientSockets {
+    pub fn new(per_client: usize) -> Arc<Self> {
+        Arc::new(Self { held: Default::default(), per_client })
+    }
+
+    /// One more connection for `client`, or None when it holds as many as it may.
+    pub fn take(self: &Arc<Self>, client: Option<std::net::IpAddr>) -> Option<ClientSlot> {
+        let mut held = self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = held.entry(client).or_default();
+        if *count >= self.per_client {
+            return None;
+        }
+        *count += 1;
+        Some(ClientSlot { sockets: Arc::clone(self), client })
+    }
+}
+
+/// One connection of a client; dropping it frees the slot.
+pub struct ClientSlot {
+    sockets: Arc<ClientSockets>,
+    client: Option<std::net::IpAddr>,
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        let mut held = self.sockets.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = held.get_mut(&self.client) {
+            *count -= 1;
+            if *count == 0 {
+                held.remove(&self.client);
+            }
+        }
+    }
 }
 
 /// Upgrades the connection and runs the protocol until either side closes it.
@@ -67,7 +118,7 @@ pub async fn serve(
     metrics: &Metrics,
     max_connections: usize,
 ) -> actix_web::Result<HttpResponse> {
-    let Connection { schema, mut going_away, charge } = connection;
+    let Connection { schema, mut going_away, charge, client_slot } = connection;
     let Some(protocol) = protocol(&request) else {
         return Ok(crate::startup::refuse(
             HttpResponse::BadRequest(),
@@ -82,6 +133,7 @@ pub async fn serve(
             "the server holds as many WebSocket connections as it may; retry later",
         ));
     };
+
     let (response, mut session, messages) = actix_ws::handle_with_protocols(&request, body, &ALL_WEBSOCKET_PROTOCOLS)?;
     let messages =
         messages.max_frame_size(MAX_MESSAGE_BYTES).aggregate_continuations().max_continuation_size(MAX_MESSAGE_BYTES);
@@ -90,9 +142,37 @@ pub async fn serve(
     let mut pong = session.clone();
     let running = Rc::new(Running::default());
     let seen = Rc::clone(&running);
+    let last_heard = Rc::new(std::cell::Cell::new(tokio::time::Instant::now()));
+    let heard = Rc::clone(&last_heard);
     actix_web::rt::spawn(async move {
         let mut messages = std::pin::pin!(messages);
-        while let Some(Ok(message)) = messages.next().await {
+        let init_by = tokio::time::Instant::now() + INIT_TIMEOUT;
+        let mut initialised = false;
+        loop {
+            let next = if initialised {
+                messages.next().await
+            } else {
+                match tokio::time::timeout_at(init_by, messages.next()).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        close_with(pong, 4408, "Connection initialisation timeout").await;
+                        return;
+                    }
+                }
+            };
+            let message = match next {
+                Some(Ok(message)) => message,
+                Some(Err(actix_ws::ProtocolError::Overflow)) => {
+                    close_with(pong, 1009, "message too big").await;
+                    return;
+                }
+                Some(Err(_)) => {
+                    close_with(pong, 1002, "protocol error").await;
+                    return;
+                }
+                None => break,
+            };
+            heard.set(tokio::time::Instant::now());
             let payload = match message {
                 AggregatedMessage::Text(text) => text.into_bytes(),
                 AggregatedMessage::Binary(bytes) => bytes,
@@ -103,6 +183,7 @@ pub async fn serve(
                 AggregatedMessage::Pong(_) => continue,
                 AggregatedMessage::Close(_) => break,
             };
+            initialised |= is_init(&payload);
             let delivered = match admit(&running, &*charge, &payload) {
                 Ok(()) => to_protocol.send(payload.to_vec()).await.is_ok(),
                 Err(refused) => pong.text(refused).await.is_ok(),
@@ -114,12 +195,23 @@ pub async fn serve(
     });
     let input = futures_util::stream::unfold(from_client, |mut rx| async move { rx.recv().await.map(|m| (m, rx)) });
     actix_web::rt::spawn(async move {
-        let _slot = slot;
+        let _slots = (slot, client_slot);
         let output = WebSocket::new(Coded(schema), Box::pin(input), protocol);
         let mut output = std::pin::pin!(output);
+        let mut keep_alive = tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE);
         loop {
             let message = tokio::select! {
                 message = output.next() => message,
+                _ = keep_alive.tick() => {
+                    if last_heard.get().elapsed() > 3 * KEEP_ALIVE {
+                        close_with(session, 1001, "no answer to pings").await;
+                        return;
+                    }
+                    if session.ping(b"").await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
                 Ok(_) = going_away.wait_for(|&gone| gone) => {
                     let reason = actix_ws::CloseReason { code: actix_ws::CloseCode::Away, description: Some("server shutting down".into()) };
                     let _ = session.close(Some(reason)).await;
@@ -151,6 +243,17 @@ pub async fn serve(
         let _ = session.close(None).await;
     });
     Ok(response)
+}
+
+/// Closes the connection with `code` and a reason.
+async fn close_with(session: actix_ws::Session, code: u16, why: &str) {
+    let reason = actix_ws::CloseReason { code: code.into(), description: Some(why.into()) };
+    let _ = session.close(Some(reason)).await;
+}
+
+/// Whether a client message is the protocol's `connection_init`.
+fn is_init(message: &[u8]) -> bool {
+    serde_json::from_slice::<Envelope>(message).is_ok_and(|e| e.kind == "connection_init")
 }
 
 /// Lets a client message through, or answers it: a `subscribe` beyond the per-connection

@@ -67,6 +67,14 @@ impl TestApp {
         app
     }
 
+    /// Starts the application on a fresh database with adjusted settings.
+    pub async fn spawn_adjusted(adjust: impl FnOnce(&mut Settings)) -> Self {
+        let (url, dir) = fresh_database().await;
+        let mut app = Self::spawn_with(&url, adjust).await;
+        app._dir = dir;
+        app
+    }
+
     /// Starts the application on an existing database.
     pub async fn spawn_on(database_url: &str) -> Self {
         Self::spawn_with(database_url, |_| {}).await
@@ -79,6 +87,8 @@ impl TestApp {
             listen: "127.0.0.1:0".into(),
             workers: 1,
             max_connections: 4,
+            // Tests run many requests from loopback; the rate-limit tests turn it on.
+            rate_limit: api::rate_limit::RateLimit { per_minute: 0, ..Default::default() },
             ..Settings::default()
         };
         adjust(&mut settings);

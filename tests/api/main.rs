@@ -11,6 +11,7 @@ mod demo;
 mod exports;
 mod facilities;
 mod helpers;
+mod hostile;
 mod import;
 mod nearby;
 mod network;

@@ -147,7 +147,7 @@ async fn every_response_carries_a_request_id() {
 async fn clients_over_their_rate_limit_get_429_and_others_do_not() {
     let (url, _dir) = crate::helpers::fresh_database().await;
     let app = TestApp::spawn_with(&url, |s| {
-        s.rate_limit = api::rate_limit::RateLimit { per_minute: 1, burst: 3, limit_loopback: true };
+        s.rate_limit = api::rate_limit::RateLimit { per_minute: 1, burst: 3, exempt_loopback: false };
     })
     .await;
     let body = br#"{"query":"{ __typename }"}"#.to_vec();

@@ -215,7 +215,7 @@ async fn sigterm_closes_subscriptions_and_exits() {
 async fn sockets_serve_subscriptions_only_within_the_rate_limit() {
     let (url, _dir) = crate::helpers::fresh_database().await;
     let app = TestApp::spawn_with(&url, |s| {
-        s.rate_limit = api::rate_limit::RateLimit { per_minute: 1, burst: 3, limit_loopback: true };
+        s.rate_limit = api::rate_limit::RateLimit { per_minute: 1, burst: 3, exempt_loopback: false };
     })
     .await;
     let mut conn = connect(&app.address).await; // the upgrade is one request

@@ -24,7 +24,7 @@ trap 'kill "$server" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 export DATABASE_URL="${DATABASE_URL:-sqlite://$tmp/fuzz.db?mode=rwc}"
 "$bin" demo >/dev/null 2>&1
 token=$("$bin" token create --role admin --name fuzz)
-RUST_LOG=warn "$bin" serve --listen 127.0.0.1:0 >"$tmp/out" 2>"$tmp/err" &
+RUST_LOG=warn "$bin" serve --listen 127.0.0.1:0 --rate-limit-exempt-loopback >"$tmp/out" 2>"$tmp/err" &
 server=$!
 for _ in $(seq 1 100); do grep -q '^listening on ' "$tmp/out" && break; sleep 0.1; done
 base=$(sed -n 's/^listening on //p' "$tmp/out")

@@ -24,7 +24,7 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; cat "$tmp/err" >&2 || true; exit 1; }
 
 "$bin" demo >/dev/null 2>&1
-RUST_LOG=warn "$bin" serve --listen 127.0.0.1:0 >"$tmp/out" 2>"$tmp/err" &
+RUST_LOG=warn "$bin" serve --listen 127.0.0.1:0 --rate-limit-exempt-loopback >"$tmp/out" 2>"$tmp/err" &
 server=$!
 for _ in $(seq 1 100); do grep -q '^listening on ' "$tmp/out" && break; sleep 0.1; done
 base=$(sed -n 's/^listening on //p' "$tmp/out")

@@ -80,18 +80,27 @@ pub fn price_yuan(field: &str, value: f64) -> Result<f64, Invalid> {
 /// Free service tags: trimmed, non-empty, at most 64 characters each and 50 in all; the given
 /// order is kept and repeats are dropped.
 pub fn service_tags(tags: &[String]) -> Result<Vec<String>, Invalid> {
-    let mut out: Vec<String> = Vec::with_capacity(tags.len());
+    // Refused before any work: repeats are forgiven, a list built to be slow is not.
+    if tags.len() > MAX_TAGS_GIVEN {
+        return Err(Invalid::new(format!("at most {MAX_TAGS} service tags (got a list of {})", tags.len())));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(tags.len().min(MAX_TAGS));
     for tag in tags {
         let tag = required_text("a service tag", tag, 64)?;
         if !out.contains(&tag) {
+            if out.len() == MAX_TAGS {
+                return Err(Invalid::new(format!("at most {MAX_TAGS} service tags")));
+            }
             out.push(tag);
         }
     }
-    if out.len() > 50 {
-        return Err(Invalid::new("at most 50 service tags"));
-    }
     Ok(out)
 }
+
+/// Distinct service tags a facility or filter may name.
+const MAX_TAGS: usize = 50;
+/// Tags a list may hold, repeats included.
+const MAX_TAGS_GIVEN: usize = 4 * MAX_TAGS;
 
 /// Drops repeated values, keeping the first occurrence's position.
 pub fn dedup_keep_order<T: PartialEq + Copy>(values: &[T]) -> Vec<T> {

@@ -24,6 +24,11 @@ impl Deadline {
         Self(Some(when))
     }
 
+    /// Time left before the deadline; None without one.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.0.map(|at| at.saturating_duration_since(Instant::now()))
+    }
+
     pub fn check(&self) -> Result<(), TimedOut> {
         match self.0 {
             Some(at) if Instant::now() >= at => Err(TimedOut),

@@ -3,13 +3,18 @@
 
 use super::LonLat;
 use super::circle::geodesic_circle;
+use super::deadline::{Deadline, TimedOut};
 use super::sphere_index::SphereIndex;
 use ::geo::{ConvexHull, MultiPoint, Orient, Point, orient::Direction};
 
 /// Groups `points` so that two points within `link_m` metres (geodesic) of each other are in
 /// the same cluster (single linkage: chains of such links join clusters). Clusters come in
 /// the order of their first member; members in input order.
-pub fn single_linkage_clusters(points: &[LonLat], link_m: f64) -> Vec<Vec<usize>> {
+pub fn single_linkage_clusters(
+    points: &[LonLat],
+    link_m: f64,
+    deadline: &Deadline,
+) -> Result<Vec<Vec<usize>>, TimedOut> {
     let index = SphereIndex::new(points.to_vec());
     let mut parent: Vec<usize> = (0..points.len()).collect();
     fn root(parent: &mut [usize], mut i: usize) -> usize {
@@ -20,6 +25,10 @@ pub fn single_linkage_clusters(points: &[LonLat], link_m: f64) -> Vec<Vec<usize>
         i
     }
     for (i, &p) in points.iter().enumerate() {
+        // A wide link over dense points visits many neighbours per point.
+        if i % 256 == 0 {
+            deadline.check()?;
+        }
         for j in index.indices_within_reach(p, link_m) {
             let (a, b) = (root(&mut parent, i), root(&mut parent, j as usize));
             if a != b {
@@ -37,7 +46,7 @@ pub fn single_linkage_clusters(points: &[LonLat], link_m: f64) -> Vec<Vec<usize>
         }
         clusters[slot_of_root[r]].push(i);
     }
-    clusters
+    Ok(clusters)
 }
 
 /// A counterclockwise closed ring containing every point with at least `margin_m` metres to
@@ -63,7 +72,7 @@ mod tests {
             .map(|_| LonLat { lon: rng.random_range(106.2..106.3), lat: rng.random_range(38.4..38.5) })
             .collect();
         let link = 600.0;
-        let clusters = single_linkage_clusters(&points, link);
+        let clusters = single_linkage_clusters(&points, link, &Deadline::none()).unwrap();
         let mut cluster_of = vec![0; points.len()];
         for (c, members) in clusters.iter().enumerate() {
             for &m in members {

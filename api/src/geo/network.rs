@@ -4,6 +4,7 @@
 //! and edges, whatever their source (an OpenStreetMap import, a test).
 
 use super::LonLat;
+use super::deadline::{Deadline, TimedOut};
 use super::distance::geodesic_distance_m;
 use rstar::{Envelope, RTree, RTreeNode, primitives::GeomWithData, primitives::Rectangle};
 use std::cmp::Reverse;
@@ -19,6 +20,8 @@ const FIXED_PER_DEGREE: f64 = 1e7;
 /// that are neighbours in Morton order, which keeps the index small (an R-tree slot costs
 /// about 40 bytes whatever it holds).
 const EDGES_PER_ENTRY: usize = 8;
+/// Settled nodes between two deadline checks (a check reads the clock).
+const DEADLINE_EVERY: u32 = 4_096;
 
 /// An entry of the snapping index: the bounding box (local projection, metres) of the edges
 /// `entry * EDGES_PER_ENTRY ..` of `edge_order`.
@@ -314,6 +317,18 @@ impl<'n> WalkSearch<'n> {
     /// Shortest walks from the nearest of `sources` (node, distance already walked), up to
     /// `max_m` metres.
     pub fn run(&mut self, sources: impl IntoIterator<Item = (u32, f64)>, max_m: f64) {
+        // Without a deadline the search cannot time out.
+        let _ = self.run_until(sources, max_m, &Deadline::none());
+    }
+
+    /// `run`, giving up once `deadline` passes (checked every few thousand settled nodes, so a
+    /// search over a province's network cannot outlive its request).
+    pub fn run_until(
+        &mut self,
+        sources: impl IntoIterator<Item = (u32, f64)>,
+        max_m: f64,
+        deadline: &Deadline,
+    ) -> Result<(), TimedOut> {
         for &node in &self.reached {
             self.dist[node as usize] = f32::INFINITY;
         }
@@ -325,9 +340,14 @@ impl<'n> WalkSearch<'n> {
                 self.lower(node, d);
             }
         }
+        let mut settled = 0u32;
         while let Some(Reverse((OrderedF32(d), node))) = self.heap.pop() {
             if d > self.dist[node as usize] {
                 continue;
+            }
+            settled = settled.wrapping_add(1);
+            if settled.is_multiple_of(DEADLINE_EVERY) {
+                deadline.check()?;
             }
             let net = self.net;
             for (next, length) in net.arcs(node) {
@@ -337,6 +357,7 @@ impl<'n> WalkSearch<'n> {
                 }
             }
         }
+        Ok(())
     }
 
     fn lower(&mut self, node: u32, d: f32) {

@@ -18,6 +18,9 @@ use super::travel::TravelSettings;
 use ::geo::{LineString, MultiPolygon, Polygon};
 use std::collections::HashMap;
 
+/// Points handled between two deadline checks.
+const CHECK_EVERY: usize = 1_024;
+
 /// Which model produced a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum By {
@@ -139,18 +142,34 @@ impl<'a> Walker<'a> {
 
     /// For each target, the time to its nearest source, if at most `max_minutes` (pass
     /// infinity for the nearest at any time; network searches are then unbounded).
-    pub fn nearest_times(&self, sources: &[LonLat], targets: &[LonLat], max_minutes: f64) -> Vec<Option<Timed>> {
+    pub fn nearest_times(
+        &self,
+        sources: &[LonLat],
+        targets: &[LonLat],
+        max_minutes: f64,
+        deadline: &Deadline,
+    ) -> Result<Vec<Option<Timed>>, TimedOut> {
         let straight_nearest = |index: &SphereIndex, p: LonLat| {
             index.nearest(p).map(|(_, d)| self.by_straight_line(d)).filter(|t| t.minutes <= max_minutes)
         };
         let Some(network) = self.network else {
             let index = SphereIndex::new(sources.to_vec());
-            return targets.iter().map(|&t| straight_nearest(&index, t)).collect();
+            return targets
+                .iter()
+                .enumerate()
+                .map(|(i, &t)| {
+                    if i % CHECK_EVERY == 0 {
+                        deadline.check()?;
+                    }
+                    Ok(straight_nearest(&index, t))
+                })
+                .collect();
         };
         let source_snaps: Vec<Option<Snap>> = sources.iter().map(|&s| self.snap(s)).collect();
         let target_snaps: Vec<Option<Snap>> = targets.iter().map(|&t| self.snap(t)).collect();
         let on: Vec<Snap> = source_snaps.iter().flatten().copied().collect();
-        let walks = nearest_walks_m(network.net, &on, &target_snaps, self.walk_budget_m(max_minutes));
+        deadline.check()?;
+        let walks = nearest_walks_m(network.net, &on, &target_snaps, self.walk_budget_m(max_minutes), deadline)?;
         // Straight-line trips: from off-network sources to every target, and from every source
         // to off-network targets.
         let (all, off) = if network.fallback {
@@ -159,7 +178,7 @@ impl<'a> Walker<'a> {
         } else {
             (None, None)
         };
-        targets
+        Ok(targets
             .iter()
             .zip(&target_snaps)
             .zip(walks)
@@ -172,7 +191,7 @@ impl<'a> Walker<'a> {
                 };
                 fastest(by_network, by_line)
             })
-            .collect()
+            .collect())
     }
 
     /// For each candidate, the targets it reaches within `max_minutes`, in no order.
@@ -231,14 +250,20 @@ fn fastest(a: Option<Timed>, b: Option<Timed>) -> Option<Timed> {
 
 /// Walking distance from the nearest source to each target (infinite where farther than
 /// `max_m` or off the network): one multi-source search, plus walks along shared edges.
-pub fn nearest_walks_m(net: &WalkingNetwork, sources: &[Snap], targets: &[Option<Snap>], max_m: f64) -> Vec<f64> {
+pub fn nearest_walks_m(
+    net: &WalkingNetwork,
+    sources: &[Snap],
+    targets: &[Option<Snap>],
+    max_m: f64,
+    deadline: &Deadline,
+) -> Result<Vec<f64>, TimedOut> {
     let mut search = WalkSearch::new(net);
-    search.run(sources.iter().flat_map(Snap::seeds), max_m);
+    search.run_until(sources.iter().flat_map(Snap::seeds), max_m, deadline)?;
     let mut by_edge: HashMap<(u32, u32), Vec<&Snap>> = HashMap::new();
     for s in sources {
         by_edge.entry((s.a, s.b)).or_default().push(s);
     }
-    targets
+    Ok(targets
         .iter()
         .map(|t| {
             let Some(t) = t else { return f64::INFINITY };
@@ -246,7 +271,7 @@ pub fn nearest_walks_m(net: &WalkingNetwork, sources: &[Snap], targets: &[Option
             let walk = along.fold(search.to_point(t), f64::min);
             if walk <= max_m { walk } else { f64::INFINITY }
         })
-        .collect()
+        .collect())
 }
 
 /// Points snapped onto a network, indexed by the nodes and edges they sit on, so that one
@@ -398,7 +423,7 @@ mod tests {
                 _ => walker.settings.straight_line_minutes(geodesic_distance_m(s, t)),
             }
         };
-        let nearest = walker.nearest_times(&sources, &targets, minutes);
+        let nearest = walker.nearest_times(&sources, &targets, minutes, &Deadline::none()).unwrap();
         for (t, got) in targets.iter().zip(&nearest) {
             let want = sources.iter().map(|&s| pair(s, *t)).fold(f64::INFINITY, f64::min);
             match got {

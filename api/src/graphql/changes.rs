@@ -82,24 +82,65 @@ impl Subscription {
     ) -> Result<impl Stream<Item = ApiResult<FacilityChangeEvent>> + use<>, ApiError> {
         let filter = FacilityFilter::parse(ctx, filter).await?;
         let store = store(ctx)?.clone();
+        let resolved = ctx.data_opt::<Arc<ResolvedChanges>>().cloned().unwrap_or_default();
         let feed = store.facility_changes();
-        Ok(futures_util::stream::unfold((feed, store, filter), |(mut feed, store, filter)| async move {
+        let state = (feed, store, resolved, filter);
+        Ok(futures_util::stream::unfold(state, |(mut feed, store, resolved, filter)| async move {
             loop {
                 let change = match feed.recv().await {
                     Ok(FeedEvent::Change(change)) => change,
-                    Ok(FeedEvent::Gap) => return Some((Err(ApiError::ChangesMissed(None)), (feed, store, filter))),
+                    Ok(FeedEvent::Gap) => {
+                        return Some((Err(ApiError::ChangesMissed(None)), (feed, store, resolved, filter)));
+                    }
                     Err(RecvError::Lagged(n)) => {
-                        return Some((Err(ApiError::ChangesMissed(Some(n))), (feed, store, filter)));
+                        return Some((Err(ApiError::ChangesMissed(Some(n))), (feed, store, resolved, filter)));
                     }
                     Err(RecvError::Closed) => return None,
                 };
-                match event(&store, &filter, change).await {
+                match event(&store, &resolved, &filter, change).await {
                     Ok(None) => continue,
-                    Ok(Some(event)) => return Some((Ok(event), (feed, store, filter))),
-                    Err(error) => return Some((Err(error), (feed, store, filter))),
+                    Ok(Some(event)) => return Some((Ok(event), (feed, store, resolved, filter))),
+                    Err(error) => return Some((Err(error), (feed, store, resolved, filter))),
                 }
             }
         }))
+    }
+}
+
+/// What one change did: the state it made and, for an update or a restore, the state before.
+/// Read once per process however many subscribers receive the change.
+#[derive(Clone)]
+struct Resolved {
+    state: Arc<domain::Facility>,
+    before: Option<Arc<domain::Facility>>,
+}
+
+/// Changes resolved in this process, by (facility, version): the first subscriber to look a
+/// change up reads it, the others (hundreds, on a busy map) wait for that read and share it.
+#[derive(Default)]
+pub struct ResolvedChanges {
+    recent: std::sync::Mutex<std::collections::VecDeque<(ChangeKey, ResolvedSlot)>>,
+}
+
+type ResolvedSlot = Arc<OnceCell<Option<Resolved>>>;
+
+type ChangeKey = (i64, i32);
+type OnceCell<T> = tokio::sync::OnceCell<T>;
+/// Changes remembered; subscribers more than this far behind are told they missed some anyway.
+const REMEMBERED: usize = 1_024;
+
+impl ResolvedChanges {
+    fn cell(&self, key: ChangeKey) -> ResolvedSlot {
+        let mut recent = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, cell)) = recent.iter().rev().find(|(k, _)| *k == key) {
+            return Arc::clone(cell);
+        }
+        if recent.len() == REMEMBERED {
+            recent.pop_front();
+        }
+        let cell = Arc::new(OnceCell::new());
+        recent.push_back((key, Arc::clone(&cell)));
+        cell
     }
 }
 
@@ -108,34 +149,35 @@ impl Subscription {
 /// event carries the state the change made, even if later changes are already committed.
 async fn event(
     store: &Store,
+    resolved: &ResolvedChanges,
     filter: &domain::FacilityFilter,
     change: FacilityChange,
 ) -> ApiResult<Option<FacilityChangeEvent>> {
+    let cell = resolved.cell((change.id, change.version));
+    let Some(r) = cell.get_or_try_init(|| resolve(store, &change)).await? else {
+        return Ok(None);
+    };
+    let relevant = filter.matches(&r.state.draft) || r.before.as_ref().is_some_and(|b| filter.matches(&b.draft));
+    Ok(relevant.then(|| FacilityChangeEvent { change, state: Arc::clone(&r.state) }))
+}
+
+/// Reads what `change` did: its state (in memory when it is the newest, else in the history)
+/// and the state before it for updates and restores.
+async fn resolve(store: &Store, change: &FacilityChange) -> ApiResult<Option<Resolved>> {
     let id = FacilityId(change.id);
-    // Usually the change is the newest state, in memory; older states are in the history.
     let current = store.facility_current(id).await?.filter(|f| f.version == change.version);
-    let mut history = None;
+    let needs_before = !matches!(change.kind, ChangeKind::Created | ChangeKind::Deleted);
+    let history = if current.is_none() || needs_before { Some(store.facility_history(id).await?) } else { None };
     let state = match current {
         Some(state) => state,
-        None => {
-            let recorded = history.insert(store.facility_history(id).await?);
-            match recorded.iter().find(|r| r.facility.version == change.version) {
-                Some(r) => Arc::new(r.facility.clone()),
-                None => return Ok(None),
-            }
-        }
+        None => match history.iter().flatten().find(|r| r.facility.version == change.version) {
+            Some(r) => Arc::new(r.facility.clone()),
+            None => return Ok(None),
+        },
     };
-    let relevant = filter.matches(&state.draft)
-        || (!matches!(change.kind, ChangeKind::Created | ChangeKind::Deleted) && {
-            let recorded = match history {
-                Some(recorded) => recorded,
-                None => store.facility_history(id).await?,
-            };
-            recorded
-                .iter()
-                .rev()
-                .find(|r| r.facility.version < change.version)
-                .is_some_and(|r| filter.matches(&r.facility.draft))
-        });
-    Ok(relevant.then_some(FacilityChangeEvent { change, state }))
+    let before = needs_before
+        .then(|| history.iter().flatten().rev().find(|r| r.facility.version < change.version))
+        .flatten()
+        .map(|r| Arc::new(r.facility.clone()));
+    Ok(Some(Resolved { state, before }))
 }

@@ -6,7 +6,7 @@ use super::facility::FacilityFilter;
 use super::geojson::{self, GeoJson};
 use super::geometry::{Crs, Point, PointInput};
 use super::travel::{DistanceModel, TravelInput, TravelPlan, model_of};
-use super::{deadline, limits, store};
+use super::{cost, deadline, limits, store};
 use crate::domain::facility as domain_facility;
 use crate::domain::residents::ResidentialArea;
 use crate::domain::{Invalid, validate};
@@ -14,14 +14,16 @@ use crate::error::{ApiError, ApiResult};
 use crate::geo::LonLat;
 use crate::geo::coverage::{CoverageCounts, Demand, covered_flags, tally};
 use crate::geo::deadline::Deadline;
+use crate::geo::deadline::TimedOut;
 use crate::geo::gaps::{enclosing_ring, single_linkage_clusters};
 use crate::geo::sites::greedy_cover;
 use crate::geo::sphere_index::SphereIndex;
 use crate::geo::walk_times::{OffNetwork, Timed};
-use ::geo::{Contains, LineString, MultiPolygon, Polygon};
+use crate::planning_pool::PlanningPool;
+use ::geo::{BoundingRect, Contains, Intersects, LineString, MultiPolygon, Polygon, Rect};
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use serde_json::json;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// Which demand and which facilities a coverage question is about.
 #[derive(InputObject, Clone)]
@@ -38,6 +40,14 @@ pub struct CoverageInput {
     pub within: Option<GeoJson>,
 }
 
+impl CoverageInput {
+    /// Vertices of the `within` polygon, for the cost of the question (0 for none or junk,
+    /// which the resolver refuses).
+    fn vertices(&self) -> usize {
+        self.within.as_ref().map_or(0, |w| geojson::position_count(&w.0))
+    }
+}
+
 /// One coverage question, evaluated: the areas in scope and whether each is covered.
 pub struct Evaluation {
     plan: TravelPlan,
@@ -46,14 +56,12 @@ pub struct Evaluation {
     demand: Vec<Demand>,
     covered: Vec<bool>,
     total: CoverageCounts,
-    /// Each area's time to its nearest counted facility, whatever the budget; computed when
-    /// first asked for.
-    nearest: OnceLock<Vec<Option<Timed>>>,
-    /// The request's computation deadline, checked between stages.
+    /// The request's computation deadline, checked inside every long loop.
     deadline: Deadline,
 }
 
 impl Evaluation {
+    /// Gathers the question's facilities and areas, then evaluates it on the planning pool.
     async fn run(ctx: &Context<'_>, input: CoverageInput) -> ApiResult<Self> {
         let plan = TravelPlan::new(ctx, TravelInput::parse(input.travel, input.minutes)?).await?;
         let deadline = deadline(ctx);
@@ -61,21 +69,30 @@ impl Evaluation {
         let prefix = input.community_code_prefix.as_deref().map(validate::community_code_prefix).transpose()?;
         let within = input.within.as_ref().map(|g| read_area(&g.0)).transpose()?;
         let store = store(ctx)?;
-        let facilities = store.facilities_matching(&filter).await?;
-        let facilities: Vec<LonLat> = facilities.iter().map(|f| f.draft.location()).collect();
-        let areas: Vec<ResidentialArea> = store
-            .residential_areas()
-            .await?
-            .into_iter()
-            .filter(|a| {
-                prefix.as_ref().is_none_or(|p| a.draft.community_code.as_ref().is_some_and(|c| c.starts_with(p)))
-            })
-            .filter(|a| {
-                within
-                    .as_ref()
-                    .is_none_or(|w| w.contains(&::geo::Point::new(a.draft.location.lon, a.draft.location.lat)))
-            })
-            .collect();
+        let facilities: Vec<LonLat> =
+            store.facilities_matching(&filter).await?.iter().map(|f| f.draft.location()).collect();
+        let areas = store.residential_areas().await?;
+        let scope = Scope { prefix, within };
+        planning(ctx).run(deadline, move || Self::evaluate(plan, facilities, areas, &scope, deadline)).await?
+    }
+
+    fn evaluate(
+        plan: TravelPlan,
+        facilities: Vec<LonLat>,
+        areas: Vec<ResidentialArea>,
+        scope: &Scope,
+        deadline: Deadline,
+    ) -> ApiResult<Self> {
+        let mut in_scope = Vec::new();
+        for (i, area) in areas.into_iter().enumerate() {
+            if i % 256 == 0 {
+                deadline.check()?;
+            }
+            if scope.holds(&area) {
+                in_scope.push(area);
+            }
+        }
+        let areas = in_scope;
         let demand: Vec<Demand> = areas
             .iter()
             .map(|a| Demand {
@@ -89,20 +106,22 @@ impl Evaluation {
             None => covered_flags(&SphereIndex::new(facilities.clone()), &demand, plan.travel.reach_m()),
             Some(_) => {
                 let points: Vec<LonLat> = demand.iter().map(|d| d.location).collect();
-                walker.nearest_times(&facilities, &points, plan.travel.minutes).iter().map(Option::is_some).collect()
+                walker
+                    .nearest_times(&facilities, &points, plan.travel.minutes, &deadline)?
+                    .iter()
+                    .map(Option::is_some)
+                    .collect()
             }
         };
         deadline.check()?;
         let (total, _) = tally(&demand, &covered, |_| ());
-        Ok(Self { plan, facilities, areas, demand, covered, total, nearest: OnceLock::new(), deadline })
+        Ok(Self { plan, facilities, areas, demand, covered, total, deadline })
     }
 
-    /// The time from area `i` to its nearest counted facility; None if none can be reached.
-    fn nearest(&self, i: usize) -> Option<Timed> {
-        self.nearest.get_or_init(|| {
-            let points: Vec<LonLat> = self.demand.iter().map(|d| d.location).collect();
-            self.plan.walker().nearest_times(&self.facilities, &points, f64::INFINITY)
-        })[i]
+    /// Each area's time to its nearest counted facility, whatever the budget.
+    fn nearest(&self) -> Result<Vec<Option<Timed>>, TimedOut> {
+        let points: Vec<LonLat> = self.demand.iter().map(|d| d.location).collect();
+        self.plan.walker().nearest_times(&self.facilities, &points, f64::INFINITY, &self.deadline)
     }
 
     fn uncovered(&self) -> Vec<usize> {
@@ -110,14 +129,48 @@ impl Evaluation {
     }
 }
 
-fn read_area(value: &serde_json::Value) -> Result<MultiPolygon<f64>, Invalid> {
+/// Which residential areas a question is about.
+struct Scope {
+    prefix: Option<String>,
+    within: Option<Within>,
+}
+
+impl Scope {
+    fn holds(&self, area: &ResidentialArea) -> bool {
+        let code = area.draft.community_code.as_ref();
+        self.prefix.as_ref().is_none_or(|p| code.is_some_and(|c| c.starts_with(p.as_str())))
+            && self.within.as_ref().is_none_or(|w| w.contains(area.draft.location))
+    }
+}
+
+/// A `within` polygon with its bounding box, so that most areas outside it cost one
+/// comparison instead of a walk around every vertex.
+struct Within {
+    area: MultiPolygon<f64>,
+    bounds: Option<Rect<f64>>,
+}
+
+impl Within {
+    fn contains(&self, p: LonLat) -> bool {
+        let point = ::geo::Point::new(p.lon, p.lat);
+        self.bounds.is_some_and(|b| b.intersects(&point)) && self.area.contains(&point)
+    }
+}
+
+/// The planning pool of this schema.
+fn planning(ctx: &Context<'_>) -> PlanningPool {
+    ctx.data_opt::<PlanningPool>().cloned().unwrap_or_else(PlanningPool::per_core)
+}
+
+fn read_area(value: &serde_json::Value) -> Result<Within, Invalid> {
     let ring = |r: &Vec<LonLat>| LineString::from(r.iter().map(|p| (p.lon, p.lat)).collect::<Vec<_>>());
-    Ok(MultiPolygon::new(
+    let area = MultiPolygon::new(
         geojson::read_polygons(value)?
             .iter()
             .map(|rings| Polygon::new(ring(&rings[0]), rings[1..].iter().map(ring).collect()))
             .collect(),
-    ))
+    );
+    Ok(Within { bounds: area.bounding_rect(), area })
 }
 
 fn int(n: i64) -> i32 {
@@ -155,6 +208,7 @@ impl CoverageReport {
     /// The same figures per division, sorted by code (areas without a code last). Groups by
     /// the first `codeLength` digits of the 12-digit code: 12 communities (the default), 9
     /// streets and towns, 6 counties.
+    #[graphql(complexity = "cost::unbounded(child_complexity)")]
     async fn by_community(
         &self,
         #[graphql(default = 12, desc = "Digits of the code to group by, 1 to 12.")] code_length: i32,
@@ -263,9 +317,6 @@ pub struct SiteSuggestionInput {
     pub candidates: Option<Vec<PointInput>>,
 }
 
-/// What one planning question counts toward a document's complexity limit (5,000 by default):
-/// it reads every residential area in scope, so a document may ask at most a couple of dozen.
-pub const PLANNING_COMPLEXITY: usize = 200;
 /// Margin of the polygon around a gap's areas.
 const GAP_MARGIN_M: f64 = 50.0;
 
@@ -276,13 +327,13 @@ pub struct CoverageQuery;
 impl CoverageQuery {
     /// What share of residential areas, residents and elderly residents can reach a counted
     /// facility within the budget.
-    #[graphql(complexity = "PLANNING_COMPLEXITY + child_complexity")]
+    #[graphql(complexity = "cost::planning(input.vertices(), child_complexity)")]
     async fn coverage(&self, ctx: &Context<'_>, input: CoverageInput) -> ApiResult<CoverageReport> {
         Ok(CoverageReport(Arc::new(Evaluation::run(ctx, input).await?)))
     }
 
     /// Uncovered residential areas, clustered, largest elderly population first.
-    #[graphql(complexity = "PLANNING_COMPLEXITY + child_complexity")]
+    #[graphql(complexity = "cost::planning(input.vertices(), cost::unbounded(child_complexity))")]
     async fn coverage_gaps(
         &self,
         ctx: &Context<'_>,
@@ -290,79 +341,32 @@ impl CoverageQuery {
         #[graphql(default)] crs: Crs,
     ) -> ApiResult<Vec<CoverageGap>> {
         let e = Evaluation::run(ctx, input).await?;
-        let uncovered = e.uncovered();
-        let points: Vec<LonLat> = uncovered.iter().map(|&i| e.areas[i].draft.location).collect();
-        let clusters = single_linkage_clusters(&points, e.plan.travel.reach_m());
-        e.deadline.check()?;
-        let mut gaps: Vec<(i64, i64, CoverageGap)> = clusters
-            .into_iter()
-            .map(|members| {
-                let indices: Vec<usize> = members.iter().map(|&m| uncovered[m]).collect();
-                let areas: Vec<&ResidentialArea> = indices.iter().map(|&i| &e.areas[i]).collect();
-                let elderly: i64 = areas.iter().map(|a| i64::from(a.draft.elderly_population)).sum();
-                let population: i64 = areas.iter().map(|a| i64::from(a.draft.population)).sum();
-                let locations: Vec<LonLat> = areas.iter().map(|a| a.draft.location).collect();
-                let nearest = indices.iter().filter_map(|&i| e.nearest(i)).map(|t| t.minutes).min_by(f64::total_cmp);
-                let first_id = areas.iter().map(|a| a.id.0).min().unwrap_or_default();
-                let gap = CoverageGap {
-                    residential_area_ids: areas.iter().map(|a| ID(a.id.encode())).collect(),
-                    elderly_population: int(elderly),
-                    population: int(population),
-                    area: geojson::polygon(&enclosing_ring(&locations, GAP_MARGIN_M), crs),
-                    nearest_travel_minutes: nearest,
-                };
-                (elderly, first_id, gap)
-            })
-            .collect();
-        gaps.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        Ok(gaps.into_iter().map(|(_, _, g)| g).collect())
+        let deadline = e.deadline;
+        planning(ctx).run(deadline, move || gaps(&e, crs)).await?
     }
 
     /// Greedy maximal coverage: up to `count` new sites, each newly covering the most elderly
     /// residents (ties: lowest candidate index); existing facilities stay.
-    #[graphql(complexity = "PLANNING_COMPLEXITY + child_complexity")]
+    #[graphql(complexity = "cost::suggestions(input.candidates.as_ref().map(Vec::len), input.coverage.minutes, \
+                            input.count, input.coverage.vertices(), child_complexity)")]
     async fn suggest_sites(&self, ctx: &Context<'_>, input: SiteSuggestionInput) -> ApiResult<SiteSuggestion> {
         if !(1..=50).contains(&input.count) {
             return Err(ApiError::BadUserInput(format!("count must be 1 to 50, got {}", input.count)));
         }
-        let given: Option<Vec<LonLat>> =
-            input.candidates.map(|c| c.into_iter().map(PointInput::to_wgs84).collect::<Result<_, _>>()).transpose()?;
         let most = limits(ctx).candidates;
-        if given.as_ref().is_some_and(|c| c.len() > most) {
+        if input.candidates.as_ref().is_some_and(|c| c.len() > most) {
             return Err(ApiError::BadUserInput(format!("at most {most} candidates")));
         }
+        let given: Option<Vec<LonLat>> =
+            input.candidates.map(|c| c.into_iter().map(PointInput::to_wgs84).collect::<Result<_, _>>()).transpose()?;
         let e = Evaluation::run(ctx, input.coverage).await?;
-        let uncovered = e.uncovered();
-        let demand: Vec<LonLat> = uncovered.iter().map(|&i| e.demand[i].location).collect();
-        let weights: Vec<i64> = uncovered.iter().map(|&i| e.demand[i].elderly).collect();
-        let candidates = given.unwrap_or_else(|| demand.clone());
-        let reach_sets = e.plan.walker().reach_sets(&candidates, &demand, e.plan.travel.minutes, &e.deadline)?;
-        let chosen = greedy_cover(reach_sets, &weights, input.count as usize, &e.deadline)?;
-        let before = e.total.elderly_ratio();
-        let mut covered = e.total.covered_elderly;
-        let ratio = |covered_elderly: i64| CoverageCounts { covered_elderly, ..e.total }.elderly_ratio();
-        let sites: Vec<SuggestedSite> = chosen
-            .into_iter()
-            .map(|c| {
-                covered += c.gain;
-                SuggestedSite {
-                    location: candidates[c.candidate],
-                    candidate_index: c.candidate,
-                    newly_covered_elderly: c.gain,
-                    cumulative_ratio: ratio(covered),
-                }
-            })
-            .collect();
-        Ok(SiteSuggestion {
-            sites,
-            elderly_coverage_ratio_before: before,
-            elderly_coverage_ratio_after: ratio(covered),
-        })
+        let count = input.count as usize;
+        planning(ctx).run(e.deadline, move || suggest(&e, given, count)).await?
     }
 
     /// Every residential area in scope as a GeoJSON Point feature with `covered` and
     /// `travelMinutes` (to the nearest counted facility), for colouring a map.
-    #[graphql(complexity = "PLANNING_COMPLEXITY + child_complexity")]
+    #[graphql(complexity = "cost::COLLECTION + cost::planning(input.vertices(), child_complexity)")]
     async fn residential_area_coverage(
         &self,
         ctx: &Context<'_>,
@@ -370,37 +374,11 @@ impl CoverageQuery {
         #[graphql(default)] crs: Crs,
     ) -> ApiResult<GeoJson> {
         let e = Evaluation::run(ctx, input).await?;
-        if !e.areas.is_empty() {
-            e.nearest(0); // computes every area's time at once
-        }
-        e.deadline.check()?;
-        let features = e
-            .areas
-            .iter()
-            .zip(&e.covered)
-            .enumerate()
-            .map(|(i, (a, &covered))| {
-                let nearest = e.nearest(i);
-                geojson::feature(
-                    geojson::point(a.draft.location, crs),
-                    json!({
-                        "id": a.id.encode(),
-                        "name": a.draft.name,
-                        "population": a.draft.population,
-                        "elderlyPopulation": a.draft.elderly_population,
-                        "communityCode": a.draft.community_code,
-                        "covered": covered,
-                        "travelMinutes": nearest.map(|t| t.minutes),
-                        "model": nearest.map(|t| model_of(t.by).code()),
-                    }),
-                )
-            })
-            .collect();
-        Ok(geojson::feature_collection(features))
+        planning(ctx).run(e.deadline, move || area_features(&e, crs)).await?
     }
 
     /// The service circle of every facility passing `filter`, as a GeoJSON FeatureCollection.
-    #[graphql(complexity = "PLANNING_COMPLEXITY + child_complexity")]
+    #[graphql(complexity = "cost::COLLECTION + cost::PLANNING + child_complexity")]
     async fn service_circles(
         &self,
         ctx: &Context<'_>,
@@ -413,31 +391,125 @@ impl CoverageQuery {
         let filter: domain_facility::FacilityFilter = FacilityFilter::parse(ctx, filter).await?;
         let facilities = store(ctx)?.facilities_matching(&filter).await?;
         let deadline = deadline(ctx);
-        let features = facilities
-            .iter()
-            .map(|f| {
-                deadline.check()?;
-                // Under NETWORK a facility off the network reaches nothing: a feature without
-                // geometry (and without a model), not a failed collection.
-                let (geometry, model) = match plan.walker().service_area(f.draft.location(), plan.travel.minutes) {
-                    Ok((area, by)) => (geojson::multi_polygon(&area, crs).0, Some(model_of(by).code())),
-                    Err(OffNetwork) => (serde_json::Value::Null, None),
-                };
-                Ok(geojson::feature(
-                    geometry,
-                    json!({
-                        "id": f.id.encode(),
-                        "name": f.draft.name,
-                        "kind": f.draft.kind.code(),
-                        "category": f.draft.kind.category(),
-                        "model": model,
-                        "minutes": plan.travel.minutes,
-                    }),
-                ))
-            })
-            .collect::<ApiResult<Vec<_>>>()?;
-        Ok(geojson::feature_collection(features))
+        planning(ctx).run(deadline, move || circle_features(&plan, &facilities, crs, deadline)).await?
     }
+}
+
+/// The uncovered areas of `e`, clustered, largest elderly population first.
+fn gaps(e: &Evaluation, crs: Crs) -> ApiResult<Vec<CoverageGap>> {
+    let uncovered = e.uncovered();
+    let points: Vec<LonLat> = uncovered.iter().map(|&i| e.areas[i].draft.location).collect();
+    let clusters = single_linkage_clusters(&points, e.plan.travel.reach_m(), &e.deadline)?;
+    let nearest = if clusters.is_empty() { Vec::new() } else { e.nearest()? };
+    let mut gaps: Vec<(i64, i64, CoverageGap)> = clusters
+        .into_iter()
+        .map(|members| {
+            let indices: Vec<usize> = members.iter().map(|&m| uncovered[m]).collect();
+            let areas: Vec<&ResidentialArea> = indices.iter().map(|&i| &e.areas[i]).collect();
+            let elderly: i64 = areas.iter().map(|a| i64::from(a.draft.elderly_population)).sum();
+            let population: i64 = areas.iter().map(|a| i64::from(a.draft.population)).sum();
+            let locations: Vec<LonLat> = areas.iter().map(|a| a.draft.location).collect();
+            let nearest = indices.iter().filter_map(|&i| nearest[i]).map(|t| t.minutes).min_by(f64::total_cmp);
+            let first_id = areas.iter().map(|a| a.id.0).min().unwrap_or_default();
+            let gap = CoverageGap {
+                residential_area_ids: areas.iter().map(|a| ID(a.id.encode())).collect(),
+                elderly_population: int(elderly),
+                population: int(population),
+                area: geojson::polygon(&enclosing_ring(&locations, GAP_MARGIN_M), crs),
+                nearest_travel_minutes: nearest,
+            };
+            (elderly, first_id, gap)
+        })
+        .collect();
+    gaps.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    Ok(gaps.into_iter().map(|(_, _, g)| g).collect())
+}
+
+/// Up to `count` sites among `given` candidates (or the uncovered areas of `e`).
+fn suggest(e: &Evaluation, given: Option<Vec<LonLat>>, count: usize) -> ApiResult<SiteSuggestion> {
+    let uncovered = e.uncovered();
+    let demand: Vec<LonLat> = uncovered.iter().map(|&i| e.demand[i].location).collect();
+    let weights: Vec<i64> = uncovered.iter().map(|&i| e.demand[i].elderly).collect();
+    let candidates = given.unwrap_or_else(|| demand.clone());
+    let reach_sets = e.plan.walker().reach_sets(&candidates, &demand, e.plan.travel.minutes, &e.deadline)?;
+    let chosen = greedy_cover(reach_sets, &weights, count, &e.deadline)?;
+    let before = e.total.elderly_ratio();
+    let mut covered = e.total.covered_elderly;
+    let ratio = |covered_elderly: i64| CoverageCounts { covered_elderly, ..e.total }.elderly_ratio();
+    let sites: Vec<SuggestedSite> = chosen
+        .into_iter()
+        .map(|c| {
+            covered += c.gain;
+            SuggestedSite {
+                location: candidates[c.candidate],
+                candidate_index: c.candidate,
+                newly_covered_elderly: c.gain,
+                cumulative_ratio: ratio(covered),
+            }
+        })
+        .collect();
+    Ok(SiteSuggestion { sites, elderly_coverage_ratio_before: before, elderly_coverage_ratio_after: ratio(covered) })
+}
+
+/// Every area of `e` as a Point feature with its coverage.
+fn area_features(e: &Evaluation, crs: Crs) -> ApiResult<GeoJson> {
+    let nearest = e.nearest()?;
+    let features = e
+        .areas
+        .iter()
+        .zip(&e.covered)
+        .enumerate()
+        .map(|(i, (a, &covered))| {
+            let nearest = nearest[i];
+            geojson::feature(
+                geojson::point(a.draft.location, crs),
+                json!({
+                    "id": a.id.encode(),
+                    "name": a.draft.name,
+                    "population": a.draft.population,
+                    "elderlyPopulation": a.draft.elderly_population,
+                    "communityCode": a.draft.community_code,
+                    "covered": covered,
+                    "travelMinutes": nearest.map(|t| t.minutes),
+                    "model": nearest.map(|t| model_of(t.by).code()),
+                }),
+            )
+        })
+        .collect();
+    Ok(geojson::feature_collection(features))
+}
+
+/// The service area of each facility as a feature.
+fn circle_features(
+    plan: &TravelPlan,
+    facilities: &[Arc<domain_facility::Facility>],
+    crs: Crs,
+    deadline: Deadline,
+) -> ApiResult<GeoJson> {
+    let features = facilities
+        .iter()
+        .map(|f| {
+            deadline.check()?;
+            // Under NETWORK a facility off the network reaches nothing: a feature without
+            // geometry (and without a model), not a failed collection.
+            let (geometry, model) = match plan.walker().service_area(f.draft.location(), plan.travel.minutes) {
+                Ok((area, by)) => (geojson::multi_polygon(&area, crs).0, Some(model_of(by).code())),
+                Err(OffNetwork) => (serde_json::Value::Null, None),
+            };
+            Ok(geojson::feature(
+                geometry,
+                json!({
+                    "id": f.id.encode(),
+                    "name": f.draft.name,
+                    "kind": f.draft.kind.code(),
+                    "category": f.draft.kind.category(),
+                    "model": model,
+                    "minutes": plan.travel.minutes,
+                }),
+            ))
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(geojson::feature_collection(features))
 }
 
 /// The area `plan` reaches from `center`, and the model that drew it.

@@ -21,8 +21,12 @@ pub fn add_codes(mut response: Response, query: &str) -> Response {
         return response;
     }
     let parses = async_graphql::parser::parse_query(query).is_ok();
+    // A field whose cost depends on an argument reads that argument during validation too, and
+    // a bad value is then reported twice: once for the argument, once for the cost.
+    let argument_reported = response.errors.iter().any(|e| e.message.starts_with("Invalid value for argument"));
     response.errors = std::mem::take(&mut response.errors)
         .into_iter()
+        .filter(|e| !(argument_reported && e.message.starts_with("Expected input type")))
         .map(|error| {
             let code = if let Some(api) = error.source::<ApiError>() {
                 api.code()

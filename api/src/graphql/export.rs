@@ -2,11 +2,10 @@
 //! properties are the `CreateFacilityInput` fields, so an export imports back as it is; the
 //! facility id is the feature's `id` (which imports ignore: they create).
 
-use super::coverage::PLANNING_COMPLEXITY;
 use super::facility::FacilityFilter;
 use super::geojson::{self, GeoJson};
 use super::geometry::Crs;
-use super::store;
+use super::{cost, store};
 use crate::domain::details::FacilityDetails;
 use crate::domain::facility::Facility;
 use crate::error::ApiResult;
@@ -67,7 +66,7 @@ impl ExportQuery {
     /// Every facility passing `filter`, in id order, as a GeoJSON FeatureCollection of Points
     /// in `crs`. Properties are named like `CreateFacilityInput`, so the collection can be
     /// given to `importFacilities` (or `service-circle import`) as it is.
-    #[graphql(complexity = "PLANNING_COMPLEXITY + child_complexity")]
+    #[graphql(complexity = "cost::COLLECTION + child_complexity")]
     async fn facility_features(
         &self,
         ctx: &Context<'_>,

@@ -5,7 +5,7 @@ use super::geojson::{self, GeoJson};
 use super::geometry::{Crs, Point, PointInput};
 use super::hours;
 use super::travel::{DistanceModel, TravelInput, TravelPlan, model_of};
-use super::{require, store};
+use super::{cost, require, store};
 use crate::auth::Role;
 use crate::domain::details::{CanteenDetails, ElderCareDetails, FacilityDetails, RestStationDetails};
 use crate::domain::facility::{self as domain, FacilityCategory, FacilityFields, FacilityKind};
@@ -18,10 +18,6 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
-
-/// What one search counts toward a document's complexity limit, so that aliases cannot repeat
-/// it thousands of times in one request.
-const SEARCH_COMPLEXITY: usize = 10;
 
 /// A community service facility: a canteen, an elder-care facility or a rest station.
 pub struct Facility(pub Arc<domain::Facility>);
@@ -108,7 +104,7 @@ impl Facility {
     /// facility is on it): the isochrone, the walked streets buffered by 40 m and unioned, a
     /// Polygon or MultiPolygon, holes allowed. Otherwise a geodesic circle (64 vertices,
     /// counterclockwise) whose radius is what the straight-line model allows, as a Polygon.
-    #[graphql(complexity = "SEARCH_COMPLEXITY + child_complexity")]
+    #[graphql(complexity = "cost::GEOMETRY + child_complexity")]
     async fn service_circle(
         &self,
         ctx: &Context<'_>,
@@ -307,6 +303,7 @@ impl UpdateFacilityInput {
 const DEFAULT_PAGE_SIZE: i32 = 20;
 const MAX_PAGE_SIZE: i32 = 100;
 const MAX_NEARBY_LIMIT: i32 = 500;
+const DEFAULT_NEARBY_LIMIT: i32 = 20;
 const MAX_NEARBY_RADIUS_M: f64 = 100_000.0;
 
 #[derive(Default)]
@@ -321,6 +318,7 @@ impl FacilityQuery {
     }
 
     /// Facilities in id order, as a Relay connection.
+    #[graphql(complexity = "1 + cost::list(first, DEFAULT_PAGE_SIZE, child_complexity)")]
     async fn facilities(
         &self,
         ctx: &Context<'_>,
@@ -341,7 +339,7 @@ impl FacilityQuery {
     }
 
     /// Every facility reachable within `minutes` of travel, by travel time, then id.
-    #[graphql(complexity = "SEARCH_COMPLEXITY + child_complexity")]
+    #[graphql(complexity = "cost::SEARCH + cost::unbounded(child_complexity)")]
     async fn reachable_facilities(
         &self,
         ctx: &Context<'_>,
@@ -376,16 +374,17 @@ impl FacilityQuery {
 
     /// Facilities nearest to a point, by straight-line geodesic distance, then id. Without
     /// `radiusMeters`, the `limit` nearest anywhere.
-    #[graphql(complexity = "SEARCH_COMPLEXITY + child_complexity")]
+    #[graphql(complexity = "cost::SEARCH + cost::list(limit, DEFAULT_NEARBY_LIMIT, child_complexity)")]
     async fn nearby_facilities(
         &self,
         ctx: &Context<'_>,
         near: PointInput,
         #[graphql(desc = "Search radius in metres, (0, 100000].")] radius_meters: Option<f64>,
-        #[graphql(default = 20, desc = "How many hits at most, 1 to 500.")] limit: i32,
+        #[graphql(default = 20, desc = "How many hits at most, 1 to 500.")] limit: Option<i32>,
         filter: Option<FacilityFilter>,
     ) -> ApiResult<Vec<FacilityHit>> {
         let center = near.to_wgs84()?;
+        let limit = limit.unwrap_or(DEFAULT_NEARBY_LIMIT);
         if !(1..=MAX_NEARBY_LIMIT).contains(&limit) {
             return Err(ApiError::BadUserInput(format!("limit must be between 1 and {MAX_NEARBY_LIMIT}, got {limit}")));
         }

@@ -63,8 +63,31 @@ pub fn feature_collection(features: Vec<Json>) -> GeoJson {
 
 /// Polygons (outer ring, holes) read from a WGS-84 Polygon or MultiPolygon geometry (or a
 /// Feature holding one).
+/// The most vertices a polygon given as input may have, counted before any work on it.
+pub const MAX_POLYGON_VERTICES: usize = 10_000;
+
+/// How many positions a Polygon or MultiPolygon (or a Feature of one) lists; 0 for anything
+/// else. Counts without building anything.
+pub fn position_count(value: &Json) -> usize {
+    let geometry = if value.get("type").and_then(Json::as_str) == Some("Feature") { &value["geometry"] } else { value };
+    let Some(coordinates) = geometry.get("coordinates").and_then(Json::as_array) else {
+        return 0;
+    };
+    let rings =
+        |polygon: &Json| polygon.as_array().map_or(0, |r| r.iter().filter_map(Json::as_array).map(Vec::len).sum());
+    match geometry.get("type").and_then(Json::as_str) {
+        Some("Polygon") => coordinates.iter().filter_map(Json::as_array).map(Vec::len).sum(),
+        Some("MultiPolygon") => coordinates.iter().map(rings).sum(),
+        _ => 0,
+    }
+}
+
 pub fn read_polygons(value: &Json) -> Result<Vec<Vec<Vec<LonLat>>>, Invalid> {
     let bad = |why: &str| Invalid::new(format!("within must be a GeoJSON Polygon or MultiPolygon: {why}"));
+    let vertices = position_count(value);
+    if vertices > MAX_POLYGON_VERTICES {
+        return Err(bad(&format!("{vertices} vertices, more than the {MAX_POLYGON_VERTICES} allowed")));
+    }
     let geometry = if value.get("type").and_then(Json::as_str) == Some("Feature") { &value["geometry"] } else { value };
     let coordinates = geometry.get("coordinates").ok_or_else(|| bad("no coordinates"))?;
     let polygons: Vec<&Json> = match geometry.get("type").and_then(Json::as_str) {

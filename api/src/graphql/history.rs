@@ -2,7 +2,7 @@
 //! lost silently. Admins only.
 
 use super::facility::Facility;
-use super::{require, store};
+use super::{cost, require, store};
 use crate::auth::Role;
 use crate::domain::ids::FacilityId;
 use crate::error::ApiResult;
@@ -58,6 +58,7 @@ pub struct HistoryQuery;
 impl HistoryQuery {
     /// Every earlier state of a facility (also of a deleted one), oldest first. Needs the
     /// admin role.
+    #[graphql(complexity = "cost::unbounded(child_complexity)")]
     async fn facility_history(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Vec<FacilityRevision>> {
         require(ctx, Role::Admin).await?;
         let id = FacilityId::decode(&id)?;

@@ -6,7 +6,7 @@ use crate::auth::Role;
 use crate::domain::Invalid;
 use crate::domain::hours::{self, CalendarDay, HolidayCalendar, OpenMoment, TimeZone};
 use crate::error::{ApiError, ApiResult};
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -99,12 +99,24 @@ pub enum CalendarSource {
 
 /// The public-holiday calendar used for one year.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct HolidayCalendarYear {
     pub year: i32,
     pub source: CalendarSource,
     pub days: Vec<CalendarDayEntry>,
     pub loaded_at: Option<DateTime<Utc>>,
+    /// The name of the token that loaded it. Needs the admin role, like `createdBy`.
+    #[graphql(skip)]
     pub loaded_by: Option<String>,
+}
+
+#[ComplexObject]
+impl HolidayCalendarYear {
+    /// The name of the token that loaded the calendar; null when built in. Needs the admin role.
+    async fn loaded_by(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        require(ctx, Role::Admin).await?;
+        Ok(self.loaded_by.as_deref())
+    }
 }
 
 async fn year_view(ctx: &Context<'_>, calendar: &HolidayCalendar, year: i32) -> ApiResult<HolidayCalendarYear> {

@@ -1,7 +1,9 @@
 //! The GraphQL API: one module per domain, merged into one schema. Resolvers parse input into
 //! domain types, call `store` and `geo`, and map the results to output types; no SQL, no math.
 
+pub mod admission;
 mod changes;
+pub mod cost;
 mod coverage;
 pub mod errors;
 pub mod export;
@@ -18,6 +20,7 @@ use crate::auth::{Actor, Credentials, Role, authorize};
 use crate::domain::hours::TimeZone;
 use crate::domain::travel::NetworkSettings;
 use crate::error::{ApiError, ApiResult};
+use crate::planning_pool::PlanningPool;
 use crate::store::Store;
 use async_graphql::{Context, MergedObject, Schema};
 pub use changes::Subscription;
@@ -48,8 +51,15 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 pub struct QueryLimits {
     /// Deepest selection nesting; GraphiQL's introspection query needs about 13.
     pub depth: usize,
-    /// Total field complexity (each field counts 1, lists count their children again).
-    pub complexity: usize,
+    /// The most a document may cost (see `cost`): lists count their children once per item
+    /// they may return, geometries by their vertices, planning questions by their inputs.
+    pub cost: usize,
+    /// The longest document text, bytes (far below the body limit: variables carry data,
+    /// documents only ask).
+    pub document_bytes: usize,
+    /// The most fields a document may write out (before fragments are expanded); validation
+    /// work grows with it, faster than linearly for repeated names.
+    pub fields: usize,
     /// How long one planning computation (site suggestions, service-circle collections) may
     /// run before it gives up with `TIMEOUT`.
     pub computation: std::time::Duration,
@@ -59,7 +69,14 @@ pub struct QueryLimits {
 
 impl Default for QueryLimits {
     fn default() -> Self {
-        Self { depth: 16, complexity: 5_000, computation: std::time::Duration::from_secs(20), candidates: 50_000 }
+        Self {
+            depth: 16,
+            cost: cost::DEFAULT_BUDGET,
+            document_bytes: 32 * 1024,
+            fields: 1_000,
+            computation: std::time::Duration::from_secs(20),
+            candidates: 50_000,
+        }
     }
 }
 
@@ -71,6 +88,26 @@ fn limits(ctx: &Context<'_>) -> QueryLimits {
 #[derive(Clone, Copy, Debug)]
 pub struct RequestStarted(pub std::time::Instant);
 
+/// The walking network this request uses, read once however many fields ask for it (a list
+/// of 100 facilities with their service areas checks the stored network once, not 100 times).
+#[derive(Default)]
+pub struct RequestNetwork(tokio::sync::OnceCell<Option<std::sync::Arc<crate::store::LoadedNetwork>>>);
+
+impl RequestNetwork {
+    async fn get(&self, store: &Store) -> ApiResult<Option<std::sync::Arc<crate::store::LoadedNetwork>>> {
+        Ok(self.0.get_or_try_init(|| store.walking_network()).await?.clone())
+    }
+}
+
+/// The walking network as of this request: a request sees one network from start to end.
+async fn walking_network(ctx: &Context<'_>) -> ApiResult<Option<std::sync::Arc<crate::store::LoadedNetwork>>> {
+    let store = store(ctx)?;
+    match ctx.data_opt::<RequestNetwork>() {
+        Some(network) => network.get(store).await,
+        None => Ok(store.walking_network().await?),
+    }
+}
+
 /// The deadline of this request's computations: one budget for the whole request, however
 /// many fields draw on it.
 fn deadline(ctx: &Context<'_>) -> crate::geo::deadline::Deadline {
@@ -79,14 +116,22 @@ fn deadline(ctx: &Context<'_>) -> crate::geo::deadline::Deadline {
 }
 
 /// The schema with its shared data. Built once per process and shared by every worker.
-pub fn build_schema(store: Store, limits: QueryLimits, network: NetworkSettings, zone: TimeZone) -> AppSchema {
+pub fn build_schema(
+    store: Store,
+    limits: QueryLimits,
+    network: NetworkSettings,
+    zone: TimeZone,
+    planning: PlanningPool,
+) -> AppSchema {
     Schema::build(Query::default(), Mutation::default(), Subscription)
         .data(store)
         .data(network)
         .data(zone)
         .data(limits)
+        .data(planning)
+        .data(std::sync::Arc::new(changes::ResolvedChanges::default()))
         .limit_depth(limits.depth)
-        .limit_complexity(limits.complexity)
+        .limit_complexity(limits.cost)
         .finish()
 }
 

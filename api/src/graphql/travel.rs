@@ -1,6 +1,6 @@
 //! The travel model's inputs.
 
-use super::store;
+use super::walking_network;
 use crate::domain::Invalid;
 pub use crate::domain::travel::DistanceModel;
 use crate::domain::travel::{NetworkSettings, Travel, TravelProfile};
@@ -48,14 +48,12 @@ impl TravelPlan {
     /// `BAD_USER_INPUT`.
     pub async fn new(ctx: &Context<'_>, travel: Travel) -> ApiResult<Self> {
         let settings = ctx.data_opt::<NetworkSettings>().copied().unwrap_or_default();
+        // AUTO falls back to straight lines only for points off the network, never because
+        // the network could not be read: the same question must get the same answer under
+        // load (a failed read is SERVICE_UNAVAILABLE, and the client may retry).
         let network = match travel.model {
             DistanceModel::StraightLine => None,
-            DistanceModel::Network => store(ctx)?.walking_network().await?,
-            // A stored network that cannot be loaded must not break every default query.
-            DistanceModel::Auto => store(ctx)?.walking_network().await.unwrap_or_else(|e| {
-                tracing::error!(error = %e, "the walking network cannot be loaded; AUTO uses straight lines");
-                None
-            }),
+            DistanceModel::Network | DistanceModel::Auto => walking_network(ctx).await?,
         };
         if travel.model == DistanceModel::Network && network.is_none() {
             return Err(ApiError::BadUserInput(
