@@ -14,6 +14,9 @@ local coverage = "query Coverage { coverage(input: { filter: { categories: [ELDE
   .. "{ elderlyCoverageRatio byCommunity(codeLength: 9) { communityCode elderlyCoverageRatio } } }"
 
 local rate = tonumber(os.getenv("RATE") or "")
+-- With CLIENTS set, each request comes from one of that many addresses (X-Forwarded-For, for
+-- a server that trusts it), as many users behind one proxy do.
+local clients = tonumber(os.getenv("CLIENTS") or "")
 local connections = tonumber(os.getenv("CONNECTIONS") or "1")
 
 function delay()
@@ -28,7 +31,12 @@ request = function()
   local query = coverage
   if roll < 0.7 then query = nearby elseif roll < 0.9 then query = reachable end
   local body = string.format('{"query":"%s","variables":{"p":{"lon":%.6f,"lat":%.6f}}}', query, lon, lat)
-  return wrk.format(nil, "/graphql", nil, body)
+  local headers = nil
+  if clients then
+    local n = math.random(0, clients - 1)
+    headers = { ["X-Forwarded-For"] = string.format("198.18.%d.%d", math.floor(n / 256), n % 256) }
+  end
+  return wrk.format(nil, "/graphql", headers, body)
 end
 
 response = function(status, headers, body)

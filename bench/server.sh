@@ -12,7 +12,9 @@ export DATABASE_URL="${DATABASE_URL:-sqlite://$tmp/bench.db?mode=rwc}"
 export RUST_LOG=warn
 # A script may define `prepare` to load its own data instead of the demo data set.
 if declare -F prepare >/dev/null; then prepare; else "$bin" demo "$@"; fi
-"$bin" serve --listen 127.0.0.1:0 --rate-limit-exempt-loopback --workers "${WORKERS:-2}" >"$tmp/out" &
+# SERVE_FLAGS: extra flags for the server (word-split on purpose).
+# shellcheck disable=SC2086
+"$bin" serve --listen 127.0.0.1:0 --rate-limit-exempt-loopback --workers "${WORKERS:-2}" ${SERVE_FLAGS:-} >"$tmp/out" &
 server=$!
 for _ in $(seq 1 100); do grep -q '^listening on ' "$tmp/out" && break; sleep 0.1; done
 base=$(sed -n 's/^listening on //p' "$tmp/out")

@@ -2,8 +2,10 @@
 //! code) and latency by operation name, and the database pool's connections.
 //!
 //! Operation names come from clients, so they are checked (identifier characters, at most 64)
-//! and capped at `MAX_OPERATIONS` distinct names; others count as `other`, unnamed ones as
-//! `anonymous`. That keeps the number of series bounded whatever clients send.
+//! and a name gets a label of its own only once `PROMOTE_AFTER` requests of that name have
+//! succeeded, up to `MAX_OPERATIONS` names, never evicted. Until then, and beyond the cap, a
+//! request counts as `other`; unnamed ones as `anonymous`. Made-up names sent once each (or
+//! failing) cannot take the labels of the operations real clients run.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
@@ -16,6 +18,10 @@ use std::collections::HashSet;
 use std::sync::{Mutex, PoisonError};
 
 const MAX_OPERATIONS: usize = 200;
+/// Successful requests of one name before it is given a label of its own.
+const PROMOTE_AFTER: u32 = 20;
+/// Names counted toward promotion at once; when full the counts start over.
+const MAX_CANDIDATES: usize = 1_000;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Operation {
@@ -42,7 +48,14 @@ pub struct Metrics {
     latency: LatencyFamily,
     pool: Family<PoolState, Gauge>,
     websockets: Gauge,
-    operations: Mutex<HashSet<String>>,
+    operations: Mutex<Operations>,
+}
+
+/// The operation names with labels of their own, and the names on their way there.
+#[derive(Default)]
+struct Operations {
+    labelled: HashSet<String>,
+    candidates: std::collections::HashMap<String, u32>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -76,7 +89,7 @@ impl Default for Metrics {
         registry.register("db_pool_connections", "Database pool connections by state", pool.clone());
         let websockets = Gauge::default();
         registry.register("graphql_websocket_connections", "Open GraphQL WebSocket connections", websockets.clone());
-        Self { registry, requests, errors, latency, pool, websockets, operations: Mutex::new(HashSet::new()) }
+        Self { registry, requests, errors, latency, pool, websockets, operations: Mutex::default() }
     }
 }
 
@@ -84,23 +97,34 @@ impl Metrics {
     /// The label for a request's operation name.
     pub fn operation_label(&self, name: Option<&str>) -> String {
         let Some(name) = name.filter(|n| !n.is_empty()) else { return "anonymous".into() };
-        let valid = name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
-            return "other".into();
-        }
-        let mut seen = self.operations.lock().unwrap_or_else(PoisonError::into_inner);
-        if seen.contains(name) || seen.len() < MAX_OPERATIONS {
-            seen.insert(name.to_owned());
-            name.to_owned()
-        } else {
-            "other".into()
-        }
+        let operations = self.operations.lock().unwrap_or_else(PoisonError::into_inner);
+        if operations.labelled.contains(name) { name.to_owned() } else { "other".into() }
     }
 
     /// The label for a request: its `operationName`, else the name of the document's first
     /// operation (`query Name ...`), read without parsing the whole document.
     pub fn request_label(&self, operation_name: Option<&str>, query: &str) -> String {
         self.operation_label(operation_name.or_else(|| first_operation_name(query)))
+    }
+
+    /// Counts a request that succeeded toward its name's own label.
+    pub fn succeeded(&self, operation_name: Option<&str>, query: &str) {
+        let Some(name) = operation_name.or_else(|| first_operation_name(query)).filter(|n| valid_name(n)) else {
+            return;
+        };
+        let mut operations = self.operations.lock().unwrap_or_else(PoisonError::into_inner);
+        if operations.labelled.contains(name) || operations.labelled.len() >= MAX_OPERATIONS {
+            return;
+        }
+        if operations.candidates.len() >= MAX_CANDIDATES && !operations.candidates.contains_key(name) {
+            operations.candidates.clear();
+        }
+        let count = operations.candidates.entry(name.to_owned()).or_default();
+        *count += 1;
+        if *count >= PROMOTE_AFTER {
+            operations.candidates.remove(name);
+            operations.labelled.insert(name.to_owned());
+        }
     }
 
     /// Records one executed request.
@@ -148,6 +172,10 @@ impl Drop for WebSocketSlot {
     }
 }
 
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 fn first_operation_name(query: &str) -> Option<&str> {
     let rest = query.trim_start();
     let rest = ["query", "mutation", "subscription"].iter().find_map(|k| rest.strip_prefix(k))?;
@@ -164,20 +192,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn operation_names_are_checked_and_capped() {
+    fn operation_names_earn_labels_that_junk_cannot_take() {
         let m = Metrics::default();
+        let run = |name: &str, times: u32| (0..times).for_each(|_| m.succeeded(Some(name), ""));
         assert_eq!(m.operation_label(None), "anonymous");
-        assert_eq!(m.request_label(None, "  query Reach($p: PointInput!) { x }"), "Reach");
         assert_eq!(m.request_label(None, "{ __typename }"), "anonymous");
-        assert_eq!(m.request_label(None, "query { x }"), "anonymous");
-        assert_eq!(m.request_label(Some("Given"), "query Other { x }"), "Given");
-        assert_eq!(m.operation_label(Some("Nearby")), "Nearby");
+        assert_eq!(m.request_label(None, "  query Reach($p: PointInput!) { x }"), "other", "not yet earned");
+        run("Reach", PROMOTE_AFTER);
+        assert_eq!(m.request_label(None, "  query Reach($p: PointInput!) { x }"), "Reach");
+        assert_eq!(m.request_label(Some("Reach"), "query Other { x }"), "Reach");
+        run("bad name{}", 100);
         assert_eq!(m.operation_label(Some("bad name{}")), "other");
-        for i in 0..MAX_OPERATIONS {
-            m.operation_label(Some(&format!("op{i}")));
+        // A flood of names, each used a few times, earns nothing and evicts nothing.
+        for i in 0..50_000 {
+            m.succeeded(Some(&format!("junk{i}")), "");
         }
-        assert_eq!(m.operation_label(Some("Nearby")), "Nearby", "names seen before keep their label");
-        assert_eq!(m.operation_label(Some("OneTooMany")), "other");
+        assert_eq!(m.operation_label(Some("junk7")), "other");
+        run("Nearby", PROMOTE_AFTER);
+        assert_eq!(m.operation_label(Some("Nearby")), "Nearby", "a real operation still earns its label");
+        assert_eq!(m.operation_label(Some("Reach")), "Reach");
+        for i in 0..MAX_OPERATIONS {
+            run(&format!("op{i}"), PROMOTE_AFTER);
+        }
+        assert_eq!(m.operation_label(Some("op199")), "other", "at most {MAX_OPERATIONS} labels");
         m.observe("Nearby".into(), 0.002, ["BAD_USER_INPUT"].into_iter());
         let text = m.render(PoolUse { open: 4, idle: 3 });
         assert!(text.contains(r#"graphql_requests_total{operation="Nearby"} 1"#), "{text}");

@@ -88,6 +88,7 @@ impl Application {
                     }
                 })
                 .wrap_fn(with_request_id)
+                .wrap_fn(with_security_headers)
                 .app_data(schema.clone())
                 .app_data(admission.clone())
                 .app_data(health.clone())
@@ -205,7 +206,14 @@ async fn graphql(
         Ok(body) => body,
         Err(refusal) => return refusal,
     };
-    let batch: BatchRequest = match serde_json::from_slice(&body) {
+    // serde reads a JSON list into a struct too: `[]` would be run as an empty request. A
+    // body is an object (one request) or a list of objects (a batch), nothing else.
+    let parsed = match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => serde_json::from_slice(&body).map(BatchRequest::Single).map_err(|e| e.to_string()),
+        Some(b'[') => serde_json::from_slice(&body).map(BatchRequest::Batch).map_err(|e| e.to_string()),
+        _ => Err("neither an object nor a list".to_owned()),
+    };
+    let batch: BatchRequest = match parsed {
         Ok(batch) => batch,
         Err(e) => {
             let why = format!("the body is not a GraphQL request (or a list of them) in JSON ({e})");
@@ -312,9 +320,13 @@ async fn execute(
         request = request.data(Credentials::new(secret));
     }
     let retained = Admission::retain(&request);
+    let operation_name = request.operation_name.clone();
     request = request.data(RequestStarted(started)).data(RequestCalendar::default()).data(RequestNetwork::default());
     let response = admission.explain(schema.execute(request).await, &retained).await;
     let response = add_codes(response, retained.query());
+    if response.errors.is_empty() {
+        metrics.succeeded(operation_name.as_deref(), retained.query());
+    }
     metrics.observe(operation, started.elapsed().as_secs_f64(), response.errors.iter().filter_map(error_code));
     response
 }
@@ -384,6 +396,40 @@ where
         Ok(response)
     }
     .instrument(span)
+}
+
+/// The page's own scripts, styles and API only; tiles from anywhere (the base map's host is
+/// the operator's choice); never framed by another site.
+const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data: blob: https: http:; connect-src 'self' ws: wss:; object-src 'none'; \
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// GraphiQL's page is inline script loading its bundle from unpkg (until it is served from
+/// here); nothing else.
+const GRAPHIQL_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
+     style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https:; font-src 'self' data: \
+     https://unpkg.com; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/// Content-Security-Policy, X-Content-Type-Options and X-Frame-Options on every response
+/// (JSON answers included: a browser must never sniff them into HTML).
+fn with_security_headers<S, B>(
+    request: ServiceRequest,
+    service: &S,
+) -> impl std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + use<S, B>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    let graphiql = request.path() == "/graphql";
+    let response = service.call(request);
+    async move {
+        let mut response = response.await?;
+        let headers = response.headers_mut();
+        let policy = if graphiql { GRAPHIQL_POLICY } else { PAGE_POLICY };
+        headers.insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static(policy));
+        headers.insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
+        headers.insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));
+        headers.insert(header::REFERRER_POLICY, header::HeaderValue::from_static("no-referrer"));
+        Ok(response)
+    }
 }
 
 /// The 429 answer for a GraphQL request over its client's rate limit; None within it (other

@@ -249,3 +249,71 @@ async fn sockets_must_initialise_stay_small_and_are_capped_per_client() {
     }
     panic!("closed sockets did not give their slots back");
 }
+
+/// The inputs of item 14 of issue #12 that used to be accepted and stored wrong.
+#[actix_web::test]
+async fn inputs_that_used_to_be_stored_wrong_are_refused_or_answered_right() {
+    let app = TestApp::spawn().await;
+    let (editor, admin) = (app.token(Role::Editor).await, app.token(Role::Admin).await);
+    let create = "mutation($n: String!) { createFacility(input: { kind: MEAL_POINT, name: $n, location: { lon: 106.3, lat: 38.5 } }) { id version } }";
+    for name in ["\u{200B}\u{200C}\u{FEFF}", "menu\u{202E}txt.exe"] {
+        let refused = app.gql(create, json!({ "n": name }), Some(&editor)).await;
+        assert_eq!(error_codes(&refused), ["BAD_USER_INPUT"], "{name:?}: {refused}");
+    }
+    let area = "mutation($p: Int!) { createResidentialArea(input: { name: \"a\", location: { lon: 106.3, lat: 38.5 }, population: $p, elderlyPopulation: 0 }) { id } }";
+    assert_eq!(error_codes(&app.gql(area, json!({ "p": i32::MAX }), Some(&editor)).await), ["BAD_USER_INPUT"]);
+    // Polygons: across the antimeridian, and with a position that is not numbers.
+    let import = "mutation($f: GeoJSON!) { importResidentialAreas(features: $f) { created rejected { index reason } } }";
+    let feature = |ring: Value| json!({ "type": "Feature", "geometry": { "type": "Polygon", "coordinates": [ring] }, "properties": { "name": "p", "population": 10, "elderlyPopulation": 1 } });
+    let features = json!({ "type": "FeatureCollection", "features": [
+        feature(json!([[179.9, 10.0], [-179.9, 10.0], [-179.9, 10.1], [179.9, 10.1], [179.9, 10.0]])),
+        feature(json!([[106.3, 38.5, "x"], [106.31, 38.5], [106.31, 38.51], [106.3, 38.5, "x"]])),
+    ]});
+    let result = app.ok(import, json!({ "f": features }), Some(&admin)).await["importResidentialAreas"].clone();
+    assert_eq!(result["created"], 0, "{result}");
+    assert_eq!(result["rejected"].as_array().unwrap().len(), 2, "{result}");
+    // A circle on the antimeridian stays within [-180, 180].
+    let id = app.ok(create.replace("106.3", "180.0").as_str(), json!({ "n": "date line" }), Some(&editor)).await
+        ["createFacility"]["id"]
+        .clone();
+    let circle = app.ok("query($id: ID!) { facility(id: $id) { serviceCircle } }", json!({ "id": id }), None).await;
+    let geometry = &circle["facility"]["serviceCircle"];
+    assert_eq!(geometry["type"], "MultiPolygon", "{geometry}");
+    let lons: Vec<f64> = geometry["coordinates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p[0].as_array().unwrap().iter().map(|c| c[0].as_f64().unwrap()))
+        .collect();
+    assert!(lons.iter().all(|x| (-180.0..=180.0).contains(x)), "{lons:?}");
+    assert!(lons.iter().any(|&x| x < 0.0) && lons.iter().any(|&x| x > 0.0));
+    // Opening hours far from today: refused, not "closed".
+    let hours = "mutation { createFacility(input: { kind: MEAL_POINT, name: \"always\", location: { lon: 106.3, lat: 38.5 }, openingHours: \"24/7\" }) { id } }";
+    let always = app.ok(hours, json!({}), Some(&editor)).await["createFacility"]["id"].clone();
+    let open = "query($id: ID!, $at: DateTime) { facility(id: $id) { isOpen(at: $at) } }";
+    assert_eq!(app.ok(open, json!({ "id": always, "at": "2150-06-01T04:00:00Z" }), None).await["facility"]["isOpen"], true);
+    let far = app.gql(open, json!({ "id": always, "at": "9999-06-01T04:00:00Z" }), None).await;
+    assert_eq!(error_codes(&far), ["BAD_USER_INPUT"], "{far}");
+    // An update that changes nothing makes no new version; a stale one is still a conflict.
+    let update = "mutation($id: ID!, $v: Int!) { updateFacility(id: $id, version: $v, input: { name: \"always\" }) { version } }";
+    assert_eq!(app.ok(update, json!({ "id": always, "v": 1 }), Some(&editor)).await["updateFacility"]["version"], 1);
+    assert_eq!(error_codes(&app.gql(update, json!({ "id": always, "v": 7 }), Some(&editor)).await), ["CONFLICT"]);
+    // A list that is not a batch of requests, and a parse error quoting a long line.
+    assert_eq!(app.post_raw(b"[]".to_vec()).await.0, 400);
+    assert_eq!(app.post_raw(b"42".to_vec()).await.0, 400);
+    let long = format!("{{ a(x: \"{}\" ", "y".repeat(20_000));
+    let refused = app.gql(&long, json!({}), None).await;
+    assert_eq!(error_codes(&refused), ["GRAPHQL_PARSE_FAILED"]);
+    assert!(refused["errors"][0]["message"].as_str().unwrap().chars().count() <= 301, "{refused}");
+}
+
+#[actix_web::test]
+async fn pages_and_answers_carry_security_headers() {
+    let app = TestApp::spawn().await;
+    for path in ["/", "/static/map.js", "/graphql", "/healthz"] {
+        let response = awc::Client::default().get(format!("{}{path}", app.address)).send().await.unwrap();
+        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        assert!(header("content-security-policy").contains("frame-ancestors 'none'"), "{path}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+    }
+}

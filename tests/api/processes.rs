@@ -226,7 +226,9 @@ async fn two_server_processes_share_one_database() {
         let (c1, c2) = (client.clone(), client.clone());
         let (b1, b2) = (one.base.clone(), two.base.clone());
         let (t1, t2) = (token.clone(), token.clone());
-        let (v1, v2) = (json!({ "id": id, "v": version, "n": "one" }), json!({ "id": id, "v": version, "n": "two" }));
+        // New names each round: an update that changes nothing succeeds without a new version.
+        let (n1, n2) = (format!("one {version}"), format!("two {version}"));
+        let (v1, v2) = (json!({ "id": id, "v": version, "n": n1 }), json!({ "id": id, "v": version, "n": n2 }));
         let first = actix_web::rt::spawn(async move { post(&c1, &b1, update, v1, &t1).await });
         let second = post(&c2, &b2, update, v2, &t2).await.unwrap();
         let first = first.await.unwrap().unwrap();

@@ -117,6 +117,14 @@ where
 async fn metrics_count_requests_errors_and_latency_by_operation() {
     let app = TestApp::spawn().await;
     let named = "query Nearby($p: PointInput!) { nearbyFacilities(near: $p) { distanceMeters } }";
+    // A name earns a label of its own after 20 successful requests (until then: `other`), so
+    // that made-up names cannot fill the label table.
+    for _ in 0..20 {
+        app.ok(named, json!({ "p": { "lon": 106.3, "lat": 38.5 } }), None).await;
+    }
+    for i in 0..300 {
+        app.gql(&format!("query Junk{i} {{ __typename }}"), json!({}), None).await;
+    }
     app.ok(named, json!({ "p": { "lon": 106.3, "lat": 38.5 } }), None).await;
     let bad = app.gql(named, json!({ "p": { "lon": 106.3, "lat": 95.0 } }), None).await;
     assert_eq!(crate::helpers::error_codes(&bad), ["BAD_USER_INPUT"]);
@@ -127,6 +135,8 @@ async fn metrics_count_requests_errors_and_latency_by_operation() {
     assert!(text.contains(r#"graphql_errors_total{operation="Nearby",code="BAD_USER_INPUT"} 1"#), "{text}");
     assert!(text.contains(r#"graphql_requests_total{operation="anonymous"} 1"#), "{text}");
     assert!(text.contains(r#"graphql_request_duration_seconds_count{operation="Nearby"} 2"#), "{text}");
+    assert!(text.contains(r#"graphql_requests_total{operation="other"} 320"#), "{text}");
+    assert!(!text.contains("Junk"), "{text}");
     assert!(text.contains(r#"db_pool_connections{state="idle"}"#), "{text}");
 }
 

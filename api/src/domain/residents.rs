@@ -15,6 +15,9 @@ pub struct ResidentialArea {
     pub created_by: Option<String>,
 }
 
+/// The most residents one residential area may have.
+pub const MAX_AREA_POPULATION: i32 = 1_000_000;
+
 /// A checked residential area: 0 <= elderly <= population.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ResidentialAreaDraft {
@@ -34,6 +37,11 @@ impl ResidentialAreaDraft {
         community_code: Option<&str>,
     ) -> Result<Self, Invalid> {
         let population = validate::non_negative("population", population)?;
+        // No residential area holds more; larger figures are typing errors, and sums of them
+        // would overflow a report's 32-bit totals.
+        if population > MAX_AREA_POPULATION {
+            return Err(Invalid::new(format!("population must be at most {MAX_AREA_POPULATION}, got {population}")));
+        }
         let elderly_population = validate::non_negative("elderlyPopulation", elderly_population)?;
         if elderly_population > population {
             return Err(Invalid::new(format!(

@@ -7,6 +7,18 @@ pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, Inv
     optional_text(field, Some(value), max)?.ok_or_else(|| Invalid::new(format!("{field} must not be empty")))
 }
 
+/// Characters that reorder the text around them: they can make a name display as something
+/// else (a reversed file name, a spoofed address).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters with no glyph of their own: zero-width spaces and joiners, the byte-order mark,
+/// the word joiner and soft hyphen.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}')
+}
+
 /// An optional text: trimmed; empty becomes absent, so that unset fields read back as null.
 pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, Invalid> {
     let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
@@ -17,6 +29,14 @@ pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Opt
     }
     if value.chars().any(char::is_control) {
         return Err(Invalid::new(format!("{field} must not contain control characters")));
+    }
+    if value.chars().any(is_bidi_control) {
+        return Err(Invalid::new(format!(
+            "{field} must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069)"
+        )));
+    }
+    if value.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
+        return Err(Invalid::new(format!("{field} must have a visible character")));
     }
     Ok(Some(value.to_owned()))
 }
@@ -134,6 +154,15 @@ mod tests {
         assert!(community_code_prefix("6401").is_ok());
         assert!(community_code_prefix("").is_err());
         assert!(community_code_prefix("6401040010011").is_err());
+    }
+
+    #[test]
+    fn texts_need_a_visible_character_and_no_reordering() {
+        assert!(required_text("name", "\u{200B}\u{200D}\u{FEFF}", 10).is_err());
+        assert!(required_text("name", "abc\u{202E}gpj.exe", 20).is_err());
+        assert!(required_text("name", "\u{2067}x", 20).is_err());
+        // Joiners inside visible text are fine (emoji sequences, Indic scripts).
+        assert_eq!(required_text("name", "食堂\u{200D}一", 10), Ok("食堂\u{200D}一".to_owned()));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! nearest facility" of every area, one search per origin otherwise.
 
 use super::LonLat;
-use super::circle::{CIRCLE_VERTICES, geodesic_circle};
+use super::circle::{CIRCLE_VERTICES, geodesic_circle, split_at_antimeridian};
 use super::deadline::{Deadline, TimedOut};
 use super::distance::geodesic_distance_m;
 use super::isochrone::{DEFAULT_MARGIN_M as ISOCHRONE_MARGIN_M, isochrone};
@@ -137,7 +137,7 @@ impl<'a> Walker<'a> {
         }
         let ring = geodesic_circle(center, self.settings.straight_line_reach_m(minutes), CIRCLE_VERTICES);
         let ring = LineString::from(ring.iter().map(|p| (p.lon, p.lat)).collect::<Vec<_>>());
-        Ok((MultiPolygon::new(vec![Polygon::new(ring, Vec::new())]), By::StraightLine))
+        Ok((split_at_antimeridian(Polygon::new(ring, Vec::new())), By::StraightLine))
     }
 
     /// For each target, the time to its nearest source, if at most `max_minutes` (pass

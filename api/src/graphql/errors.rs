@@ -39,10 +39,22 @@ pub fn add_codes(mut response: Response, query: &str) -> Response {
             } else {
                 "GRAPHQL_VALIDATION_FAILED"
             };
-            with_code(error, code)
+            with_code(shortened(error), code)
         })
         .collect();
     response
+}
+
+/// The longest error message sent; parse errors quote the text they stopped at, which an
+/// attacker controls.
+const MAX_MESSAGE_CHARS: usize = 300;
+
+fn shortened(mut error: ServerError) -> ServerError {
+    if let Some((cut, _)) = error.message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        error.message.truncate(cut);
+        error.message.push('…');
+    }
+    error
 }
 
 fn with_code(mut error: ServerError, code: &str) -> ServerError {

@@ -112,6 +112,11 @@ pub fn read_polygons(value: &Json) -> Result<Vec<Vec<Vec<LonLat>>>, Invalid> {
                         .ok_or_else(|| bad("a ring is not a list of positions"))?
                         .iter()
                         .map(|pos| {
+                            let numbers =
+                                pos.as_array().filter(|p| (2..=3).contains(&p.len()) && p.iter().all(Json::is_number));
+                            if numbers.is_none() {
+                                return Err(bad("a position is a list of two or three numbers"));
+                            }
                             let lon =
                                 pos.get(0).and_then(Json::as_f64).ok_or_else(|| bad("a position needs numbers"))?;
                             let lat =

@@ -161,10 +161,20 @@ fn residential_area_row(feature: &Json) -> Result<(ResidentialAreaDraft, Option<
         Some("Point") => (position(&geometry["coordinates"])?, None),
         Some("Polygon") => {
             let rings = crate::graphql::geojson::read_polygons(geometry).map_err(|e| e.0)?;
+            let (west, east) = rings[0][0].iter().fold((f64::MAX, f64::MIN), |(w, e), p| (w.min(p.lon), e.max(p.lon)));
+            if east - west > 180.0 {
+                return Err("the polygon spans more than 180 degrees of longitude: one across the antimeridian must \
+                            be split in two (RFC 7946 3.1.9)"
+                    .into());
+            }
             let ring = |r: &Vec<LonLat>| LineString::from(r.iter().map(|p| (p.lon, p.lat)).collect::<Vec<_>>());
             let polygon = Polygon::new(ring(&rings[0][0]), rings[0][1..].iter().map(ring).collect());
             let c = polygon.centroid().ok_or("the polygon has no area")?;
-            (LonLat::new(c.x(), c.y()).map_err(|e| e.to_string())?, Some(geometry.to_string()))
+            // Stored as read (positions of two numbers each), never as sent.
+            let outline: Vec<Vec<[f64; 2]>> =
+                rings[0].iter().map(|r| r.iter().map(|p| [p.lon, p.lat]).collect()).collect();
+            let stored = json!({ "type": "Polygon", "coordinates": outline }).to_string();
+            (LonLat::new(c.x(), c.y()).map_err(|e| e.to_string())?, Some(stored))
         }
         _ => return Err("the geometry must be a Point or a Polygon".into()),
     };

@@ -106,6 +106,11 @@ impl Store {
     ) -> StoreResult<Facility> {
         let current = self.current_version(id, version).await?;
         let draft = fields.apply_to(current.draft.clone())?;
+        // Nothing changes: no new version, no history entry, no event. The caller's version
+        // was checked, so a stale no-op is still a CONFLICT.
+        if draft == current.draft {
+            return Ok(current);
+        }
         self.overwrite(current, draft, actor, ChangeKind::Updated).await
     }
 
