@@ -323,6 +323,7 @@ async fn execute(
     let operation_name = request.operation_name.clone();
     request = request.data(RequestStarted(started)).data(RequestCalendar::default()).data(RequestNetwork::default());
     let response = admission.explain(schema.execute(request).await, &retained).await;
+    let response = admission.propagate_nulls(response, &retained);
     let response = add_codes(response, retained.query());
     if response.errors.is_empty() {
         metrics.succeeded(operation_name.as_deref(), retained.query());

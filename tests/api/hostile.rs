@@ -263,7 +263,8 @@ async fn inputs_that_used_to_be_stored_wrong_are_refused_or_answered_right() {
     let area = "mutation($p: Int!) { createResidentialArea(input: { name: \"a\", location: { lon: 106.3, lat: 38.5 }, population: $p, elderlyPopulation: 0 }) { id } }";
     assert_eq!(error_codes(&app.gql(area, json!({ "p": i32::MAX }), Some(&editor)).await), ["BAD_USER_INPUT"]);
     // Polygons: across the antimeridian, and with a position that is not numbers.
-    let import = "mutation($f: GeoJSON!) { importResidentialAreas(features: $f) { created rejected { index reason } } }";
+    let import =
+        "mutation($f: GeoJSON!) { importResidentialAreas(features: $f) { created rejected { index reason } } }";
     let feature = |ring: Value| json!({ "type": "Feature", "geometry": { "type": "Polygon", "coordinates": [ring] }, "properties": { "name": "p", "population": 10, "elderlyPopulation": 1 } });
     let features = json!({ "type": "FeatureCollection", "features": [
         feature(json!([[179.9, 10.0], [-179.9, 10.0], [-179.9, 10.1], [179.9, 10.1], [179.9, 10.0]])),
@@ -291,7 +292,10 @@ async fn inputs_that_used_to_be_stored_wrong_are_refused_or_answered_right() {
     let hours = "mutation { createFacility(input: { kind: MEAL_POINT, name: \"always\", location: { lon: 106.3, lat: 38.5 }, openingHours: \"24/7\" }) { id } }";
     let always = app.ok(hours, json!({}), Some(&editor)).await["createFacility"]["id"].clone();
     let open = "query($id: ID!, $at: DateTime) { facility(id: $id) { isOpen(at: $at) } }";
-    assert_eq!(app.ok(open, json!({ "id": always, "at": "2150-06-01T04:00:00Z" }), None).await["facility"]["isOpen"], true);
+    assert_eq!(
+        app.ok(open, json!({ "id": always, "at": "2150-06-01T04:00:00Z" }), None).await["facility"]["isOpen"],
+        true
+    );
     let far = app.gql(open, json!({ "id": always, "at": "9999-06-01T04:00:00Z" }), None).await;
     assert_eq!(error_codes(&far), ["BAD_USER_INPUT"], "{far}");
     // An update that changes nothing makes no new version; a stale one is still a conflict.

@@ -21,6 +21,7 @@ const TOO_COMPLEX: &str = "Query is too complex.";
 pub struct Admission {
     limits: QueryLimits,
     probe: Schema<Query, Mutation, Subscription>,
+    types: super::nulls::FieldTypes,
 }
 
 /// What the cost probe needs of a request, kept before the request is executed.
@@ -39,7 +40,8 @@ impl Retained {
 impl Admission {
     pub fn new(limits: QueryLimits) -> Self {
         let probe = Schema::build(Query::default(), Mutation::default(), Subscription).extension(MeasureCost).finish();
-        Self { limits, probe }
+        let types = super::nulls::FieldTypes::from_sdl(&probe.sdl());
+        Self { limits, probe, types }
     }
 
     /// Refuses a document that is too long or names too many fields; parses it once, for the
@@ -102,6 +104,13 @@ impl Admission {
             // within budget: report those.
             None => measured,
         }
+    }
+}
+
+impl Admission {
+    /// `response` with field errors nulling what the specification says they null.
+    pub fn propagate_nulls(&self, response: Response, retained: &Retained) -> Response {
+        super::nulls::propagate(response, &retained.query, retained.operation_name.as_deref(), &self.types)
     }
 }
 

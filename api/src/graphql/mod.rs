@@ -13,6 +13,7 @@ mod geometry;
 mod history;
 pub mod hours;
 pub mod import;
+pub mod nulls;
 mod residents;
 mod travel;
 
