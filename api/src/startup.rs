@@ -5,7 +5,7 @@ use crate::config::Settings;
 use crate::graphql::admission::Admission;
 use crate::graphql::errors::add_codes;
 use crate::graphql::hours::RequestCalendar;
-use crate::graphql::{AppSchema, RequestNetwork, RequestStarted, build_schema};
+use crate::graphql::{AppSchema, RequestNetwork, RequestReads, RequestStarted, build_schema};
 use crate::metrics::Metrics;
 use crate::planning_pool::PlanningPool;
 use crate::rate_limit::{ClientKey, Limiter};
@@ -321,7 +321,11 @@ async fn execute(
     }
     let retained = Admission::retain(&request);
     let operation_name = request.operation_name.clone();
-    request = request.data(RequestStarted(started)).data(RequestCalendar::default()).data(RequestNetwork::default());
+    request = request
+        .data(RequestStarted(started))
+        .data(RequestCalendar::default())
+        .data(RequestNetwork::default())
+        .data(RequestReads::default());
     let response = admission.explain(schema.execute(request).await, &retained).await;
     let response = admission.propagate_nulls(response, &retained);
     let response = add_codes(response, retained.query());

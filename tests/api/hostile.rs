@@ -321,3 +321,23 @@ async fn pages_and_answers_carry_security_headers() {
         assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
     }
 }
+
+/// A write while another process holds SQLite's write lock (an import running beside the
+/// server) is SERVICE_UNAVAILABLE once the busy timeout passes, not an internal error.
+#[actix_web::test]
+async fn a_write_blocked_by_another_process_on_sqlite_is_service_unavailable() {
+    use sea_orm::sqlx::Connection;
+    let app = TestApp::spawn().await;
+    if !app.database_url.starts_with("sqlite") {
+        return; // PostgreSQL has row locks; the test is about SQLite's one writer.
+    }
+    let editor = app.token(Role::Editor).await;
+    let mut other = sea_orm::sqlx::SqliteConnection::connect(&app.database_url).await.unwrap();
+    sea_orm::sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.unwrap();
+    let create = "mutation { createFacility(input: { kind: MEAL_POINT, name: \"x\", location: { lon: 106.3, lat: 38.5 } }) { id } }";
+    let blocked = app.gql(create, json!({}), Some(&editor)).await;
+    assert_eq!(error_codes(&blocked), ["SERVICE_UNAVAILABLE"], "{blocked}");
+    sea_orm::sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    let after = app.gql(create, json!({}), Some(&editor)).await;
+    assert!(after["errors"].is_null(), "{after}");
+}

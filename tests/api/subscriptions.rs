@@ -231,3 +231,64 @@ async fn sockets_serve_subscriptions_only_within_the_rate_limit() {
     assert_eq!((m["type"].as_str(), m["id"].as_str()), (Some("error"), Some("b")), "{m}");
     assert_eq!(m["payload"][0]["extensions"]["code"], "RATE_LIMITED");
 }
+
+/// Many subscribers on a few sockets (issue 12, item 6): every write still succeeds, every
+/// unfiltered subscription gets every change once and in order, filtered ones get none, and
+/// each change is read once per process however many subscribers it reaches.
+#[actix_web::test]
+async fn hundreds_of_subscribers_get_every_change_and_writes_go_on() {
+    let app = TestApp::spawn().await;
+    let editor = app.token(api::auth::Role::Editor).await;
+    let (sockets, per_socket) = (8, 50);
+    let mut conns = Vec::new();
+    for s in 0..sockets {
+        let mut conn = connect(&app.address).await;
+        for i in 0..per_socket {
+            // Even ids follow everything; odd ones only elder care, which the writes never touch.
+            let filter = if i % 2 == 0 { json!(null) } else { json!({ "categories": ["ELDER_CARE"] }) };
+            send(
+                &mut conn,
+                json!({ "id": format!("s{s}-{i}"), "type": "subscribe",
+                "payload": { "query": CHANGES, "variables": { "f": filter } } }),
+            )
+            .await;
+        }
+        conns.push(conn);
+    }
+    let create = "mutation($n: String!) { createFacility(input: { kind: MEAL_POINT, name: $n, location: { lon: 106.3, lat: 38.5 } }) { id } }";
+    // Registration is asynchronous: probe until every unfiltered subscription has seen a change.
+    let mut seen = std::collections::HashSet::new();
+    for attempt in 0..20 {
+        app.ok(create, json!({ "n": format!("probe {attempt}") }), Some(&editor)).await;
+        for conn in &mut conns {
+            while let Ok(Some(m)) = actix_web::rt::time::timeout(Duration::from_millis(200), receive(conn)).await {
+                seen.insert(m["id"].as_str().unwrap().to_owned());
+            }
+        }
+        if seen.len() == sockets * per_socket / 2 {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), sockets * per_socket / 2, "unfiltered subscriptions registered");
+    assert!(seen.iter().all(|id| id.rsplit('-').next().unwrap().parse::<usize>().unwrap() % 2 == 0));
+
+    let id = app.ok(create, json!({ "n": "watched" }), Some(&editor)).await["createFacility"]["id"].clone();
+    let update = "mutation($id: ID!, $v: Int!, $n: String!) { updateFacility(id: $id, version: $v, input: { name: $n }) { version } }";
+    for v in 1..=5 {
+        let r = app.gql(update, json!({ "id": id, "v": v, "n": format!("name {v}") }), Some(&editor)).await;
+        assert!(r["errors"].is_null(), "update {v} failed under 400 subscriptions: {r}");
+    }
+    for conn in &mut conns {
+        let mut versions: std::collections::HashMap<String, Vec<i64>> = std::collections::HashMap::new();
+        while versions.values().map(Vec::len).sum::<usize>() < per_socket / 2 * 6 {
+            let m = receive(conn).await.expect("an event");
+            let event = &m["payload"]["data"]["facilityChanged"];
+            assert_eq!(event["id"], id, "{m}");
+            versions.entry(m["id"].as_str().unwrap().to_owned()).or_default().push(event["version"].as_i64().unwrap());
+        }
+        assert_eq!(versions.len(), per_socket / 2);
+        assert!(versions.values().all(|v| v == &[1, 2, 3, 4, 5, 6]), "{versions:?}");
+        let extra = actix_web::rt::time::timeout(Duration::from_millis(300), receive(conn)).await;
+        assert!(extra.is_err(), "nothing more: {extra:?}");
+    }
+}

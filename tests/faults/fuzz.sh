@@ -34,6 +34,10 @@ SCHEMATHESIS_HOOKS=fuzz_hooks PYTHONPATH=tests/faults "$venv/bin/schemathesis" r
   --checks not_a_server_error --max-examples "$EXAMPLES" --generation-deterministic \
   --workers 1 --phases fuzzing -H "Authorization: Bearer $token" 2>&1 | tail -25
 
+# The shapes of issue 12 (huge documents, lists and polygons, aliases at the cost limit, a
+# made-up token on many fields), a few times each: refused or answered, never a 5xx.
+python3 bench/hostile.py "$base" --pid "$server" --seconds 15 --per-second 2 --addresses 1 --check | tail -4
+
 kill -0 "$server" || { echo "the server died"; cat "$tmp/err"; exit 1; }
 internal=$(curl -fsS "$base/metrics" | awk '/^graphql_errors_total/ && /INTERNAL_SERVER_ERROR/ {n += $2} END {print n + 0}')
 echo "INTERNAL_SERVER_ERROR responses: $internal"

@@ -6,7 +6,7 @@ use super::facility::FacilityFilter;
 use super::geojson::{self, GeoJson};
 use super::geometry::{Crs, Point, PointInput};
 use super::travel::{DistanceModel, TravelInput, TravelPlan, model_of};
-use super::{cost, deadline, limits, store};
+use super::{cost, deadline, limits, reading, store};
 use crate::domain::facility as domain_facility;
 use crate::domain::residents::ResidentialArea;
 use crate::domain::{Invalid, validate};
@@ -68,10 +68,11 @@ impl Evaluation {
         let filter = FacilityFilter::parse(ctx, input.filter).await?;
         let prefix = input.community_code_prefix.as_deref().map(validate::community_code_prefix).transpose()?;
         let within = input.within.as_ref().map(|g| read_area(&g.0)).transpose()?;
-        let store = store(ctx)?;
+        let (store, slot) = reading(ctx).await?;
         let facilities: Vec<LonLat> =
             store.facilities_matching(&filter).await?.iter().map(|f| f.draft.location()).collect();
         let areas = store.residential_areas().await?;
+        drop(slot);
         let scope = Scope { prefix, within };
         planning(ctx).run(deadline, move || Self::evaluate(plan, facilities, areas, &scope, deadline)).await?
     }

@@ -5,7 +5,7 @@ use super::geojson::{self, GeoJson};
 use super::geometry::{Crs, Point, PointInput};
 use super::hours;
 use super::travel::{DistanceModel, TravelInput, TravelPlan, model_of};
-use super::{cost, require, store};
+use super::{cost, reading, require, store};
 use crate::auth::Role;
 use crate::domain::details::{CanteenDetails, ElderCareDetails, FacilityDetails, RestStationDetails};
 use crate::domain::facility::{self as domain, FacilityCategory, FacilityFields, FacilityKind};
@@ -212,7 +212,8 @@ pub struct FacilityTotals {
 impl FacilityTotals {
     /// How many facilities match the filter, over all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> ApiResult<u64> {
-        Ok(store(ctx)?.count_facilities(&self.filter).await?)
+        let (store, _slot) = reading(ctx).await?;
+        Ok(store.count_facilities(&self.filter).await?)
     }
 }
 
@@ -314,7 +315,8 @@ impl FacilityQuery {
     /// The facility with this id, or null if there is none.
     async fn facility(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Facility>> {
         let id = FacilityId::decode(&id)?;
-        Ok(store(ctx)?.facility(id).await?.map(Facility::from))
+        let (store, _slot) = reading(ctx).await?;
+        Ok(store.facility(id).await?.map(Facility::from))
     }
 
     /// Facilities in id order, as a Relay connection.
@@ -332,7 +334,8 @@ impl FacilityQuery {
         }
         let after = after.as_deref().map(decode_cursor).transpose()?;
         let filter = FacilityFilter::parse(ctx, filter).await?;
-        let (rows, has_next) = store(ctx)?.facility_page(&filter, after, first as u64).await?;
+        let (store, _slot) = reading(ctx).await?;
+        let (rows, has_next) = store.facility_page(&filter, after, first as u64).await?;
         let mut connection = Connection::with_additional_fields(after.is_some(), has_next, FacilityTotals { filter });
         connection.edges.extend(rows.into_iter().map(|f| Edge::new(encode_cursor(f.id.0), Facility::from(f))));
         Ok(connection)

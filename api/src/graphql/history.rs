@@ -2,7 +2,7 @@
 //! lost silently. Admins only.
 
 use super::facility::Facility;
-use super::{cost, require, store};
+use super::{cost, reading, require, store};
 use crate::auth::Role;
 use crate::domain::ids::FacilityId;
 use crate::error::ApiResult;
@@ -62,7 +62,7 @@ impl HistoryQuery {
     async fn facility_history(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Vec<FacilityRevision>> {
         require(ctx, Role::Admin).await?;
         let id = FacilityId::decode(&id)?;
-        let store = store(ctx)?;
+        let (store, _slot) = reading(ctx).await?;
         let history = store.facility_history(id).await?;
         let current = store.facility(id).await?;
         // Versions are unique per facility: an update from version v produced version v + 1.

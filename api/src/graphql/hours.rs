@@ -1,7 +1,7 @@
 //! Opening hours in the API: `Facility.isOpen`, the `openAt` filter's instant, and the
 //! admin-loaded public-holiday calendar (days off and make-up working days).
 
-use super::{require, store};
+use super::{reading, require, store};
 use crate::auth::Role;
 use crate::domain::Invalid;
 use crate::domain::hours::{self, CalendarDay, HolidayCalendar, OpenMoment, TimeZone};
@@ -135,7 +135,10 @@ impl HolidayCalendarYear {
 }
 
 async fn year_view(ctx: &Context<'_>, calendar: &HolidayCalendar, year: i32) -> ApiResult<HolidayCalendarYear> {
-    let load = store(ctx)?.holiday_calendar_load(year).await?;
+    let load = {
+        let (store, _slot) = reading(ctx).await?;
+        store.holiday_calendar_load(year).await?
+    };
     let days = calendar
         .year(year)
         .into_iter()

@@ -141,6 +141,29 @@ pub fn sdl() -> String {
     Schema::build(Query::default(), Mutation::default(), Subscription).finish().sdl()
 }
 
+/// How many database reads one request may have in flight at once: a document of a thousand
+/// aliased lookups waits for its own turns instead of taking every pooled connection.
+pub const READS_PER_REQUEST: usize = 2;
+
+/// The per-request limit on database reads (see `READS_PER_REQUEST`).
+pub struct RequestReads(tokio::sync::Semaphore);
+
+impl Default for RequestReads {
+    fn default() -> Self {
+        Self(tokio::sync::Semaphore::new(READS_PER_REQUEST))
+    }
+}
+
+/// The store, for a resolver that reads the database once per field: holds one of the
+/// request's read slots until dropped.
+async fn reading<'a>(ctx: &Context<'a>) -> ApiResult<(&'a Store, Option<tokio::sync::SemaphorePermit<'a>>)> {
+    let slot = match ctx.data_opt::<RequestReads>() {
+        Some(reads) => Some(reads.0.acquire().await.map_err(|_| ApiError::Unavailable)?),
+        None => None,
+    };
+    Ok((store(ctx)?, slot))
+}
+
 fn store<'a>(ctx: &Context<'a>) -> ApiResult<&'a Store> {
     ctx.data::<Store>().map_err(|e| ApiError::internal(&e.message))
 }

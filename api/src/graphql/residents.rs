@@ -1,7 +1,7 @@
 //! Residential areas: the demand side of coverage.
 
 use super::geometry::{Crs, Point, PointInput};
-use super::{require, store};
+use super::{reading, require, store};
 use crate::auth::Role;
 use crate::domain::ids::ResidentialAreaId;
 use crate::domain::residents::{self as domain, ResidentialAreaDraft};
@@ -70,7 +70,8 @@ impl ResidentsQuery {
     /// The residential area with this id, or null if there is none.
     async fn residential_area(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<ResidentialArea>> {
         let id = ResidentialAreaId::decode(&id)?;
-        Ok(store(ctx)?.residential_area(id).await?.map(ResidentialArea))
+        let (store, _slot) = reading(ctx).await?;
+        Ok(store.residential_area(id).await?.map(ResidentialArea))
     }
 }
 

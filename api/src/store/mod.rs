@@ -83,7 +83,9 @@ impl Store {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10))
+                    // Another process holding the write lock (an import) makes a write wait
+                    // this long, then fail as SERVICE_UNAVAILABLE: a request must not hang.
+                    .busy_timeout(Duration::from_secs(3))
             });
         let db = Database::connect(options).await?;
         Migrator::up(&db, None).await?;
