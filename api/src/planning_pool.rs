@@ -1,13 +1,26 @@
-//! Where planning computations run: never on an HTTP worker, at most `threads` at once.
+//! Where planning computations run: never on an HTTP worker, at most `threads` at once, and
+//! fairly between clients.
 //!
 //! Coverage, gaps, site suggestions and collections of service areas can take seconds; on the
 //! two or so HTTP workers they would stall `/healthz` and every cheap query queued behind them.
 //! Each one waits here for a slot (within its request's deadline), then runs on a blocking
-//! thread while the worker goes on serving.
+//! thread while the worker goes on serving. When a slot frees, it goes to the waiting client
+//! that has used the least planning time lately (decaying with a half-life of a minute), so a
+//! client sending expensive questions as fast as its rate limit allows waits behind everyone
+//! else instead of keeping the pool to itself.
 
 use crate::geo::deadline::{Deadline, TimedOut};
-use std::sync::Arc;
-use tokio::sync::Semaphore;
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+/// How fast a client's past planning time is forgiven.
+const HALF_LIFE: Duration = Duration::from_secs(60);
+/// Clients remembered at most; the least recent are forgotten first.
+const MAX_CLIENTS: usize = 10_000;
 
 /// Why a planning computation did not give an answer.
 #[derive(Debug, PartialEq, Eq)]
@@ -26,15 +39,119 @@ impl From<TimedOut> for PlanningError {
 
 #[derive(Clone, Debug)]
 pub struct PlanningPool {
-    slots: Arc<Semaphore>,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
     threads: usize,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    running: usize,
+    waiting: BinaryHeap<Waiter>,
+    usage: HashMap<Option<IpAddr>, Usage>,
+    arrivals: u64,
+}
+
+/// A client's planning time, decayed to `at`.
+#[derive(Clone, Copy, Debug)]
+struct Usage {
+    seconds: f64,
+    at: Instant,
+}
+
+impl Usage {
+    fn now(self, now: Instant) -> f64 {
+        let age = now.saturating_duration_since(self.at).as_secs_f64();
+        self.seconds * 0.5f64.powf(age / HALF_LIFE.as_secs_f64())
+    }
+}
+
+#[derive(Debug)]
+struct Waiter {
+    /// The client's usage when it arrived: the lower, the sooner.
+    usage: f64,
+    arrival: u64,
+    wake: oneshot::Sender<Slot>,
+}
+
+impl PartialEq for Waiter {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Waiter {}
+
+impl PartialOrd for Waiter {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Waiter {
+    /// The heap's greatest is served first: least usage, then first come.
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.usage.total_cmp(&self.usage).then(other.arrival.cmp(&self.arrival))
+    }
+}
+
+/// One running computation's hold on the pool; dropping it (the work is done, panicked, or
+/// was handed a slot it no longer wants) charges the client and passes the slot on.
+#[derive(Debug)]
+struct Slot {
+    shared: Arc<Shared>,
+    client: Option<IpAddr>,
+    started: Instant,
+    /// False for a slot that was offered to a waiter who had already given up: dropping it
+    /// changes nothing (the slot is still being passed on).
+    armed: bool,
+}
+
+impl Slot {
+    fn new(shared: &Arc<Shared>, client: Option<IpAddr>) -> Self {
+        Self { shared: Arc::clone(shared), client, started: Instant::now(), armed: true }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let now = Instant::now();
+        let mut state = self.shared.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let spent = now.saturating_duration_since(self.started).as_secs_f64();
+        let before = state.usage.get(&self.client).map_or(0.0, |u| u.now(now));
+        if state.usage.len() >= MAX_CLIENTS && !state.usage.contains_key(&self.client) {
+            forget_least_recent(&mut state.usage);
+        }
+        state.usage.insert(self.client, Usage { seconds: before + spent, at: now });
+        // Hand the slot to the next waiter still waiting; else free it.
+        while let Some(next) = state.waiting.pop() {
+            match next.wake.send(Slot::new(&self.shared, None)) {
+                Ok(()) => return,
+                Err(mut unwanted) => unwanted.armed = false,
+            }
+        }
+        state.running -= 1;
+    }
+}
+
+fn forget_least_recent(usage: &mut HashMap<Option<IpAddr>, Usage>) {
+    if let Some(oldest) = usage.iter().min_by_key(|(_, u)| u.at).map(|(k, _)| *k) {
+        usage.remove(&oldest);
+    }
 }
 
 impl PlanningPool {
     /// A pool running at most `threads` computations at once (at least one).
     pub fn new(threads: usize) -> Self {
         let threads = threads.max(1);
-        Self { slots: Arc::new(Semaphore::new(threads)), threads }
+        Self { shared: Arc::new(Shared { threads, state: Mutex::default() }) }
     }
 
     /// One thread per core.
@@ -43,18 +160,19 @@ impl PlanningPool {
     }
 
     pub fn threads(&self) -> usize {
-        self.threads
+        self.shared.threads
     }
 
-    /// Computations waiting for a slot or running.
+    /// Computations running now.
     pub fn busy(&self) -> usize {
-        self.threads - self.slots.available_permits()
+        self.shared.state.lock().unwrap_or_else(PoisonError::into_inner).running
     }
 
-    /// Runs `work` when a slot is free; gives up with `TimedOut` if none frees before
-    /// `deadline`. `work` must check the same deadline in its long loops.
+    /// Runs `work` for `client` when a slot is free; gives up with `TimedOut` if none comes
+    /// to it before `deadline`. `work` must check the same deadline in its long loops.
     pub async fn run<T, E>(
         &self,
+        client: Option<IpAddr>,
         deadline: Deadline,
         work: impl FnOnce() -> Result<T, E> + Send + 'static,
     ) -> Result<Result<T, E>, PlanningError>
@@ -62,12 +180,9 @@ impl PlanningPool {
         T: Send + 'static,
         E: Send + 'static,
     {
-        let slot = Arc::clone(&self.slots).acquire_owned();
-        let slot = match deadline.remaining() {
-            Some(left) => tokio::time::timeout(left, slot).await.map_err(|_| PlanningError::TimedOut)?,
-            None => slot.await,
-        }
-        .map_err(|_| PlanningError::Failed("the planning pool is closed".into()))?;
+        let mut slot = self.take(client, deadline).await?;
+        slot.client = client;
+        slot.started = Instant::now();
         deadline.check()?;
         let task = tokio::task::spawn_blocking(move || {
             let _slot = slot;
@@ -75,33 +190,100 @@ impl PlanningPool {
         });
         task.await.map_err(|e| PlanningError::Failed(e.to_string()))
     }
+
+    async fn take(&self, client: Option<IpAddr>, deadline: Deadline) -> Result<Slot, PlanningError> {
+        let handed = {
+            let mut state = self.shared.state.lock().unwrap_or_else(PoisonError::into_inner);
+            if state.running < self.shared.threads && state.waiting.is_empty() {
+                state.running += 1;
+                return Ok(Slot::new(&self.shared, client));
+            }
+            let (wake, handed) = oneshot::channel();
+            let usage = state.usage.get(&client).map_or(0.0, |u| u.now(Instant::now()));
+            state.arrivals += 1;
+            let arrival = state.arrivals;
+            state.waiting.push(Waiter { usage, arrival, wake });
+            handed
+        };
+        let handed = match deadline.remaining() {
+            Some(left) => tokio::time::timeout(left, handed).await.map_err(|_| PlanningError::TimedOut)?,
+            None => handed.await,
+        };
+        handed.map_err(|_| PlanningError::Failed("the planning pool dropped a waiter".into()))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
-    #[tokio::test(flavor = "current_thread")]
+    fn client(n: u8) -> Option<IpAddr> {
+        Some(IpAddr::from([203, 0, 113, n]))
+    }
+
+    /// Holds the pool's one slot until `release` is sent.
+    fn hold(pool: &PlanningPool, who: Option<IpAddr>) -> (tokio::task::JoinHandle<()>, std::sync::mpsc::Sender<()>) {
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let pool = pool.clone();
+        let task = tokio::spawn(async move {
+            let _ = pool.run(who, Deadline::none(), move || held.recv().map_err(|_| ())).await;
+        });
+        (task, release)
+    }
+
+    async fn until_busy(pool: &PlanningPool, n: usize) {
+        while pool.busy() < n {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_full_pool_queues_until_the_deadline() {
         let pool = PlanningPool::new(1);
-        let (started, wait) = tokio::sync::oneshot::channel::<()>();
-        let (release, held) = std::sync::mpsc::channel::<()>();
-        let busy = pool.clone();
-        let first = tokio::spawn(async move {
-            busy.run(Deadline::none(), move || {
-                let _ = started.send(());
-                held.recv().map_err(|_| ())
-            })
-            .await
-        });
-        wait.await.unwrap();
-        assert_eq!(pool.busy(), 1);
-        let refused = pool.run(Deadline::after(Duration::from_millis(50)), || Ok::<_, ()>(1)).await;
+        let (task, release) = hold(&pool, client(1));
+        until_busy(&pool, 1).await;
+        let refused = pool.run(client(2), Deadline::after(Duration::from_millis(50)), || Ok::<_, ()>(1)).await;
         assert_eq!(refused, Err(PlanningError::TimedOut));
         release.send(()).unwrap();
-        assert_eq!(first.await.unwrap(), Ok(Ok(())));
-        assert_eq!(pool.run(Deadline::after(Duration::from_secs(5)), || Ok::<_, ()>(2)).await, Ok(Ok(2)));
+        task.await.unwrap();
+        assert_eq!(pool.run(client(2), Deadline::after(Duration::from_secs(5)), || Ok::<_, ()>(2)).await, Ok(Ok(2)));
+        assert_eq!(pool.busy(), 0, "the timed-out waiter did not keep a slot");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_freed_slot_goes_to_the_client_that_used_the_least() {
+        let pool = PlanningPool::new(1);
+        // The heavy client spends a while planning first.
+        let heavy = client(1);
+        pool.run(heavy, Deadline::none(), || {
+            std::thread::sleep(Duration::from_millis(50));
+            Ok::<_, ()>(())
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        let (task, release) = hold(&pool, client(9));
+        until_busy(&pool, 1).await;
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut waiting = Vec::new();
+        for who in [heavy, client(2)] {
+            let (pool, order) = (pool.clone(), Arc::clone(&order));
+            waiting.push(tokio::spawn(async move {
+                pool.run(who, Deadline::none(), move || {
+                    order.lock().unwrap().push(who);
+                    Ok::<_, ()>(())
+                })
+                .await
+            }));
+            // The heavy client arrives first.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        release.send(()).unwrap();
+        task.await.unwrap();
+        for w in waiting {
+            w.await.unwrap().unwrap().unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), vec![client(2), heavy]);
         assert_eq!(pool.busy(), 0);
     }
 }

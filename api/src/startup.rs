@@ -5,7 +5,7 @@ use crate::config::Settings;
 use crate::graphql::admission::Admission;
 use crate::graphql::errors::add_codes;
 use crate::graphql::hours::RequestCalendar;
-use crate::graphql::{AppSchema, RequestNetwork, RequestReads, RequestStarted, build_schema};
+use crate::graphql::{AppSchema, RequestClient, RequestNetwork, RequestReads, RequestStarted, build_schema};
 use crate::metrics::Metrics;
 use crate::planning_pool::PlanningPool;
 use crate::rate_limit::{ClientKey, Limiter};
@@ -199,9 +199,11 @@ async fn graphql(
     admission: web::Data<Admission>,
     limits: web::Data<HttpLimits>,
     metrics: web::Data<Metrics>,
+    rate: web::Data<ClientRateLimit>,
     http: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
+    let client = RequestClient(rate.client(&http).map(ClientKey::key));
     let body = match read_body(payload, &http, limits.max_body_bytes).await {
         Ok(body) => body,
         Err(refusal) => return refusal,
@@ -222,7 +224,7 @@ async fn graphql(
     };
     let to_json = |value: &dyn erased::Serialize| capped_json(value, limits.max_response_bytes);
     let result = match batch {
-        BatchRequest::Single(request) => to_json(&execute(&schema, &admission, &metrics, &http, request).await),
+        BatchRequest::Single(request) => to_json(&execute(&schema, &admission, &metrics, &http, client, request).await),
         BatchRequest::Batch(requests) if requests.len() > limits.max_batch || requests.is_empty() => {
             let why = format!("a batch holds 1 to {} requests, this one {}", limits.max_batch, requests.len());
             return refuse(HttpResponse::BadRequest(), "BAD_REQUEST", &why);
@@ -230,7 +232,7 @@ async fn graphql(
         BatchRequest::Batch(requests) => {
             let mut responses = Vec::with_capacity(requests.len());
             for request in requests {
-                responses.push(execute(&schema, &admission, &metrics, &http, request).await);
+                responses.push(execute(&schema, &admission, &metrics, &http, client, request).await);
             }
             to_json(&responses)
         }
@@ -308,6 +310,7 @@ async fn execute(
     admission: &Admission,
     metrics: &Metrics,
     http: &HttpRequest,
+    client: RequestClient,
     mut request: async_graphql::Request,
 ) -> async_graphql::Response {
     let started = Instant::now();
@@ -325,7 +328,8 @@ async fn execute(
         .data(RequestStarted(started))
         .data(RequestCalendar::default())
         .data(RequestNetwork::default())
-        .data(RequestReads::default());
+        .data(RequestReads::default())
+        .data(client);
     let response = admission.explain(schema.execute(request).await, &retained).await;
     let response = admission.propagate_nulls(response, &retained);
     let response = add_codes(response, retained.query());

@@ -158,9 +158,27 @@ impl Within {
     }
 }
 
-/// The planning pool of this schema.
-fn planning(ctx: &Context<'_>) -> PlanningPool {
-    ctx.data_opt::<PlanningPool>().cloned().unwrap_or_else(PlanningPool::per_core)
+/// The planning pool of this schema, for this request's client.
+fn planning(ctx: &Context<'_>) -> Planner {
+    Planner {
+        pool: ctx.data_opt::<PlanningPool>().cloned().unwrap_or_else(PlanningPool::per_core),
+        client: ctx.data_opt::<super::RequestClient>().and_then(|c| c.0),
+    }
+}
+
+struct Planner {
+    pool: PlanningPool,
+    client: Option<std::net::IpAddr>,
+}
+
+impl Planner {
+    async fn run<T: Send + 'static>(
+        self,
+        deadline: Deadline,
+        work: impl FnOnce() -> ApiResult<T> + Send + 'static,
+    ) -> Result<ApiResult<T>, crate::planning_pool::PlanningError> {
+        self.pool.run(self.client, deadline, work).await
+    }
 }
 
 fn read_area(value: &serde_json::Value) -> Result<Within, Invalid> {

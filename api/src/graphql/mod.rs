@@ -85,6 +85,10 @@ fn limits(ctx: &Context<'_>) -> QueryLimits {
     ctx.data_opt::<QueryLimits>().copied().unwrap_or_default()
 }
 
+/// The address the request came from (as the rate limit keys it), for fair planning.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RequestClient(pub Option<std::net::IpAddr>);
+
 /// When the HTTP layer started executing this request.
 #[derive(Clone, Copy, Debug)]
 pub struct RequestStarted(pub std::time::Instant);
