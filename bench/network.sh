@@ -11,11 +11,11 @@
 #
 #   bash bench/network.sh
 #
-# Knobs: DATA (../shared/data/osm), BOUNDS ("900 5000", metres), DURATION (10s),
+# Knobs: DATA (data/osm), BOUNDS ("900 5000", metres), DURATION (10s),
 # PEERS_VENV (target/peers-venv: created with the peers from PyPI when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DATA=${DATA:-../shared/data/osm}
+DATA=${DATA:-data/osm}
 BOUNDS=${BOUNDS:-900 5000}
 DURATION=${DURATION:-10s}
 venv=${PEERS_VENV:-target/peers-venv}

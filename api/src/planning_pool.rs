@@ -3,8 +3,10 @@
 //!
 //! Coverage, gaps, site suggestions and collections of service areas can take seconds; on the
 //! two or so HTTP workers they would stall `/healthz` and every cheap query queued behind them.
-//! Each one waits here for a slot (within its request's deadline), then runs on a blocking
-//! thread while the worker goes on serving. When a slot frees, it goes to the waiting client
+//! Each one waits here for a slot (within its request's deadline), then runs on one of the
+//! pool's own threads while the worker goes on serving. Those threads run at a lower CPU
+//! priority (nice 10) than the HTTP workers, so when the cores are contended a health check or
+//! a nearby search is answered first and planning takes what is left. When a slot frees, it goes to the waiting client
 //! that has used the least planning time lately (decaying with a half-life of a minute), so a
 //! client sending expensive questions as fast as its rate limit allows waits behind everyone
 //! else instead of keeping the pool to itself.
@@ -46,6 +48,50 @@ pub struct PlanningPool {
 struct Shared {
     threads: usize,
     state: Mutex<State>,
+    /// Work for the pool's threads; they end when the pool is dropped.
+    jobs: Mutex<std::sync::mpsc::Sender<Job>>,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The priority of planning threads on thread-priority's 0-99 scale, which maps 25 to nice
+/// 10: below the HTTP workers (nice 0), above idle work (nice 19).
+const PLANNING_PRIORITY: u8 = 25;
+
+/// Starts `threads` planning threads reading `jobs`.
+fn start_threads(threads: usize, jobs: std::sync::mpsc::Receiver<Job>) {
+    let jobs = Arc::new(Mutex::new(jobs));
+    for i in 0..threads {
+        let jobs = Arc::clone(&jobs);
+        let started = std::thread::Builder::new().name(format!("planning-{i}")).spawn(move || {
+            lower_priority();
+            loop {
+                let job = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
+                let Ok(job) = job else { return };
+                // A panicking computation fails its request, not the thread.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            }
+        });
+        if let Err(e) = started {
+            tracing::error!(error = %e, "a planning thread could not be started");
+        }
+    }
+}
+
+/// Nice 10 for the calling thread (Linux's niceness is per thread). Raising niceness needs no
+/// privilege; if it fails anyway, planning runs at the normal priority.
+fn lower_priority() {
+    use thread_priority::{NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy};
+    let Ok(value) = PLANNING_PRIORITY.try_into() else { return };
+    let policy = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other);
+    let set = thread_priority::set_thread_priority_and_policy(
+        thread_priority::thread_native_id(),
+        ThreadPriority::Crossplatform(value),
+        policy,
+    );
+    if let Err(e) = set {
+        tracing::warn!(error = ?e, "planning threads run at normal priority");
+    }
 }
 
 #[derive(Debug, Default)]
@@ -151,7 +197,9 @@ impl PlanningPool {
     /// A pool running at most `threads` computations at once (at least one).
     pub fn new(threads: usize) -> Self {
         let threads = threads.max(1);
-        Self { shared: Arc::new(Shared { threads, state: Mutex::default() }) }
+        let (sender, jobs) = std::sync::mpsc::channel();
+        start_threads(threads, jobs);
+        Self { shared: Arc::new(Shared { threads, state: Mutex::default(), jobs: Mutex::new(sender) }) }
     }
 
     /// One thread per core.
@@ -184,11 +232,17 @@ impl PlanningPool {
         slot.client = client;
         slot.started = Instant::now();
         deadline.check()?;
-        let task = tokio::task::spawn_blocking(move || {
-            let _slot = slot;
-            work()
+        let (done, result) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            let answer = work();
+            // Released (and the client charged) before the answer goes back, so that the next
+            // question of the same request sees the pool as this one left it.
+            drop(slot);
+            let _ = done.send(answer);
         });
-        task.await.map_err(|e| PlanningError::Failed(e.to_string()))
+        let sent = self.shared.jobs.lock().unwrap_or_else(PoisonError::into_inner).send(job);
+        sent.map_err(|_| PlanningError::Failed("the planning threads are gone".into()))?;
+        result.await.map_err(|_| PlanningError::Failed("a planning computation panicked".into()))
     }
 
     async fn take(&self, client: Option<IpAddr>, deadline: Deadline) -> Result<Slot, PlanningError> {

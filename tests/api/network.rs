@@ -1,4 +1,4 @@
-//! The walking-network import against real OpenStreetMap data (`../shared/data/osm`).
+//! The walking-network import against real OpenStreetMap data (`data/osm`, ODbL).
 
 use api::geo::network::WalkingNetwork;
 use api::osm_import::{is_walkable, read_walking_network};
@@ -7,12 +7,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
 fn extract(name: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/osm").join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: the OSM extracts live in ../shared/data/osm (see its README)",
-        path.display()
-    );
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/osm").join(name);
+    assert!(path.exists(), "{} is missing: the OSM extracts live in data/osm (see data/README.md)", path.display());
     path
 }
 
@@ -54,7 +50,7 @@ fn the_monaco_import_has_the_node_and_edge_counts_an_independent_count_finds() {
     let (nodes, edges) = independent_count(&path);
     assert_eq!((network.positions.len(), network.edges.len()), (nodes, edges));
     eprintln!("monaco walking network: {nodes} nodes, {edges} edges, {} ways", network.ways);
-    // Same order of size as the plain reader of shared/data/osm/SOURCES.md (24,394 / 25,515),
+    // Same order of size as the plain reader of data/osm/SOURCES.md (24,394 / 25,515),
     // which takes every highway; this rule drops motorways, private ways and foot=no.
     assert!((15_000..30_000).contains(&nodes), "{nodes}");
     let graph = WalkingNetwork::new(network.positions, network.edges.iter().copied());

@@ -38,8 +38,8 @@ fn geodesic(a: (f64, f64), b: (f64, f64)) -> f64 {
 fn monaco() -> &'static Reference {
     static REFERENCE: OnceLock<Reference> = OnceLock::new();
     REFERENCE.get_or_init(|| {
-        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/osm/monaco.osm.pbf");
-        let net = read_walking_network(&path, &|_| {}).expect("the Monaco extract (see ../shared/data/README)");
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/osm/monaco.osm.pbf");
+        let net = read_walking_network(&path, &|_| {}).expect("the Monaco extract (see data/README.md)");
         let positions: Vec<(f64, f64)> = net.positions.iter().map(|p| (p.lon, p.lat)).collect();
         let mut pairs: Vec<(usize, usize)> = net
             .edges

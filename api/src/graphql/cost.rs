@@ -52,11 +52,15 @@ pub fn planning(vertices: usize, child: usize) -> usize {
     PLANNING.saturating_add(vertices / VERTICES_PER_UNIT).saturating_add(child).min(CAP)
 }
 
+/// Candidates assumed when `suggestSites` names none (it then tries the uncovered areas, whose
+/// number only the data knows).
+pub const ASSUMED_CANDIDATES: usize = 1_000;
+
 /// `suggestSites`: one search per candidate (the uncovered areas when none are given), each
 /// growing with the square of the budget, then `count` greedy rounds over them.
 pub fn suggestions(candidates: Option<usize>, minutes: f64, count: i32, vertices: usize, child: usize) -> usize {
     let scale = if minutes.is_finite() { (minutes.max(0.0) / 15.0).powi(2).max(1.0) } else { 1.0 };
-    let searches = candidates.map_or(0.0, |n| n as f64 * scale / CANDIDATES_PER_UNIT);
+    let searches = candidates.unwrap_or(ASSUMED_CANDIDATES) as f64 * scale / CANDIDATES_PER_UNIT;
     let rounds = usize::try_from(count).unwrap_or(1).max(1);
     let searches = if searches >= CAP as f64 { CAP } else { searches as usize };
     planning(vertices, child).saturating_add(searches).saturating_add(rounds).min(CAP)
