@@ -228,7 +228,25 @@ impl PlanningPool {
         T: Send + 'static,
         E: Send + 'static,
     {
-        let mut slot = self.take(client, deadline).await?;
+        self.run_waiting(client, deadline, work, &|_| ()).await
+    }
+
+    /// `run`, telling `waited` how long the computation waited for its slot.
+    pub async fn run_waiting<T, E>(
+        &self,
+        client: Option<IpAddr>,
+        deadline: Deadline,
+        work: impl FnOnce() -> Result<T, E> + Send + 'static,
+        waited: &(dyn Fn(Duration) + Sync),
+    ) -> Result<Result<T, E>, PlanningError>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        let arrived = Instant::now();
+        let slot = self.take(client, deadline).await;
+        waited(arrived.elapsed());
+        let mut slot = slot?;
         slot.client = client;
         slot.started = Instant::now();
         deadline.check()?;

@@ -48,6 +48,19 @@ impl ClientKey for IpAddr {
     }
 }
 
+/// The most one request may take from its bucket after the fact.
+const MAX_EXTRA: u32 = 10_000;
+
+/// What a request costs the client's bucket beyond the one request charged up front, as
+/// GitHub's API charges by what a query costs: a point per 20 ms of work and per 64 KiB read
+/// or written, so a client sending the most expensive requests the server accepts gets
+/// proportionally fewer of them.
+pub fn extra_points(elapsed: Duration, bytes_in: usize, bytes_out: usize) -> u32 {
+    let work = elapsed.as_millis() / 20;
+    let bytes = (bytes_in + bytes_out) / (64 * 1024);
+    u32::try_from(work + bytes as u128).unwrap_or(u32::MAX)
+}
+
 pub struct Limiter {
     buckets: DefaultKeyedRateLimiter<Option<IpAddr>>,
     exempt_loopback: bool,
@@ -77,6 +90,20 @@ impl Limiter {
         self.buckets.check_key(&client).map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
 
+    /// Takes `extra` more from the client's bucket after a request turned out to cost more than
+    /// one (as much as is left: the next request then waits). Loopback is exempt as above.
+    pub fn charge_extra(&self, client: Option<IpAddr>, extra: u32) {
+        let client = client.map(ClientKey::key);
+        if self.exempt_loopback && client.is_some_and(|ip| ip.is_loopback()) {
+            return;
+        }
+        for _ in 0..extra.min(MAX_EXTRA) {
+            if self.buckets.check_key(&client).is_err() {
+                return;
+            }
+        }
+    }
+
     /// Forgets clients whose buckets are full again, so the map does not grow forever.
     pub fn forget_idle(&self) {
         self.buckets.retain_recent();
@@ -102,6 +129,18 @@ mod tests {
         let exempting = Limiter::new(RateLimit { per_minute: 1, burst: 2, exempt_loopback: true }).unwrap();
         assert!((0..10).all(|_| exempting.check(Some(local)).is_ok()));
         assert!(Limiter::new(RateLimit { per_minute: 0, ..RateLimit::default() }).is_none());
+    }
+
+    #[test]
+    fn expensive_requests_take_more_of_the_bucket() {
+        assert_eq!(extra_points(Duration::from_millis(5), 300, 2_000), 0, "a search costs one request");
+        assert_eq!(extra_points(Duration::from_millis(100), 0, 0), 5);
+        assert_eq!(extra_points(Duration::from_millis(1), 7_000_000, 100), 106);
+        let limiter = Limiter::new(RateLimit { per_minute: 1, burst: 10, exempt_loopback: false }).unwrap();
+        let client = Some("203.0.113.7".parse().unwrap());
+        assert!(limiter.check(client).is_ok());
+        limiter.charge_extra(client, 5);
+        assert_eq!((0..10).filter(|_| limiter.check(client).is_ok()).count(), 4, "10 - 1 - 5 left");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::graphql::hours::RequestCalendar;
 use crate::graphql::{AppSchema, RequestClient, RequestNetwork, RequestReads, RequestStarted, build_schema};
 use crate::metrics::Metrics;
 use crate::planning_pool::PlanningPool;
-use crate::rate_limit::{ClientKey, Limiter};
+use crate::rate_limit::{ClientKey, Limiter, extra_points};
 use crate::store::Store;
 use crate::websocket::ClientSockets;
 use actix_web::dev::{Server, ServerHandle, Service, ServiceRequest, ServiceResponse};
@@ -179,6 +179,15 @@ impl ClientRateLimit {
         if self.trust_proxy { forwarded().or(peer) } else { peer }
     }
 
+    /// Takes what a request cost beyond one from `client`'s bucket.
+    fn charge_extra(&self, client: Option<std::net::IpAddr>, points: u32) {
+        if let Some(limiter) = &self.limiter
+            && points > 0
+        {
+            limiter.charge_extra(client, points);
+        }
+    }
+
     /// Charges one request to `client`; Err says how long it must wait.
     fn charge(&self, client: Option<std::net::IpAddr>) -> Result<(), std::time::Duration> {
         self.limiter.as_ref().map_or(Ok(()), |limiter| limiter.check(client))
@@ -203,7 +212,9 @@ async fn graphql(
     http: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
-    let client = RequestClient(rate.client(&http).map(ClientKey::key));
+    let started = Instant::now();
+    let address = rate.client(&http);
+    let client = RequestClient::new(address.map(ClientKey::key));
     let body = match read_body(payload, &http, limits.max_body_bytes).await {
         Ok(body) => body,
         Err(refusal) => return refusal,
@@ -224,7 +235,9 @@ async fn graphql(
     };
     let to_json = |value: &dyn erased::Serialize| capped_json(value, limits.max_response_bytes);
     let result = match batch {
-        BatchRequest::Single(request) => to_json(&execute(&schema, &admission, &metrics, &http, client, request).await),
+        BatchRequest::Single(request) => {
+            to_json(&execute(&schema, &admission, &metrics, &http, client.clone(), request).await)
+        }
         BatchRequest::Batch(requests) if requests.len() > limits.max_batch || requests.is_empty() => {
             let why = format!("a batch holds 1 to {} requests, this one {}", limits.max_batch, requests.len());
             return refuse(HttpResponse::BadRequest(), "BAD_REQUEST", &why);
@@ -232,11 +245,15 @@ async fn graphql(
         BatchRequest::Batch(requests) => {
             let mut responses = Vec::with_capacity(requests.len());
             for request in requests {
-                responses.push(execute(&schema, &admission, &metrics, &http, client, request).await);
+                responses.push(execute(&schema, &admission, &metrics, &http, client.clone(), request).await);
             }
             to_json(&responses)
         }
     };
+    // What the request cost beyond the one request the middleware charged.
+    let written = result.as_ref().map_or(0, Vec::len);
+    let worked = started.elapsed().saturating_sub(client.waited());
+    rate.charge_extra(address, extra_points(worked, body.len(), written));
     match result {
         Ok(json) => HttpResponse::Ok().content_type("application/json").body(json),
         Err(JsonError::TooLarge) => {

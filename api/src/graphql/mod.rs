@@ -85,9 +85,25 @@ fn limits(ctx: &Context<'_>) -> QueryLimits {
     ctx.data_opt::<QueryLimits>().copied().unwrap_or_default()
 }
 
-/// The address the request came from (as the rate limit keys it), for fair planning.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct RequestClient(pub Option<std::net::IpAddr>);
+/// The address the request came from (as the rate limit keys it), for fair planning, and how
+/// long its planning questions waited for a slot (not charged to the client: waiting is not
+/// work).
+#[derive(Clone, Debug, Default)]
+pub struct RequestClient {
+    pub address: Option<std::net::IpAddr>,
+    pub waited: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl RequestClient {
+    pub fn new(address: Option<std::net::IpAddr>) -> Self {
+        Self { address, waited: Default::default() }
+    }
+
+    /// Time spent waiting for planning slots so far.
+    pub fn waited(&self) -> std::time::Duration {
+        std::time::Duration::from_micros(self.waited.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
 
 /// When the HTTP layer started executing this request.
 #[derive(Clone, Copy, Debug)]
