@@ -64,6 +64,11 @@ pub fn extra_points(elapsed: Duration, bytes_in: usize, bytes_out: usize) -> u32
 pub struct Limiter {
     buckets: DefaultKeyedRateLimiter<Option<IpAddr>>,
     exempt_loopback: bool,
+    /// The time one point takes to come back.
+    per_point: Duration,
+    /// Clients that owe more than their bucket held, and until when they wait: a bucket
+    /// cannot go below empty, so the rest of a debt is served as a wait.
+    owing: std::sync::Mutex<std::collections::HashMap<Option<IpAddr>, std::time::Instant>>,
 }
 
 impl std::fmt::Debug for Limiter {
@@ -78,7 +83,12 @@ impl Limiter {
         let per_minute = NonZeroU32::new(limit.per_minute)?;
         let burst = NonZeroU32::new(limit.burst.max(1)).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::per_minute(per_minute).allow_burst(burst);
-        Some(Self { buckets: governor::RateLimiter::keyed(quota), exempt_loopback: limit.exempt_loopback })
+        Some(Self {
+            buckets: governor::RateLimiter::keyed(quota),
+            exempt_loopback: limit.exempt_loopback,
+            per_point: Duration::from_secs(60) / per_minute.get(),
+            owing: Default::default(),
+        })
     }
 
     /// Takes one request from the client's bucket: Ok, or how long to wait.
@@ -86,6 +96,10 @@ impl Limiter {
         let client = client.map(ClientKey::key);
         if self.exempt_loopback && client.is_some_and(|ip| ip.is_loopback()) {
             return Ok(());
+        }
+        let until = self.owing.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&client).copied();
+        if let Some(wait) = until.and_then(|u| u.checked_duration_since(std::time::Instant::now())) {
+            return Err(wait);
         }
         self.buckets.check_key(&client).map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
@@ -97,15 +111,24 @@ impl Limiter {
         if self.exempt_loopback && client.is_some_and(|ip| ip.is_loopback()) {
             return;
         }
-        for _ in 0..extra.min(MAX_EXTRA) {
-            if self.buckets.check_key(&client).is_err() {
-                return;
-            }
+        let extra = extra.min(MAX_EXTRA);
+        let mut taken = 0;
+        while taken < extra && self.buckets.check_key(&client).is_ok() {
+            taken += 1;
+        }
+        let owed = extra - taken;
+        if owed > 0 {
+            let until = std::time::Instant::now() + self.per_point * owed;
+            let mut owing = self.owing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let entry = owing.entry(client).or_insert(until);
+            *entry = (*entry).max(until);
         }
     }
 
     /// Forgets clients whose buckets are full again, so the map does not grow forever.
     pub fn forget_idle(&self) {
+        let now = std::time::Instant::now();
+        self.owing.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|_, until| *until > now);
         self.buckets.retain_recent();
         self.buckets.shrink_to_fit();
     }
@@ -141,6 +164,10 @@ mod tests {
         assert!(limiter.check(client).is_ok());
         limiter.charge_extra(client, 5);
         assert_eq!((0..10).filter(|_| limiter.check(client).is_ok()).count(), 4, "10 - 1 - 5 left");
+        // A debt larger than what is left is served as a wait: 100 points at one a minute.
+        limiter.charge_extra(client, 100);
+        let wait = limiter.check(client).unwrap_err();
+        assert!(wait > Duration::from_secs(99 * 60), "{wait:?}");
     }
 
     #[test]
