@@ -228,16 +228,17 @@ impl PlanningPool {
         T: Send + 'static,
         E: Send + 'static,
     {
-        self.run_waiting(client, deadline, work, &|_| ()).await
+        self.run_timed(client, deadline, work, &|_, _| ()).await
     }
 
-    /// `run`, telling `waited` how long the computation waited for its slot.
-    pub async fn run_waiting<T, E>(
+    /// `run`, telling `spent` how long the computation waited for its slot and how long it
+    /// then computed.
+    pub async fn run_timed<T, E>(
         &self,
         client: Option<IpAddr>,
         deadline: Deadline,
         work: impl FnOnce() -> Result<T, E> + Send + 'static,
-        waited: &(dyn Fn(Duration) + Sync),
+        spent: &(dyn Fn(Duration, Duration) + Sync),
     ) -> Result<Result<T, E>, PlanningError>
     where
         T: Send + 'static,
@@ -245,22 +246,27 @@ impl PlanningPool {
     {
         let arrived = Instant::now();
         let slot = self.take(client, deadline).await;
-        waited(arrived.elapsed());
-        let mut slot = slot?;
+        let waited = arrived.elapsed();
+        let mut slot = slot.inspect_err(|_| spent(waited, Duration::ZERO))?;
         slot.client = client;
         slot.started = Instant::now();
         deadline.check()?;
         let (done, result) = oneshot::channel();
         let job: Job = Box::new(move || {
+            let started = Instant::now();
             let answer = work();
+            let computed = started.elapsed();
             // Released (and the client charged) before the answer goes back, so that the next
             // question of the same request sees the pool as this one left it.
             drop(slot);
-            let _ = done.send(answer);
+            let _ = done.send((answer, computed));
         });
         let sent = self.shared.jobs.lock().unwrap_or_else(PoisonError::into_inner).send(job);
         sent.map_err(|_| PlanningError::Failed("the planning threads are gone".into()))?;
-        result.await.map_err(|_| PlanningError::Failed("a planning computation panicked".into()))
+        let (answer, computed) =
+            result.await.map_err(|_| PlanningError::Failed("a planning computation panicked".into()))?;
+        spent(waited, computed);
+        Ok(answer)
     }
 
     async fn take(&self, client: Option<IpAddr>, deadline: Deadline) -> Result<Slot, PlanningError> {

@@ -48,6 +48,9 @@ impl ClientKey for IpAddr {
     }
 }
 
+/// Clients with a debt remembered at most.
+const MAX_DEBTORS: usize = 100_000;
+
 /// The most one request may take from its bucket after the fact.
 const MAX_EXTRA: u32 = 10_000;
 
@@ -66,9 +69,9 @@ pub struct Limiter {
     exempt_loopback: bool,
     /// The time one point takes to come back.
     per_point: Duration,
-    /// Clients that owe more than their bucket held, and until when they wait: a bucket
-    /// cannot go below empty, so the rest of a debt is served as a wait.
-    owing: std::sync::Mutex<std::collections::HashMap<Option<IpAddr>, std::time::Instant>>,
+    /// Points clients owe beyond what their bucket held (a bucket cannot go below empty): paid
+    /// from the bucket as it refills, before any new request is let through.
+    owing: std::sync::Mutex<std::collections::HashMap<Option<IpAddr>, u32>>,
 }
 
 impl std::fmt::Debug for Limiter {
@@ -97,9 +100,17 @@ impl Limiter {
         if self.exempt_loopback && client.is_some_and(|ip| ip.is_loopback()) {
             return Ok(());
         }
-        let until = self.owing.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&client).copied();
-        if let Some(wait) = until.and_then(|u| u.checked_duration_since(std::time::Instant::now())) {
-            return Err(wait);
+        {
+            let mut owing = self.owing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(owed) = owing.get_mut(&client) {
+                while *owed > 0 && self.buckets.check_key(&client).is_ok() {
+                    *owed -= 1;
+                }
+                if *owed > 0 {
+                    return Err(self.per_point * *owed);
+                }
+                owing.remove(&client);
+            }
         }
         self.buckets.check_key(&client).map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
@@ -118,17 +129,19 @@ impl Limiter {
         }
         let owed = extra - taken;
         if owed > 0 {
-            let until = std::time::Instant::now() + self.per_point * owed;
             let mut owing = self.owing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let entry = owing.entry(client).or_insert(until);
-            *entry = (*entry).max(until);
+            // A bounded book: past it, new debts are forgiven rather than grow the map.
+            if owing.len() >= MAX_DEBTORS && !owing.contains_key(&client) {
+                return;
+            }
+            let debt = owing.entry(client).or_default();
+            *debt = debt.saturating_add(owed).min(MAX_EXTRA);
         }
     }
 
     /// Forgets clients whose buckets are full again, so the map does not grow forever.
     pub fn forget_idle(&self) {
-        let now = std::time::Instant::now();
-        self.owing.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|_, until| *until > now);
+        // Debts stay until paid: a client's next request pays them.
         self.buckets.retain_recent();
         self.buckets.shrink_to_fit();
     }

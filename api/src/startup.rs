@@ -252,7 +252,7 @@ async fn graphql(
     };
     // What the request cost beyond the one request the middleware charged.
     let written = result.as_ref().map_or(0, Vec::len);
-    let worked = started.elapsed().saturating_sub(client.waited());
+    let worked = client.worked(started.elapsed());
     rate.charge_extra(address, extra_points(worked, body.len(), written));
     match result {
         Ok(json) => HttpResponse::Ok().content_type("application/json").body(json),

@@ -82,6 +82,9 @@ impl ClientSockets {
 
     /// One more connection for `client`, or None when it holds as many as it may.
     pub fn take(self: &Arc<Self>, client: Option<std::net::IpAddr>) -> Option<ClientSlot> {
+        if self.per_client == 0 {
+            return None;
+        }
         let mut held = self.held.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let count = held.entry(client).or_default();
         if *count >= self.per_client {

@@ -163,14 +163,14 @@ fn planning(ctx: &Context<'_>) -> Planner {
     Planner {
         pool: ctx.data_opt::<PlanningPool>().cloned().unwrap_or_else(PlanningPool::per_core),
         client: ctx.data_opt::<super::RequestClient>().and_then(|c| c.address),
-        waited: ctx.data_opt::<super::RequestClient>().map(|c| Arc::clone(&c.waited)),
+        spent: ctx.data_opt::<super::RequestClient>().map(|c| Arc::clone(&c.planning)),
     }
 }
 
 struct Planner {
     pool: PlanningPool,
     client: Option<std::net::IpAddr>,
-    waited: Option<Arc<std::sync::atomic::AtomicU64>>,
+    spent: Option<Arc<super::PlanningTime>>,
 }
 
 impl Planner {
@@ -179,13 +179,12 @@ impl Planner {
         deadline: Deadline,
         work: impl FnOnce() -> ApiResult<T> + Send + 'static,
     ) -> Result<ApiResult<T>, crate::planning_pool::PlanningError> {
-        let note = |waited: std::time::Duration| {
-            if let Some(total) = &self.waited {
-                let micros = u64::try_from(waited.as_micros()).unwrap_or(u64::MAX);
-                total.fetch_add(micros, std::sync::atomic::Ordering::Relaxed);
+        let note = |waited, computed| {
+            if let Some(spent) = &self.spent {
+                spent.add(waited, computed);
             }
         };
-        self.pool.run_waiting(self.client, deadline, work, &note).await
+        self.pool.run_timed(self.client, deadline, work, &note).await
     }
 }
 

@@ -85,23 +85,47 @@ fn limits(ctx: &Context<'_>) -> QueryLimits {
     ctx.data_opt::<QueryLimits>().copied().unwrap_or_default()
 }
 
-/// The address the request came from (as the rate limit keys it), for fair planning, and how
-/// long its planning questions waited for a slot (not charged to the client: waiting is not
-/// work).
+/// The address the request came from (as the rate limit keys it), for fair planning, and the
+/// time its planning questions spent, for charging the client what the request cost.
 #[derive(Clone, Debug, Default)]
 pub struct RequestClient {
     pub address: Option<std::net::IpAddr>,
-    pub waited: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    pub planning: std::sync::Arc<PlanningTime>,
 }
 
 impl RequestClient {
     pub fn new(address: Option<std::net::IpAddr>) -> Self {
-        Self { address, waited: Default::default() }
+        Self { address, planning: Default::default() }
     }
 
-    /// Time spent waiting for planning slots so far.
-    pub fn waited(&self) -> std::time::Duration {
-        std::time::Duration::from_micros(self.waited.load(std::sync::atomic::Ordering::Relaxed))
+    /// The work a request answered after `elapsed` did: its wall time without the waits for
+    /// planning slots (waiting is not work), or its planning threads' time if that is more
+    /// (several planning questions of one request run side by side).
+    pub fn worked(&self, elapsed: std::time::Duration) -> std::time::Duration {
+        let (waited, computed) = self.planning.totals();
+        elapsed.saturating_sub(waited).max(computed)
+    }
+}
+
+/// Planning time of one request, summed over its questions, in microseconds.
+#[derive(Debug, Default)]
+pub struct PlanningTime {
+    waited: std::sync::atomic::AtomicU64,
+    computed: std::sync::atomic::AtomicU64,
+}
+
+impl PlanningTime {
+    fn add(&self, waited: std::time::Duration, computed: std::time::Duration) {
+        let micros = |d: std::time::Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        self.waited.fetch_add(micros(waited), std::sync::atomic::Ordering::Relaxed);
+        self.computed.fetch_add(micros(computed), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn totals(&self) -> (std::time::Duration, std::time::Duration) {
+        let read = |a: &std::sync::atomic::AtomicU64| {
+            std::time::Duration::from_micros(a.load(std::sync::atomic::Ordering::Relaxed))
+        };
+        (read(&self.waited), read(&self.computed))
     }
 }
 

@@ -15,7 +15,9 @@ use async_graphql::parser::types::{
     TypeKind, TypeSystemDefinition,
 };
 use async_graphql::{Name, PathSegment, Response, Value};
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 /// The type of every field of every object type of a schema.
 #[derive(Debug, Default)]
@@ -83,7 +85,7 @@ pub fn propagate(mut response: Response, query: &str, operation: Option<&str>, t
     let Some(root) = types.root(kind) else {
         return response;
     };
-    let walk = Walk { document: &document, types };
+    let walk = Walk { document: &document, types, orders: Default::default() };
     let mut targets: Vec<Vec<Step>> = response
         .errors
         .iter()
@@ -91,19 +93,61 @@ pub fn propagate(mut response: Response, query: &str, operation: Option<&str>, t
         .filter_map(|e| walk.nullable_prefix(root, selection, &e.path))
         .collect();
     targets.sort_by_key(Vec::len);
-    let mut nulled: Vec<Vec<Step>> = Vec::new();
+    // Each a handful of lookups per error, so that a thousand failing aliases stay cheap.
+    let mut nulled: HashSet<String> = HashSet::new();
+    let mut touched: HashMap<String, (Vec<PathSegment>, Order)> = HashMap::new();
     for target in targets {
-        if nulled.iter().any(|n| target.len() >= n.len() && target.iter().zip(n).all(|(a, b)| a.segment == b.segment)) {
+        let segments: Vec<PathSegment> = target.iter().map(|s| s.segment.clone()).collect();
+        if (0..=segments.len()).any(|n| nulled.contains(&path_key(&segments[..n]))) {
             continue;
         }
         if target.is_empty() {
             response.data = Value::Null;
             return response;
         }
-        set_null(&mut response.data, &target);
-        nulled.push(target);
+        set_null(&mut response.data, &segments);
+        for (i, step) in target.iter().enumerate() {
+            if let Some(order) = &step.order {
+                touched.entry(path_key(&segments[..i])).or_insert_with(|| (segments[..i].to_vec(), Rc::clone(order)));
+            }
+        }
+        nulled.insert(path_key(&segments));
+    }
+    // async-graphql inserts sibling fields as they finish, not as they are selected: put the
+    // keys of every object on an error's path back in the document's order.
+    for (parent, order) in touched.into_values() {
+        if let Some(Value::Object(map)) = value_at(&mut response.data, &parent) {
+            let rank = |k: &Name| order.get(k.as_str()).copied().unwrap_or(usize::MAX);
+            map.sort_by(|a, _, b, _| rank(a).cmp(&rank(b)));
+        }
     }
     response
+}
+
+/// A path as one string, for sets of paths.
+fn path_key(path: &[PathSegment]) -> String {
+    let mut key = String::new();
+    for segment in path {
+        match segment {
+            PathSegment::Field(name) => key.push_str(name),
+            PathSegment::Index(i) => key.push_str(&i.to_string()),
+        }
+        key.push('\u{1}');
+    }
+    key
+}
+
+/// The value at `path`, if there is one.
+fn value_at<'v>(data: &'v mut Value, path: &[PathSegment]) -> Option<&'v mut Value> {
+    let mut here = data;
+    for segment in path {
+        here = match (segment, here) {
+            (PathSegment::Field(key), Value::Object(map)) => map.get_mut(key.as_str())?,
+            (PathSegment::Index(i), Value::List(items)) => items.get_mut(*i)?,
+            _ => return None,
+        };
+    }
+    Some(here)
 }
 
 fn chosen_operation<'d>(
@@ -119,17 +163,22 @@ fn chosen_operation<'d>(
     Some((operation.node.ty, &operation.node.selection_set.node))
 }
 
-/// One step of a path to a value, with the response keys its object holds, in the order the
-/// document selects them (the order a response keeps).
+/// The position of each response key an object holds, in the order the document selects them
+/// (the order a response keeps).
+type Order = Rc<HashMap<String, usize>>;
+
+/// One step of a path to a value; a field's step knows the order of its object's keys.
 #[derive(Clone, Debug)]
 struct Step {
     segment: PathSegment,
-    keys: Vec<String>,
+    order: Option<Order>,
 }
 
 struct Walk<'a> {
     document: &'a ExecutableDocument,
     types: &'a FieldTypes,
+    /// Key orders already worked out, by the selection sets they come from.
+    orders: RefCell<HashMap<Vec<usize>, Order>>,
 }
 
 impl Walk<'_> {
@@ -144,12 +193,12 @@ impl Walk<'_> {
         for segment in path {
             match segment {
                 PathSegment::Field(key) => {
-                    let keys = self.response_keys(&sets);
+                    let order = self.response_order(&sets);
                     let fields = self.fields_with_key(&sets, key);
                     let name = fields.first()?.node.name.node.to_string();
                     let field_type = self.types.objects.get(&parent)?.get(&name)?.clone();
                     nullable.push(field_type.nullable);
-                    steps.push(Step { segment: segment.clone(), keys });
+                    steps.push(Step { segment: segment.clone(), order: Some(order) });
                     sets = fields.iter().map(|f| &f.node.selection_set.node).collect();
                     parent = named(&field_type).to_owned();
                     ty = Some(field_type);
@@ -157,7 +206,7 @@ impl Walk<'_> {
                 PathSegment::Index(_) => {
                     let BaseType::List(item) = &ty.as_ref()?.base else { return None };
                     nullable.push(item.nullable);
-                    steps.push(Step { segment: segment.clone(), keys: Vec::new() });
+                    steps.push(Step { segment: segment.clone(), order: None });
                     ty = Some((**item).clone());
                 }
             }
@@ -167,11 +216,15 @@ impl Walk<'_> {
         Some(steps)
     }
 
-    /// The response keys `sets` select, in document order, each once.
-    fn response_keys(&self, sets: &[&SelectionSet]) -> Vec<String> {
-        let mut keys: Vec<String> = Vec::new();
+    /// The position of each response key `sets` select, in document order.
+    fn response_order(&self, sets: &[&SelectionSet]) -> Order {
+        let id: Vec<usize> = sets.iter().map(|s| std::ptr::from_ref::<SelectionSet>(s) as usize).collect();
+        if let Some(order) = self.orders.borrow().get(&id) {
+            return Rc::clone(order);
+        }
+        let mut keys: HashMap<String, usize> = HashMap::new();
         let mut visits = 0;
-        fn collect(walk: &Walk<'_>, set: &SelectionSet, keys: &mut Vec<String>, visits: &mut usize) {
+        fn collect(walk: &Walk<'_>, set: &SelectionSet, keys: &mut HashMap<String, usize>, visits: &mut usize) {
             *visits += 1;
             if *visits > 10_000 {
                 return;
@@ -180,9 +233,8 @@ impl Walk<'_> {
                 match &item.node {
                     Selection::Field(f) => {
                         let key = f.node.response_key().node.as_str();
-                        if !keys.iter().any(|k| k == key) {
-                            keys.push(key.to_owned());
-                        }
+                        let next = keys.len();
+                        keys.entry(key.to_owned()).or_insert(next);
                     }
                     Selection::InlineFragment(f) => collect(walk, &f.node.selection_set.node, keys, visits),
                     Selection::FragmentSpread(s) => {
@@ -196,7 +248,9 @@ impl Walk<'_> {
         for set in sets {
             collect(self, set, &mut keys, &mut visits);
         }
-        keys
+        let order = Rc::new(keys);
+        self.orders.borrow_mut().insert(id, Rc::clone(&order));
+        order
     }
 
     /// Every field selected under `key` in `sets`, fragments followed.
@@ -238,13 +292,12 @@ fn named(ty: &Type) -> &str {
 }
 
 /// Sets the value at `path` to null, making the objects on the way where async-graphql left
-/// a null for an object all of whose fields failed, and keeping each object's keys in the
-/// document's order.
-fn set_null(data: &mut Value, path: &[Step]) {
+/// a null for an object all of whose fields failed.
+fn set_null(data: &mut Value, path: &[PathSegment]) {
     let mut here = data;
-    for (i, step) in path.iter().enumerate() {
+    for (i, segment) in path.iter().enumerate() {
         let last = i + 1 == path.len();
-        match &step.segment {
+        match segment {
             PathSegment::Field(key) => {
                 if !matches!(here, Value::Object(_)) {
                     *here = Value::Object(Default::default());
@@ -253,9 +306,6 @@ fn set_null(data: &mut Value, path: &[Step]) {
                 if !map.contains_key(key.as_str()) {
                     map.insert(Name::new(key), Value::Null);
                 }
-                // async-graphql inserts sibling fields as they finish, not as they are selected.
-                let order = |k: &Name| step.keys.iter().position(|s| s == k.as_str()).unwrap_or(usize::MAX);
-                map.sort_by(|a, _, b, _| order(a).cmp(&order(b)));
                 let Some(slot) = map.get_mut(key.as_str()) else { return };
                 if last {
                     *slot = Value::Null;
@@ -334,6 +384,26 @@ mod tests {
         let data = serde_json::json!({ "items": [{ "y": 1 }, null] });
         let got = run("{ items { y } }", data, &[&[f("items"), PathSegment::Index(1), f("y")]]);
         assert_eq!(got, serde_json::json!({ "items": [{ "y": 1 }, null] }));
+    }
+
+    #[test]
+    fn a_thousand_failing_aliases_are_each_null_in_document_order() {
+        let query: String = format!("{{ {} }}", (0..1_000).map(|i| format!("f{i}: a {{ y }}")).collect::<String>());
+        // As async-graphql answers: every object null (each of its fields failed), keys in
+        // completion order (here the reverse). Checked on the response's own ordered map.
+        let data: async_graphql::indexmap::IndexMap<Name, Value> =
+            (0..1_000).rev().map(|i| (Name::new(format!("f{i}")), Value::Null)).collect();
+        let mut response = Response::new(Value::Object(data));
+        for i in 0..1_000 {
+            let mut e = ServerError::new("boom", None);
+            e.path = vec![f(&format!("f{i}")), f("y")];
+            response.errors.push(e);
+        }
+        let got = propagate(response, &query, None, &FieldTypes::from_sdl(SDL)).data;
+        let Value::Object(map) = got else { panic!("{got:?}") };
+        assert_eq!(map.len(), 1_000);
+        assert!(map.keys().enumerate().all(|(i, k)| k.as_str() == format!("f{i}")), "document order");
+        assert!(map.values().all(|v| *v == Value::Null));
     }
 
     #[test]
