@@ -186,8 +186,9 @@ pub async fn serve(
                 AggregatedMessage::Pong(_) => continue,
                 AggregatedMessage::Close(_) => break,
             };
-            initialised |= is_init(&payload);
-            let delivered = match admit(&running, &*charge, &payload) {
+            let envelope = serde_json::from_slice::<Envelope>(&payload).ok();
+            initialised |= envelope.as_ref().is_some_and(|e| e.kind == "connection_init");
+            let delivered = match admit(&running, &*charge, envelope) {
                 Ok(()) => to_protocol.send(payload.to_vec()).await.is_ok(),
                 Err(refused) => pong.text(refused).await.is_ok(),
             };
@@ -254,19 +255,14 @@ async fn close_with(session: actix_ws::Session, code: u16, why: &str) {
     let _ = session.close(Some(reason)).await;
 }
 
-/// Whether a client message is the protocol's `connection_init`.
-fn is_init(message: &[u8]) -> bool {
-    serde_json::from_slice::<Envelope>(message).is_ok_and(|e| e.kind == "connection_init")
-}
-
 /// Lets a client message through, or answers it: a `subscribe` beyond the per-connection
 /// limit or the client's rate limit gets an error for its id (and the connection goes on).
 fn admit(
     running: &Running,
     charge: &dyn Fn() -> Result<(), std::time::Duration>,
-    message: &[u8],
+    envelope: Option<Envelope>,
 ) -> Result<(), String> {
-    let Ok(Envelope { kind, id: Some(id) }) = serde_json::from_slice(message) else { return Ok(()) };
+    let Some(Envelope { kind, id: Some(id) }) = envelope else { return Ok(()) };
     let mut running = running.0.borrow_mut();
     let refuse = |code: &str, message: String| {
         let error = serde_json::json!({ "id": id, "type": "error",

@@ -74,7 +74,7 @@ impl Evaluation {
         let areas = store.residential_areas().await?;
         drop(slot);
         let scope = Scope { prefix, within };
-        planning(ctx).run(deadline, move || Self::evaluate(plan, facilities, areas, &scope, deadline)).await?
+        planning(ctx)?.run(deadline, move || Self::evaluate(plan, facilities, areas, &scope, deadline)).await?
     }
 
     fn evaluate(
@@ -158,13 +158,12 @@ impl Within {
     }
 }
 
-/// The planning pool of this schema, for this request's client.
-fn planning(ctx: &Context<'_>) -> Planner {
-    Planner {
-        pool: ctx.data_opt::<PlanningPool>().cloned().unwrap_or_else(PlanningPool::per_core),
-        client: ctx.data_opt::<super::RequestClient>().and_then(|c| c.address),
-        spent: ctx.data_opt::<super::RequestClient>().map(|c| Arc::clone(&c.planning)),
-    }
+/// The planning pool of this schema (`build_schema` always gives one), for this request's
+/// client.
+fn planning(ctx: &Context<'_>) -> ApiResult<Planner> {
+    let pool = ctx.data::<PlanningPool>().map_err(|e| ApiError::internal(&e.message))?.clone();
+    let client = ctx.data_opt::<super::RequestClient>();
+    Ok(Planner { pool, client: client.and_then(|c| c.address), spent: client.map(|c| Arc::clone(&c.planning)) })
 }
 
 struct Planner {
@@ -368,7 +367,7 @@ impl CoverageQuery {
     ) -> ApiResult<Vec<CoverageGap>> {
         let e = Evaluation::run(ctx, input).await?;
         let deadline = e.deadline;
-        planning(ctx).run(deadline, move || gaps(&e, crs)).await?
+        planning(ctx)?.run(deadline, move || gaps(&e, crs)).await?
     }
 
     /// Greedy maximal coverage: up to `count` new sites, each newly covering the most elderly
@@ -387,7 +386,7 @@ impl CoverageQuery {
             input.candidates.map(|c| c.into_iter().map(PointInput::to_wgs84).collect::<Result<_, _>>()).transpose()?;
         let e = Evaluation::run(ctx, input.coverage).await?;
         let count = input.count as usize;
-        planning(ctx).run(e.deadline, move || suggest(&e, given, count)).await?
+        planning(ctx)?.run(e.deadline, move || suggest(&e, given, count)).await?
     }
 
     /// Every residential area in scope as a GeoJSON Point feature with `covered` and
@@ -400,7 +399,7 @@ impl CoverageQuery {
         #[graphql(default)] crs: Crs,
     ) -> ApiResult<GeoJson> {
         let e = Evaluation::run(ctx, input).await?;
-        planning(ctx).run(e.deadline, move || area_features(&e, crs)).await?
+        planning(ctx)?.run(e.deadline, move || area_features(&e, crs)).await?
     }
 
     /// The service circle of every facility passing `filter`, as a GeoJSON FeatureCollection.
@@ -417,7 +416,7 @@ impl CoverageQuery {
         let filter: domain_facility::FacilityFilter = FacilityFilter::parse(ctx, filter).await?;
         let facilities = store(ctx)?.facilities_matching(&filter).await?;
         let deadline = deadline(ctx);
-        planning(ctx).run(deadline, move || circle_features(&plan, &facilities, crs, deadline)).await?
+        planning(ctx)?.run(deadline, move || circle_features(&plan, &facilities, crs, deadline)).await?
     }
 }
 
