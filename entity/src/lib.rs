@@ -9,4 +9,5 @@ pub mod facility_service;
 pub mod holiday_calendar_day;
 pub mod holiday_calendar_year;
 pub mod residential_area;
+pub mod residential_area_revision;
 pub mod walk_network;

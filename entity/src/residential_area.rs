@@ -19,6 +19,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Name of the token that created the area.
     pub created_by: Option<String>,
+    /// The residential-area revision of the write that stored this row.
+    pub revision: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

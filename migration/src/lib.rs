@@ -10,6 +10,7 @@ mod m20261126_000005_create_facility_change;
 mod m20261127_000006_create_walk_network;
 mod m20261127_000007_add_authors;
 mod m20261127_000008_create_holiday_calendar;
+mod m20261129_000009_residential_area_revision;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_create_walk_network::Migration),
             Box::new(m20261127_000007_add_authors::Migration),
             Box::new(m20261127_000008_create_holiday_calendar::Migration),
+            Box::new(m20261129_000009_residential_area_revision::Migration),
         ]
     }
 }

@@ -104,6 +104,33 @@ async fn coverage_counts_equal_brute_force_overall_and_by_community() {
 }
 
 #[actix_web::test]
+async fn an_area_written_through_one_instance_is_counted_by_the_next_question_through_another() {
+    let one = TestApp::spawn().await;
+    let w = world(&one, 3).await;
+    let two = TestApp::spawn_on(&one.database_url).await;
+    let q = "query($input: CoverageInput!) { coverage(input: $input) { residentialAreas elderlyPopulation } }";
+    let west = json!({ "type": "Polygon", "coordinates": [[[106.0, 38.0], [106.275, 38.0], [106.275, 39.0], [106.0, 39.0], [106.0, 38.0]]] });
+    let scope = json!({ "communityCodePrefix": "640104002", "within": west });
+    let in_scope = |a: &&Area| a.4.starts_with("640104002") && a.1.0 < 106.275;
+    let before = two.ok(q, json!({ "input": scope }), None).await["coverage"].clone();
+    assert_eq!(before["residentialAreas"], w.areas.iter().filter(in_scope).count());
+    assert_eq!(before["elderlyPopulation"], w.areas.iter().filter(in_scope).map(|a| a.3).sum::<i64>());
+
+    let editor = one.token(Role::Editor).await;
+    let create = "mutation($input: CreateResidentialAreaInput!) { createResidentialArea(input: $input) { id } }";
+    for (lon, code, elderly) in [(106.26, "640104002001", 70), (106.29, "640104002001", 5), (106.26, "640104001001", 9)]
+    {
+        let input = json!({ "name": "新小区", "location": { "lon": lon, "lat": 38.46 }, "population": 100, "elderlyPopulation": elderly, "communityCode": code });
+        one.ok(create, json!({ "input": input }), Some(&editor)).await;
+    }
+    let after = two.ok(q, json!({ "input": scope }), None).await["coverage"].clone();
+    assert_eq!(after["residentialAreas"], before["residentialAreas"].as_i64().unwrap() + 1);
+    assert_eq!(after["elderlyPopulation"], before["elderlyPopulation"].as_i64().unwrap() + 70);
+    let everything = two.ok(q, json!({ "input": {} }), None).await["coverage"].clone();
+    assert_eq!(everything["residentialAreas"], w.areas.len() + 3);
+}
+
+#[actix_web::test]
 async fn gaps_hold_exactly_the_uncovered_areas_inside_their_polygons_largest_first() {
     let app = TestApp::spawn().await;
     let w = world(&app, 2).await;

@@ -20,6 +20,7 @@ use crate::geo::sites::greedy_cover;
 use crate::geo::sphere_index::SphereIndex;
 use crate::geo::walk_times::{OffNetwork, Timed};
 use crate::planning_pool::PlanningPool;
+use crate::store::Areas;
 use ::geo::{BoundingRect, Contains, Intersects, LineString, MultiPolygon, Polygon, Rect};
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use serde_json::json;
@@ -52,7 +53,7 @@ impl CoverageInput {
 pub struct Evaluation {
     plan: TravelPlan,
     facilities: Vec<LonLat>,
-    areas: Vec<ResidentialArea>,
+    areas: Vec<Arc<ResidentialArea>>,
     demand: Vec<Demand>,
     covered: Vec<bool>,
     total: CoverageCounts,
@@ -80,17 +81,17 @@ impl Evaluation {
     fn evaluate(
         plan: TravelPlan,
         facilities: Vec<LonLat>,
-        areas: Vec<ResidentialArea>,
+        areas: Arc<Areas>,
         scope: &Scope,
         deadline: Deadline,
     ) -> ApiResult<Self> {
         let mut in_scope = Vec::new();
-        for (i, area) in areas.into_iter().enumerate() {
+        for (i, area) in scope.candidates(&areas).into_iter().enumerate() {
             if i % 256 == 0 {
                 deadline.check()?;
             }
-            if scope.holds(&area) {
-                in_scope.push(area);
+            if scope.holds(area) {
+                in_scope.push(Arc::clone(area));
             }
         }
         let areas = in_scope;
@@ -137,6 +138,19 @@ struct Scope {
 }
 
 impl Scope {
+    /// The areas that may be in scope, from the indexes (a district's areas, not the
+    /// province's), in id order.
+    fn candidates<'a>(&self, areas: &'a Areas) -> Vec<&'a Arc<ResidentialArea>> {
+        match (&self.prefix, self.within.as_ref().map(|w| w.bounds)) {
+            (Some(prefix), _) => areas.with_code_prefix(prefix),
+            (None, Some(Some(b))) => {
+                areas.in_bounds(LonLat { lon: b.min().x, lat: b.min().y }, LonLat { lon: b.max().x, lat: b.max().y })
+            }
+            (None, Some(None)) => Vec::new(),
+            (None, None) => areas.all().iter().collect(),
+        }
+    }
+
     fn holds(&self, area: &ResidentialArea) -> bool {
         let code = area.draft.community_code.as_ref();
         self.prefix.as_ref().is_none_or(|p| code.is_some_and(|c| c.starts_with(p.as_str())))
@@ -160,20 +174,20 @@ impl Within {
 
 /// The planning pool of this schema (`build_schema` always gives one), for this request's
 /// client.
-fn planning(ctx: &Context<'_>) -> ApiResult<Planner> {
+pub(super) fn planning(ctx: &Context<'_>) -> ApiResult<Planner> {
     let pool = ctx.data::<PlanningPool>().map_err(|e| ApiError::internal(&e.message))?.clone();
     let client = ctx.data_opt::<super::RequestClient>();
     Ok(Planner { pool, client: client.and_then(|c| c.address), spent: client.map(|c| Arc::clone(&c.planning)) })
 }
 
-struct Planner {
+pub(super) struct Planner {
     pool: PlanningPool,
     client: Option<std::net::IpAddr>,
     spent: Option<Arc<super::PlanningTime>>,
 }
 
 impl Planner {
-    async fn run<T: Send + 'static>(
+    pub(super) async fn run<T: Send + 'static>(
         self,
         deadline: Deadline,
         work: impl FnOnce() -> ApiResult<T> + Send + 'static,
@@ -430,7 +444,7 @@ fn gaps(e: &Evaluation, crs: Crs) -> ApiResult<Vec<CoverageGap>> {
         .into_iter()
         .map(|members| {
             let indices: Vec<usize> = members.iter().map(|&m| uncovered[m]).collect();
-            let areas: Vec<&ResidentialArea> = indices.iter().map(|&i| &e.areas[i]).collect();
+            let areas: Vec<&ResidentialArea> = indices.iter().map(|&i| &*e.areas[i]).collect();
             let elderly: i64 = areas.iter().map(|a| i64::from(a.draft.elderly_population)).sum();
             let population: i64 = areas.iter().map(|a| i64::from(a.draft.population)).sum();
             let locations: Vec<LonLat> = areas.iter().map(|a| a.draft.location).collect();

@@ -17,7 +17,6 @@ use entity::{facility_change, facility_revision};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 /// Above this many changed facilities a full reload is cheaper than a partial one.
@@ -27,10 +26,7 @@ const FULL_RELOAD_THRESHOLD: usize = 5_000;
 pub(super) struct FacilityCache {
     snapshot: RwLock<Snapshot>,
     /// One revision check at a time; requests waiting for it share its answer.
-    checker: tokio::sync::Mutex<()>,
-    /// How many revision checks have started, and the number of the last one that finished.
-    checks_started: AtomicU64,
-    checks_completed: AtomicU64,
+    check: super::shared_check::SharedCheck,
 }
 
 #[derive(Debug)]
@@ -156,22 +152,9 @@ async fn current_revision(conn: &impl ConnectionTrait) -> StoreResult<i64> {
 
 impl Store {
     /// Brings the in-memory facilities up to date with every write committed before this call,
-    /// in any process.
-    ///
-    /// Concurrent callers share revision checks (like a group commit): a caller needs a check
-    /// that *started* after it arrived, so it waits for the check in flight to end and then
-    /// either finds that a later-started one has finished or runs one itself. Under load this
-    /// is one small query per round trip instead of one per request, with the same guarantee.
+    /// in any process (concurrent callers share one revision check).
     pub async fn sync_facilities(&self) -> StoreResult<()> {
-        let arrived_after = self.cache.checks_started.load(SeqCst);
-        let _checker = self.cache.checker.lock().await;
-        if self.cache.checks_completed.load(SeqCst) > arrived_after {
-            return Ok(());
-        }
-        let check = self.cache.checks_started.fetch_add(1, SeqCst) + 1;
-        self.refresh_facilities().await?;
-        self.cache.checks_completed.store(check, SeqCst);
-        Ok(())
+        self.cache.check.run(|| self.refresh_facilities()).await
     }
 
     /// Reads the current revision and loads whatever changed since the cached one.

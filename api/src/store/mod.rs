@@ -3,6 +3,7 @@
 //! checked against the database on every use: the database is the truth,
 //! so several processes can share one PostgreSQL.
 
+mod area_cache;
 mod changes;
 mod facility;
 mod facility_cache;
@@ -10,8 +11,10 @@ mod history;
 mod holidays;
 mod network;
 mod residents;
+mod shared_check;
 mod tokens;
 
+pub use area_cache::Areas;
 pub use changes::{ChangeKind, FacilityChange, FeedEvent};
 pub use history::{FacilityRevision, RevisionAction};
 pub use holidays::CalendarLoad;
@@ -49,6 +52,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct Store {
     db: DatabaseConnection,
     cache: std::sync::Arc<facility_cache::FacilityCache>,
+    areas: std::sync::Arc<area_cache::AreaCache>,
     network: std::sync::Arc<network::NetworkCache>,
     feed: std::sync::Arc<changes::ChangeFeed>,
     calendar: std::sync::Arc<holidays::CalendarCache>,
@@ -77,6 +81,9 @@ impl Store {
             .connect_timeout(Duration::from_secs(5))
             // Short, so that requests fail fast (SERVICE_UNAVAILABLE) while the database is down.
             .acquire_timeout(Duration::from_secs(2))
+            // A burst opens up to max_connections; each holds a page cache (SQLite) or a
+            // backend (PostgreSQL), so connections idle this long are closed again.
+            .idle_timeout(Duration::from_secs(30))
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(|o| {
                 o.create_if_missing(true)
@@ -92,6 +99,7 @@ impl Store {
         Ok(Self {
             db,
             cache: Default::default(),
+            areas: Default::default(),
             network: Default::default(),
             feed: Default::default(),
             calendar: Default::default(),

@@ -1,5 +1,6 @@
 //! Residential-area rows.
 
+use super::area_cache::next_revision;
 use super::{Store, StoreResult};
 use crate::domain::ids::ResidentialAreaId;
 use crate::domain::residents::{ResidentialArea, ResidentialAreaDraft};
@@ -7,7 +8,7 @@ use crate::geo::LonLat;
 use chrono::{DateTime, SubsecRound, Utc};
 use entity::residential_area;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder, TransactionTrait,
+    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionTrait,
 };
 
 impl Store {
@@ -16,7 +17,11 @@ impl Store {
         draft: ResidentialAreaDraft,
         actor: &str,
     ) -> StoreResult<ResidentialArea> {
-        insert_area(self.conn(), draft, None, actor, Utc::now().trunc_subsecs(6)).await
+        let txn = self.db.begin().await?;
+        let revision = next_revision(&txn).await?;
+        let area = insert_area(&txn, draft, None, actor, Utc::now().trunc_subsecs(6), revision).await?;
+        txn.commit().await?;
+        Ok(area)
     }
 
     /// Inserts all the areas in one transaction: all of them or none. Each comes with the
@@ -29,9 +34,10 @@ impl Store {
     ) -> StoreResult<usize> {
         let now = Utc::now().trunc_subsecs(6);
         let txn = self.db.begin().await?;
+        let revision = next_revision(&txn).await?;
         let count = areas.len();
         for (draft, boundary) in areas {
-            if let Err(e) = insert_area(&txn, draft, boundary, actor, now).await {
+            if let Err(e) = insert_area(&txn, draft, boundary, actor, now, revision).await {
                 txn.rollback().await?;
                 return Err(e);
             }
@@ -44,12 +50,6 @@ impl Store {
     pub async fn residential_area(&self, id: ResidentialAreaId) -> StoreResult<Option<ResidentialArea>> {
         Ok(residential_area::Entity::find_by_id(id.0).one(self.conn()).await?.map(to_domain))
     }
-
-    /// Every residential area, in id order.
-    pub async fn residential_areas(&self) -> StoreResult<Vec<ResidentialArea>> {
-        let rows = residential_area::Entity::find().order_by_asc(residential_area::Column::Id).all(self.conn()).await?;
-        Ok(rows.into_iter().map(to_domain).collect())
-    }
 }
 
 async fn insert_area(
@@ -58,6 +58,7 @@ async fn insert_area(
     boundary: Option<String>,
     actor: &str,
     now: DateTime<Utc>,
+    revision: i64,
 ) -> StoreResult<ResidentialArea> {
     let saved = residential_area::ActiveModel {
         id: NotSet,
@@ -71,6 +72,7 @@ async fn insert_area(
         created_at: Set(now),
         updated_at: Set(now),
         created_by: Set(Some(actor.to_owned())),
+        revision: Set(revision),
     }
     .insert(conn)
     .await?;
@@ -83,7 +85,7 @@ async fn insert_area(
     })
 }
 
-fn to_domain(row: residential_area::Model) -> ResidentialArea {
+pub(super) fn to_domain(row: residential_area::Model) -> ResidentialArea {
     ResidentialArea {
         id: ResidentialAreaId(row.id),
         draft: ResidentialAreaDraft {

@@ -1,0 +1,148 @@
+//! Every residential area in memory, indexed by position and by community code, kept in step
+//! with the database by a revision exactly as facilities are: each use reads the revision (one
+//! single-row query) and loads only the areas written after the cached one. A coverage question
+//! about one district then reads the district's areas from an index, not the province's rows
+//! from the database.
+//!
+//! Areas are only ever added (there is no update or delete of an area): a write stores its rows
+//! with the revision it bumped, inside one transaction that holds the revision row until
+//! commit, so a reader that sees revision N finds every area up to N by `revision <= N`.
+
+use super::{Store, StoreError, StoreResult};
+use crate::domain::residents::ResidentialArea;
+use crate::geo::LonLat;
+use entity::{residential_area, residential_area_revision};
+use rstar::{AABB, RTree, primitives::GeomWithData};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use std::sync::{Arc, RwLock};
+
+#[derive(Debug, Default)]
+pub(super) struct AreaCache {
+    snapshot: RwLock<Arc<Areas>>,
+    check: super::shared_check::SharedCheck,
+}
+
+/// The residential areas as of one revision. Immutable: a newer revision is a new value, so a
+/// question keeps a consistent set for as long as it runs.
+#[derive(Debug)]
+pub struct Areas {
+    /// The revision reflected; -1 before the first load.
+    revision: i64,
+    /// In id order.
+    areas: Vec<Arc<ResidentialArea>>,
+    /// Positions (lon, lat) with the index of the area in `areas`.
+    positions: RTree<GeomWithData<[f64; 2], u32>>,
+    /// Indices of the areas that have a community code, in code order.
+    by_code: Vec<u32>,
+}
+
+impl Default for Areas {
+    fn default() -> Self {
+        Self { revision: -1, areas: Vec::new(), positions: RTree::new(), by_code: Vec::new() }
+    }
+}
+
+impl Areas {
+    fn new(revision: i64, mut areas: Vec<Arc<ResidentialArea>>) -> Self {
+        areas.sort_by_key(|a| a.id);
+        areas.dedup_by_key(|a| a.id);
+        let positions = RTree::bulk_load(
+            areas
+                .iter()
+                .enumerate()
+                .map(|(i, a)| GeomWithData::new([a.draft.location.lon, a.draft.location.lat], i as u32))
+                .collect(),
+        );
+        let mut by_code: Vec<u32> =
+            (0..areas.len() as u32).filter(|&i| areas[i as usize].draft.community_code.is_some()).collect();
+        by_code.sort_by(|&a, &b| areas[a as usize].draft.community_code.cmp(&areas[b as usize].draft.community_code));
+        Self { revision, areas, positions, by_code }
+    }
+
+    pub fn len(&self) -> usize {
+        self.areas.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.areas.is_empty()
+    }
+
+    /// Every area, in id order.
+    pub fn all(&self) -> &[Arc<ResidentialArea>] {
+        &self.areas
+    }
+
+    /// The areas whose community code starts with `prefix`, in id order.
+    pub fn with_code_prefix(&self, prefix: &str) -> Vec<&Arc<ResidentialArea>> {
+        let code = |i: &u32| self.areas[*i as usize].draft.community_code.as_deref().unwrap_or_default();
+        let first = self.by_code.partition_point(|i| code(i) < prefix);
+        let mut found: Vec<u32> =
+            self.by_code[first..].iter().take_while(|i| code(i).starts_with(prefix)).copied().collect();
+        found.sort_unstable();
+        found.into_iter().map(|i| &self.areas[i as usize]).collect()
+    }
+
+    /// The areas inside the longitude-latitude rectangle from `min` to `max` (edges included),
+    /// in id order.
+    pub fn in_bounds(&self, min: LonLat, max: LonLat) -> Vec<&Arc<ResidentialArea>> {
+        let envelope = AABB::from_corners([min.lon, min.lat], [max.lon, max.lat]);
+        let mut found: Vec<u32> = self.positions.locate_in_envelope(&envelope).map(|e| e.data).collect();
+        found.sort_unstable();
+        found.into_iter().map(|i| &self.areas[i as usize]).collect()
+    }
+}
+
+impl AreaCache {
+    fn current(&self) -> Arc<Areas> {
+        Arc::clone(&self.snapshot.read().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// Bumps the residential-area revision inside `txn` and returns it. The row stays locked until
+/// commit, so writers take revisions in commit order.
+pub(super) async fn next_revision(txn: &impl ConnectionTrait) -> StoreResult<i64> {
+    residential_area_revision::Entity::update_many()
+        .col_expr(
+            residential_area_revision::Column::Revision,
+            Expr::col(residential_area_revision::Column::Revision).add(1),
+        )
+        .filter(residential_area_revision::Column::Id.eq(1))
+        .exec(txn)
+        .await?;
+    current_revision(txn).await
+}
+
+async fn current_revision(conn: &impl ConnectionTrait) -> StoreResult<i64> {
+    let row = residential_area_revision::Entity::find_by_id(1).one(conn).await?;
+    row.map(|r| r.revision).ok_or_else(|| StoreError::Corrupt("the residential-area revision row is missing".into()))
+}
+
+impl Store {
+    /// Every residential area as of this call (written before it through any process).
+    pub async fn residential_areas(&self) -> StoreResult<Arc<Areas>> {
+        self.areas.check.run(|| self.refresh_areas()).await?;
+        Ok(self.areas.current())
+    }
+
+    async fn refresh_areas(&self) -> StoreResult<()> {
+        let revision = current_revision(self.conn()).await?;
+        let cached = self.areas.current();
+        if cached.revision >= revision {
+            return Ok(());
+        }
+        let rows = residential_area::Entity::find()
+            .filter(residential_area::Column::Revision.gt(cached.revision))
+            .filter(residential_area::Column::Revision.lte(revision))
+            .order_by_asc(residential_area::Column::Id)
+            .all(self.conn())
+            .await?;
+        let added = rows.len();
+        let areas =
+            cached.areas.iter().cloned().chain(rows.into_iter().map(|r| Arc::new(super::residents::to_domain(r))));
+        let updated = Areas::new(revision, areas.collect());
+        tracing::info!(added, areas = updated.len(), revision, "loaded residential areas");
+        *self.areas.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(updated);
+        Ok(())
+    }
+}
