@@ -126,6 +126,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--per-second", type=float, default=10, help="each attacker's rate (the rate limit)")
     parser.add_argument("--addresses", type=int, default=2, help="attacker addresses per attack")
+    parser.add_argument("--only", default="", help="comma-separated attack names (default: all)")
     parser.add_argument("--check", action="store_true", help="exit non-zero on any 5xx or a stalled /healthz")
     args = parser.parse_args()
     assert urlparse(args.base).hostname in ("127.0.0.1", "localhost"), "loopback only"
@@ -133,7 +134,10 @@ def main():
     stats, health, memory = {}, {}, {}
     threads = [threading.Thread(target=prober, args=(args.base, until, health)),
                threading.Thread(target=sampler, args=(args.pid, until, memory))]
+    only = set(filter(None, args.only.split(",")))
     for k, (name, payload, headers) in enumerate(attacks()):
+        if only and name not in only:
+            continue
         for a in range(args.addresses):
             address = f"203.0.{113 + k}.{a + 1}"
             threads.append(threading.Thread(target=attacker, args=(

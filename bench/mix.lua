@@ -18,6 +18,8 @@ local rate = tonumber(os.getenv("RATE") or "")
 -- a server that trusts it), as many users behind one proxy do.
 local clients = tonumber(os.getenv("CLIENTS") or "")
 local connections = tonumber(os.getenv("CONNECTIONS") or "1")
+-- MIX=nearby: only the nearby query, to read its latency apart from the heavier ones.
+local nearby_only = os.getenv("MIX") == "nearby"
 
 function delay()
   if rate then return 1000 * connections / rate end
@@ -29,7 +31,7 @@ request = function()
   local lon = 106.22 + math.random() * 0.34
   local lat = 38.33 + math.random() * 0.25
   local query = coverage
-  if roll < 0.7 then query = nearby elseif roll < 0.9 then query = reachable end
+  if nearby_only or roll < 0.7 then query = nearby elseif roll < 0.9 then query = reachable end
   local body = string.format('{"query":"%s","variables":{"p":{"lon":%.6f,"lat":%.6f}}}', query, lon, lat)
   local headers = nil
   if clients then

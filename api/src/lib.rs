@@ -4,6 +4,7 @@
 //! query, `graphql` the API, `startup` the HTTP server and `cli` the commands.
 
 pub mod auth;
+pub mod bulk_lane;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -14,6 +15,7 @@ pub mod geo;
 pub mod graphql;
 pub mod import_file;
 pub mod map_page;
+pub mod memory_release;
 pub mod metrics;
 pub mod osm_import;
 pub mod planning_pool;

@@ -80,7 +80,7 @@ fn start_threads(threads: usize, jobs: std::sync::mpsc::Receiver<Job>) {
 
 /// Nice 10 for the calling thread (Linux's niceness is per thread). Raising niceness needs no
 /// privilege; if it fails anyway, planning runs at the normal priority.
-fn lower_priority() {
+pub(crate) fn lower_priority() {
     use thread_priority::{NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy};
     let Ok(value) = PLANNING_PRIORITY.try_into() else { return };
     let policy = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other);

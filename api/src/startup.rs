@@ -1,6 +1,7 @@
 //! Building and running the HTTP application.
 
 use crate::auth::Credentials;
+use crate::bulk_lane::{BULK_BODY_BYTES, BulkLane};
 use crate::config::Settings;
 use crate::graphql::admission::Admission;
 use crate::graphql::errors::add_codes;
@@ -51,6 +52,7 @@ impl Application {
             planning,
         ));
         let admission = web::Data::new(Admission::new(settings.limits));
+        let bulk = web::Data::new(BulkLane::new(settings.planning_threads)?);
         let health = web::Data::new(store.clone());
         let http_limits = web::Data::new(HttpLimits {
             max_body_bytes: settings.max_body_bytes,
@@ -61,6 +63,7 @@ impl Application {
         let metrics = web::Data::new(Metrics::default());
         let going_away = tokio::sync::watch::Sender::new(false);
         let shutdown = web::Data::new(going_away.subscribe());
+        crate::memory_release::start();
         let limiter = Limiter::new(settings.rate_limit).map(Arc::new);
         if let Some(limiter) = limiter.clone() {
             actix_web::rt::spawn(async move {
@@ -91,6 +94,7 @@ impl Application {
                 .wrap_fn(with_security_headers)
                 .app_data(schema.clone())
                 .app_data(admission.clone())
+                .app_data(bulk.clone())
                 .app_data(health.clone())
                 .app_data(http_limits.clone())
                 .app_data(metrics.clone())
@@ -203,12 +207,14 @@ struct HttpLimits {
     max_response_bytes: usize,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn graphql(
     schema: web::Data<AppSchema>,
     admission: web::Data<Admission>,
     limits: web::Data<HttpLimits>,
     metrics: web::Data<Metrics>,
     rate: web::Data<ClientRateLimit>,
+    bulk: web::Data<BulkLane>,
     http: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
@@ -219,44 +225,32 @@ async fn graphql(
         Ok(body) => body,
         Err(refusal) => return refusal,
     };
-    // serde reads a JSON list into a struct too: `[]` would be run as an empty request. A
-    // body is an object (one request) or a list of objects (a batch), nothing else.
-    let parsed = match body.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'{') => serde_json::from_slice(&body).map(BatchRequest::Single).map_err(|e| e.to_string()),
-        Some(b'[') => serde_json::from_slice(&body).map(BatchRequest::Batch).map_err(|e| e.to_string()),
-        _ => Err("neither an object nor a list".to_owned()),
+    let answering = Answering {
+        schema: schema.into_inner(),
+        admission: admission.into_inner(),
+        metrics: Arc::clone(&metrics),
+        max_batch: limits.max_batch,
+        max_response_bytes: limits.max_response_bytes,
+        secret: bearer_secret(&http),
+        client: client.clone(),
     };
-    let batch: BatchRequest = match parsed {
-        Ok(batch) => batch,
-        Err(e) => {
-            let why = format!("the body is not a GraphQL request (or a list of them) in JSON ({e})");
-            return refuse(HttpResponse::BadRequest(), "BAD_REQUEST", &why);
-        }
-    };
-    let to_json = |value: &dyn erased::Serialize| capped_json(value, limits.max_response_bytes);
-    let result = match batch {
-        BatchRequest::Single(request) => {
-            to_json(&execute(&schema, &admission, &metrics, &http, client.clone(), request).await)
-        }
-        BatchRequest::Batch(requests) if requests.len() > limits.max_batch || requests.is_empty() => {
-            let why = format!("a batch holds 1 to {} requests, this one {}", limits.max_batch, requests.len());
-            return refuse(HttpResponse::BadRequest(), "BAD_REQUEST", &why);
-        }
-        BatchRequest::Batch(requests) => {
-            let mut responses = Vec::with_capacity(requests.len());
-            for request in requests {
-                responses.push(execute(&schema, &admission, &metrics, &http, client.clone(), request).await);
-            }
-            to_json(&responses)
-        }
+    let answer = if body.len() > BULK_BODY_BYTES {
+        let body = body.clone();
+        bulk.run(async move { answering.answer(&body).await }).await.unwrap_or(Answer::Failed)
+    } else {
+        answering.answer(&body).await
     };
     // What the request cost beyond the one request the middleware charged.
-    let written = result.as_ref().map_or(0, Vec::len);
+    let written = match &answer {
+        Answer::Json(json) => json.len(),
+        _ => 0,
+    };
     let worked = client.worked(started.elapsed());
     rate.charge_extra(address, extra_points(worked, body.len(), written));
-    match result {
-        Ok(json) => HttpResponse::Ok().content_type("application/json").body(json),
-        Err(JsonError::TooLarge) => {
+    match answer {
+        Answer::Json(json) => HttpResponse::Ok().content_type("application/json").body(json),
+        Answer::BadRequest(why) => refuse(HttpResponse::BadRequest(), "BAD_REQUEST", &why),
+        Answer::TooLarge => {
             let why = format!(
                 "the response would be larger than {} bytes; ask for fewer items (first, limit), fields or geometries",
                 limits.max_response_bytes
@@ -264,10 +258,100 @@ async fn graphql(
             metrics.observe("other".to_owned(), 0.0, std::iter::once("RESPONSE_TOO_LARGE"));
             refuse(HttpResponse::Ok(), "RESPONSE_TOO_LARGE", &why)
         }
-        Err(JsonError::Serialize(e)) => {
-            tracing::error!(error = %e, "a response could not be serialized");
-            refuse(HttpResponse::InternalServerError(), "INTERNAL_SERVER_ERROR", "internal server error")
+        Answer::Failed => refuse(HttpResponse::InternalServerError(), "INTERNAL_SERVER_ERROR", "internal server error"),
+    }
+}
+
+/// What answering a request body needs, owned, so that it can run on the bulk lane.
+struct Answering {
+    schema: Arc<AppSchema>,
+    admission: Arc<Admission>,
+    metrics: Arc<Metrics>,
+    max_batch: usize,
+    max_response_bytes: usize,
+    secret: Option<String>,
+    client: RequestClient,
+}
+
+enum Answer {
+    Json(Vec<u8>),
+    BadRequest(String),
+    TooLarge,
+    Failed,
+}
+
+impl Answering {
+    async fn answer(&self, body: &[u8]) -> Answer {
+        // serde reads a JSON list into a struct too: `[]` would be run as an empty request. A
+        // body is an object (one request) or a list of objects (a batch), nothing else.
+        let parsed = match body.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') => serde_json::from_slice(body).map(BatchRequest::Single).map_err(|e| e.to_string()),
+            Some(b'[') => serde_json::from_slice(body).map(BatchRequest::Batch).map_err(|e| e.to_string()),
+            _ => Err("neither an object nor a list".to_owned()),
+        };
+        let batch: BatchRequest = match parsed {
+            Ok(batch) => batch,
+            Err(e) => {
+                return Answer::BadRequest(format!(
+                    "the body is not a GraphQL request (or a list of them) in JSON ({e})"
+                ));
+            }
+        };
+        let json = match batch {
+            BatchRequest::Single(request) => capped_json(&self.execute(request).await, self.max_response_bytes),
+            BatchRequest::Batch(requests) if requests.len() > self.max_batch || requests.is_empty() => {
+                return Answer::BadRequest(format!(
+                    "a batch holds 1 to {} requests, this one {}",
+                    self.max_batch,
+                    requests.len()
+                ));
+            }
+            BatchRequest::Batch(requests) => {
+                let mut responses = Vec::with_capacity(requests.len());
+                for request in requests {
+                    responses.push(self.execute(request).await);
+                }
+                capped_json(&responses, self.max_response_bytes)
+            }
+        };
+        match json {
+            Ok(json) => Answer::Json(json),
+            Err(JsonError::TooLarge) => Answer::TooLarge,
+            Err(JsonError::Serialize(e)) => {
+                tracing::error!(error = %e, "a response could not be serialized");
+                Answer::Failed
+            }
         }
+    }
+
+    /// Runs one GraphQL request with the caller's credentials, and counts it.
+    async fn execute(&self, mut request: async_graphql::Request) -> async_graphql::Response {
+        let (admission, metrics) = (&self.admission, &self.metrics);
+        let started = Instant::now();
+        let operation = metrics.request_label(request.operation_name.as_deref(), &request.query);
+        if let Err(refusal) = admission.admit(&mut request) {
+            metrics.observe(operation, started.elapsed().as_secs_f64(), refusal.errors.iter().filter_map(error_code));
+            return *refusal;
+        }
+        if let Some(secret) = &self.secret {
+            request = request.data(Credentials::new(secret.clone()));
+        }
+        let retained = Admission::retain(&request);
+        let operation_name = request.operation_name.clone();
+        request = request
+            .data(RequestStarted(started))
+            .data(RequestCalendar::default())
+            .data(RequestNetwork::default())
+            .data(RequestReads::default())
+            .data(self.client.clone());
+        let response = admission.explain(self.schema.execute(request).await, &retained).await;
+        let response = admission.propagate_nulls(response, &retained);
+        let response = add_codes(response, retained.query());
+        if response.errors.is_empty() {
+            metrics.succeeded(operation_name.as_deref(), retained.query());
+        }
+        metrics.observe(operation, started.elapsed().as_secs_f64(), response.errors.iter().filter_map(error_code));
+        response
     }
 }
 
@@ -319,42 +403,6 @@ fn capped_json(value: &dyn erased::Serialize, limit: usize) -> Result<Vec<u8>, J
         Err(_) if out.over => Err(JsonError::TooLarge),
         Err(e) => Err(JsonError::Serialize(e)),
     }
-}
-
-/// Runs one GraphQL request with the caller's credentials, and counts it.
-async fn execute(
-    schema: &AppSchema,
-    admission: &Admission,
-    metrics: &Metrics,
-    http: &HttpRequest,
-    client: RequestClient,
-    mut request: async_graphql::Request,
-) -> async_graphql::Response {
-    let started = Instant::now();
-    let operation = metrics.request_label(request.operation_name.as_deref(), &request.query);
-    if let Err(refusal) = admission.admit(&mut request) {
-        metrics.observe(operation, started.elapsed().as_secs_f64(), refusal.errors.iter().filter_map(error_code));
-        return *refusal;
-    }
-    if let Some(secret) = bearer_secret(http) {
-        request = request.data(Credentials::new(secret));
-    }
-    let retained = Admission::retain(&request);
-    let operation_name = request.operation_name.clone();
-    request = request
-        .data(RequestStarted(started))
-        .data(RequestCalendar::default())
-        .data(RequestNetwork::default())
-        .data(RequestReads::default())
-        .data(client);
-    let response = admission.explain(schema.execute(request).await, &retained).await;
-    let response = admission.propagate_nulls(response, &retained);
-    let response = add_codes(response, retained.query());
-    if response.errors.is_empty() {
-        metrics.succeeded(operation_name.as_deref(), retained.query());
-    }
-    metrics.observe(operation, started.elapsed().as_secs_f64(), response.errors.iter().filter_map(error_code));
-    response
 }
 
 /// The request body, refused with 413 as soon as it is known to exceed `limit` bytes (by its
@@ -411,6 +459,7 @@ where
     let given = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).filter(|v| {
         !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
     });
+    crate::memory_release::note_request();
     let id = given.map_or_else(new_request_id, str::to_owned);
     let span = tracing::info_span!("request", id = %id, method = %request.method(), path = %request.path());
     let response = span.in_scope(|| service.call(request));

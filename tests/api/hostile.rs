@@ -341,3 +341,20 @@ async fn a_write_blocked_by_another_process_on_sqlite_is_service_unavailable() {
     let after = app.gql(create, json!({}), Some(&editor)).await;
     assert!(after["errors"].is_null(), "{after}");
 }
+
+#[actix_web::test]
+async fn a_large_body_is_answered_on_the_bulk_lane_exactly_as_a_small_one() {
+    let app = with_demo(|s| s.workers = 1).await;
+    let q = "query($w: GeoJSON) { coverage(input: { within: $w }) { residentialAreas elderlyPopulation } }";
+    let (west, east, south, north) = (106.25, 106.40, 38.40, 38.52);
+    let corners = vec![[west, south], [east, south], [east, north], [west, north], [west, south]];
+    // The same rectangle with 6,000 extra points along its southern edge: over 64 KiB.
+    let mut dense: Vec<[f64; 2]> = (0..6_000).map(|i| [west + (east - west) * f64::from(i) / 6_000.0, south]).collect();
+    dense.extend_from_slice(&corners[1..]);
+    let small = json!({ "w": { "type": "Polygon", "coordinates": [corners] } });
+    let large = json!({ "w": { "type": "Polygon", "coordinates": [dense] } });
+    assert!(serde_json::to_vec(&large).unwrap().len() > api::bulk_lane::BULK_BODY_BYTES);
+    let expected = app.ok(q, small, None).await;
+    assert!(expected["coverage"]["residentialAreas"].as_i64().unwrap() > 0, "{expected}");
+    assert_eq!(app.ok(q, large, None).await, expected);
+}

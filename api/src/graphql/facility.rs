@@ -112,10 +112,18 @@ impl Facility {
         travel: Option<TravelInput>,
         #[graphql(default)] crs: Crs,
     ) -> ApiResult<GeoJson> {
-        super::deadline(ctx).check()?;
+        let deadline = super::deadline(ctx);
+        deadline.check()?;
         let plan = TravelPlan::new(ctx, TravelInput::parse(travel, minutes)?).await?;
-        let (area, _) = service_area(&plan, self.0.draft.location())?;
-        Ok(geojson::multi_polygon(&area, crs))
+        let at = self.0.draft.location();
+        // On the planning pool: a list of facilities asking for their circles is a list of
+        // isochrones, which must not hold an HTTP worker.
+        super::coverage::planning(ctx)?
+            .run(deadline, move || {
+                let (area, _) = service_area(&plan, at)?;
+                Ok(geojson::multi_polygon(&area, crs))
+            })
+            .await?
     }
     /// Optimistic concurrency: pass it back to `updateFacility` / `deleteFacility`.
     async fn version(&self) -> i32 {
