@@ -69,9 +69,18 @@ pub enum Command {
         #[arg(long, short)]
         output: Option<std::path::PathBuf>,
     },
-    /// Import the walking network of an OpenStreetMap extract (.osm.pbf); importing again
-    /// replaces it; running servers use the new network from their next query on.
-    ImportOsm { file: std::path::PathBuf },
+    /// Import the walking network of an OpenStreetMap extract (.osm.pbf) into the stored one:
+    /// the tiles the extract's nodes fall in are replaced, other areas stay; running servers
+    /// use it from their next query on.
+    ImportOsm {
+        file: std::path::PathBuf,
+        /// The name `network list` shows (default: the file name without `.osm.pbf`).
+        #[arg(long)]
+        source: Option<String>,
+    },
+    /// Show or remove stored walking networks.
+    #[command(subcommand)]
+    Network(NetworkCommand),
     /// Load the synthetic Yinchuan Xingqing district demo data set.
     Demo {
         /// Load even if the database already has facilities (adds a second copy).
@@ -187,6 +196,20 @@ fn parse_snap_limit(s: &str) -> Result<f64, String> {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum NetworkCommand {
+    /// Each imported source: tiles, nodes, edges, bounding box (of its tiles) and when.
+    List,
+    /// Remove the tiles of one source, or every tile overlapping a bounding box.
+    Remove {
+        #[arg(long, conflicts_with = "bbox")]
+        source: Option<String>,
+        /// west,south,east,north in degrees (WGS-84).
+        #[arg(long, allow_hyphen_values = true)]
+        bbox: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum TokenCommand {
     /// Create a token and print it once (only its hash is stored).
     Create {
@@ -280,9 +303,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             result
         }
-        Command::ImportOsm { file } => {
+        Command::ImportOsm { file, source } => {
             let store = open(&global).await?;
-            let result = import_osm(&store, &file).await;
+            let result = import_osm(&store, &file, source).await;
+            store.close().await;
+            result
+        }
+        Command::Network(cmd) => {
+            let store = open(&global).await?;
+            let result = network(&store, cmd).await;
             store.close().await;
             result
         }
@@ -474,19 +503,66 @@ async fn export(
     Ok(())
 }
 
-async fn import_osm(store: &Store, file: &std::path::Path) -> anyhow::Result<()> {
+async fn import_osm(store: &Store, file: &std::path::Path, source: Option<String>) -> anyhow::Result<()> {
     let bar = indicatif::ProgressBar::new_spinner().with_message("reading OpenStreetMap elements");
     let progress = |n: u64| bar.inc(n);
     let network = crate::osm_import::read_walking_network(file, &progress)?;
     bar.finish_and_clear();
-    let data = crate::geo::network::encode(&network.positions, &network.edges);
-    let info = store
-        .replace_walk_network(&file.display().to_string(), network.positions.len(), network.edges.len(), data)
-        .await?;
+    let source = source.unwrap_or_else(|| source_name(file));
+    let info = store.import_walk_network(&source, &network.positions, &network.osm_ids, &network.edges).await?;
     eprintln!(
-        "imported walking network {}: {} nodes, {} edges from {} walkable ways ({} references to nodes missing from the extract)",
-        info.id, info.node_count, info.edge_count, network.ways, network.missing_node_refs
+        "imported the walking network of {source}: {} nodes, {} edges in {} tiles from {} walkable ways ({} references to nodes missing from the extract); network revision {}",
+        info.node_count, info.edge_count, info.tiles, network.ways, network.missing_node_refs, info.revision
     );
+    Ok(())
+}
+
+/// An extract's name without its directory and `.osm.pbf`.
+fn source_name(file: &std::path::Path) -> String {
+    let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+    name.strip_suffix(".osm.pbf").or_else(|| name.strip_suffix(".pbf")).unwrap_or(&name).to_owned()
+}
+
+async fn network(store: &Store, cmd: NetworkCommand) -> anyhow::Result<()> {
+    match cmd {
+        NetworkCommand::List => {
+            let sources = store.walk_network_sources().await?;
+            if sources.is_empty() {
+                eprintln!("no walking network is stored");
+            }
+            for s in sources {
+                let (sw, ne) = s.bounds;
+                println!(
+                    "{}\ttiles {}\tnodes {}\tedges {}\tbbox {:.4},{:.4},{:.4},{:.4}\timported {}",
+                    s.source,
+                    s.tiles,
+                    s.nodes,
+                    s.edges,
+                    sw.lon,
+                    sw.lat,
+                    ne.lon,
+                    ne.lat,
+                    s.imported_at.to_rfc3339()
+                );
+            }
+        }
+        NetworkCommand::Remove { source, bbox } => {
+            let selection = match (source, bbox) {
+                (Some(source), None) => crate::store::NetworkSelection::Source(source),
+                (None, Some(b)) => {
+                    let corners: Vec<f64> = b.split(',').map(|v| v.trim().parse()).collect::<Result<_, _>>()?;
+                    let [w, s, e, n] = corners[..] else {
+                        anyhow::bail!("--bbox is west,south,east,north in degrees");
+                    };
+                    let corner = |lon, lat| crate::geo::LonLat::new(lon, lat);
+                    crate::store::NetworkSelection::Bounds(corner(w, s)?, corner(e, n)?)
+                }
+                _ => anyhow::bail!("give either --source or --bbox"),
+            };
+            let removed = store.remove_walk_network(&selection).await?;
+            eprintln!("removed {removed} tiles");
+        }
+    }
     Ok(())
 }
 

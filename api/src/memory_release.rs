@@ -33,12 +33,16 @@ pub fn note_request() {
     REQUESTS.fetch_add(1, Ordering::Relaxed);
 }
 
-/// Starts the thread that trims after each burst. Does nothing where the allocator has no
-/// such call (its own allocator returns memory, or never does).
+/// Starts the thread that trims after each burst, once per process (tests start many
+/// servers in one). Does nothing where the allocator has no such call.
 pub fn start() {
-    if !cfg!(all(target_os = "linux", target_env = "gnu")) {
-        return;
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    if cfg!(all(target_os = "linux", target_env = "gnu")) {
+        STARTED.call_once(spawn);
     }
+}
+
+fn spawn() {
     let spawned = std::thread::Builder::new().name("memory-release".into()).spawn(|| {
         let mut seen = REQUESTS.load(Ordering::Relaxed);
         let mut busy_since_trim = false;

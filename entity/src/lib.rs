@@ -8,6 +8,8 @@ pub mod facility_revision;
 pub mod facility_service;
 pub mod holiday_calendar_day;
 pub mod holiday_calendar_year;
+pub mod network_revision;
+pub mod network_tile;
 pub mod residential_area;
 pub mod residential_area_revision;
 pub mod walk_network;

@@ -11,6 +11,7 @@ mod m20261127_000006_create_walk_network;
 mod m20261127_000007_add_authors;
 mod m20261127_000008_create_holiday_calendar;
 mod m20261129_000009_residential_area_revision;
+mod m20261129_000010_create_network_tile;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000007_add_authors::Migration),
             Box::new(m20261127_000008_create_holiday_calendar::Migration),
             Box::new(m20261129_000009_residential_area_revision::Migration),
+            Box::new(m20261129_000010_create_network_tile::Migration),
         ]
     }
 }

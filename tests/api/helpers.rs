@@ -97,14 +97,7 @@ impl TestApp {
         let store = app.store().clone();
         let handle = app.handle();
         actix_web::rt::spawn(app.run_until_stopped());
-        Self {
-            address,
-            database_url: database_url.to_owned(),
-            store,
-            handle,
-            client: awc::Client::default(),
-            _dir: None,
-        }
+        Self { address, database_url: database_url.to_owned(), store, handle, client: test_client(), _dir: None }
     }
 
     /// Another handle on the same running server (for use inside closures).
@@ -114,7 +107,7 @@ impl TestApp {
             database_url: self.database_url.clone(),
             store: self.store.clone(),
             handle: self.handle.clone(),
-            client: awc::Client::default(),
+            client: test_client(),
             _dir: None,
         }
     }
@@ -203,4 +196,11 @@ pub async fn create_at(app: &TestApp, token: &str, kind: &str, lon: f64, lat: f6
         .ok(CREATE_FACILITY, json!({ "input": { "kind": kind, "name": format!("{kind} at {lon},{lat}"), "location": { "lon": lon, "lat": lat } } }), Some(token))
         .await;
     data["createFacility"]["id"].as_str().unwrap().to_owned()
+}
+
+/// awc's default 5 s timeout is shorter than a large request may take in a debug build while
+/// the whole suite loads both cores (large bodies run at nice 10); the server's own deadlines
+/// are what the tests assert.
+fn test_client() -> awc::Client {
+    awc::Client::builder().timeout(std::time::Duration::from_secs(60)).finish()
 }

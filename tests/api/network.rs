@@ -62,22 +62,135 @@ fn the_monaco_import_has_the_node_and_edge_counts_an_independent_count_finds() {
     assert!(count > 100, "{count}");
 }
 
+#[test]
+fn walks_across_tile_borders_equal_walks_on_the_untiled_network_at_every_tile_size() {
+    use api::geo::network_tiles::{cut, join};
+    for name in ["monaco.osm.pbf", "liechtenstein.osm.pbf"] {
+        let osm = read_walking_network(&extract(name), &|_| {}).unwrap();
+        // Origins spread over the extract: nodes taken at even steps of the node numbering.
+        let origins: Vec<api::geo::LonLat> = (1..8).map(|i| osm.positions[i * osm.positions.len() / 8]).collect();
+        let whole = WalkingNetwork::new(osm.positions.clone(), osm.edges.iter().copied());
+        // 0.003 degrees is about 240 m: borders cross every 15-minute (675 m) walk, often twice.
+        for tile_degrees in [api::geo::network_tiles::TILE_DEGREES, 0.01, 0.003, 0.0007] {
+            let tiles = cut(&osm.positions, &osm.osm_ids, &osm.edges, tile_degrees);
+            assert!(tiles.len() > 1, "{name} in one tile of {tile_degrees}");
+            let joined = join(tiles.values());
+            let tiled = WalkingNetwork::new(joined.positions, joined.edges.iter().copied());
+            assert_eq!((tiled.node_count(), tiled.edge_count()), (whole.node_count(), whole.edge_count()));
+            let mut reached = 0;
+            for &from in &origins {
+                let by_id = |net: &WalkingNetwork, ids: &[i64]| -> HashMap<i64, f32> {
+                    let d = net.walk_distances_from(from, 500.0, 1_500.0).unwrap();
+                    ids.iter().zip(d).filter(|(_, d)| d.is_finite()).map(|(&id, d)| (id, d)).collect()
+                };
+                let expected = by_id(&whole, &osm.osm_ids);
+                reached += expected.len();
+                // The same nodes reached, at the same distances; an origin on a node may snap
+                // to another of its edges, which leaves rounding noise (1e-16 m) at most.
+                let got = by_id(&tiled, &joined.osm_ids);
+                let mut ids: Vec<&i64> = got.keys().collect();
+                ids.sort_unstable();
+                let mut want: Vec<&i64> = expected.keys().collect();
+                want.sort_unstable();
+                assert_eq!(ids, want, "{name} {from:?} at {tile_degrees}");
+                for (id, d) in &expected {
+                    assert!((got[id] - d).abs() < 1e-6, "{name} {from:?} at {tile_degrees}: node {id}");
+                }
+            }
+            assert!(reached > 1_000, "{name}: {reached} nodes reached from {} origins", origins.len());
+        }
+    }
+}
+
 #[actix_web::test]
-async fn importing_a_network_again_replaces_it_whole() {
+async fn cities_imported_one_after_another_both_stay_and_importing_one_again_replaces_its_tiles() {
     let app = crate::helpers::TestApp::spawn().await;
-    assert!(app.store.current_walk_network().await.unwrap().is_none());
+    assert!(app.store.walking_network().await.unwrap().is_none());
     let monaco = read_walking_network(&extract("monaco.osm.pbf"), &|_| {}).unwrap();
-    let data = api::geo::network::encode(&monaco.positions, &monaco.edges);
-    let first =
-        app.store.replace_walk_network("monaco", monaco.positions.len(), monaco.edges.len(), data).await.unwrap();
-    let andorra = read_walking_network(&extract("andorra.osm.pbf"), &|_| {}).unwrap();
-    let data = api::geo::network::encode(&andorra.positions, &andorra.edges);
-    let second =
-        app.store.replace_walk_network("andorra", andorra.positions.len(), andorra.edges.len(), data).await.unwrap();
-    assert!(second.id > first.id);
-    let (info, bytes) = app.store.current_walk_network().await.unwrap().unwrap();
-    assert_eq!(info, second);
-    let (positions, edges) = api::geo::network::decode(&bytes).unwrap();
-    assert_eq!((positions.len(), edges.len()), (andorra.positions.len(), andorra.edges.len()));
-    assert_eq!(positions, andorra.positions);
+    let liechtenstein = read_walking_network(&extract("liechtenstein.osm.pbf"), &|_| {}).unwrap();
+    let import = |name: &'static str, osm: &api::osm_import::OsmNetwork| {
+        let store = app.store.clone();
+        let (positions, ids, edges) = (osm.positions.clone(), osm.osm_ids.clone(), osm.edges.clone());
+        async move { store.import_walk_network(name, &positions, &ids, &edges).await.unwrap() }
+    };
+    let first = import("monaco", &monaco).await;
+    let second = import("liechtenstein", &liechtenstein).await;
+    assert!(second.revision > first.revision);
+    let both = monaco.positions.len() + liechtenstein.positions.len();
+    let loaded = app.store.walking_network().await.unwrap().unwrap();
+    assert_eq!(loaded.network.node_count(), both);
+    assert_eq!(loaded.network.edge_count(), monaco.edges.len() + liechtenstein.edges.len());
+    // Again: the same tiles replaced, nothing duplicated.
+    import("monaco", &monaco).await;
+    let loaded = app.store.walking_network().await.unwrap().unwrap();
+    assert_eq!(loaded.network.node_count(), both);
+    let sources = app.store.walk_network_sources().await.unwrap();
+    let names: Vec<&str> = sources.iter().map(|s| s.source.as_str()).collect();
+    assert_eq!(names, ["liechtenstein", "monaco"]);
+    assert_eq!(sources[1].nodes, monaco.positions.len());
+    assert_eq!(sources[1].edges, monaco.edges.len());
+    assert_eq!(sources[1].tiles, first.tiles);
+    let (sw, ne) = sources[1].bounds;
+    assert!(sw.lon < 7.41 && ne.lon > 7.44 && sw.lat < 43.72 && ne.lat > 43.75, "{sw:?} {ne:?}");
+    // Removing one source leaves the other whole; removing by bounding box takes the rest.
+    let removed = app.store.remove_walk_network(&api::store::NetworkSelection::Source("liechtenstein".into())).await;
+    assert_eq!(removed.unwrap() as usize, second.tiles);
+    let loaded = app.store.walking_network().await.unwrap().unwrap();
+    assert_eq!(loaded.network.node_count(), monaco.positions.len());
+    let around_monaco = api::store::NetworkSelection::Bounds(sw, ne);
+    assert_eq!(app.store.remove_walk_network(&around_monaco).await.unwrap() as usize, first.tiles);
+    assert!(app.store.walking_network().await.unwrap().is_none());
+}
+
+/// The two-city walk of issue 11: Monaco imported through one instance, Liechtenstein through
+/// another on the same database, and NETWORK answers for both cities from the first.
+#[actix_web::test]
+async fn two_cities_imported_through_two_instances_both_answer_network_queries() {
+    use crate::helpers::{TestApp, create_at};
+    use serde_json::json;
+    let one = TestApp::spawn().await;
+    let two = TestApp::spawn_on(&one.database_url).await;
+    let editor = one.token(api::auth::Role::Editor).await;
+    let q = r#"query($p: PointInput!) { reachableFacilities(from: $p, minutes: 15, travel: { model: NETWORK }) { model travelMinutes facility { id } } }"#;
+    let mut expected = Vec::new();
+    for (instance, name) in [(&one, "monaco"), (&two, "liechtenstein")] {
+        let osm = read_walking_network(&extract(&format!("{name}.osm.pbf")), &|_| {}).unwrap();
+        instance.store.import_walk_network(name, &osm.positions, &osm.osm_ids, &osm.edges).await.unwrap();
+        // A facility on a node, and an origin on the node after it along the same way.
+        let (a, b) = osm.edges[osm.edges.len() / 2];
+        let (at, from) = (osm.positions[a as usize], osm.positions[b as usize]);
+        let id = create_at(&one, &editor, "MEAL_POINT", at.lon, at.lat).await;
+        expected.push((id, from));
+    }
+    for (id, from) in expected {
+        let answer = one.ok(q, json!({ "p": { "lon": from.lon, "lat": from.lat } }), None).await;
+        let hits = answer["reachableFacilities"].as_array().unwrap();
+        let hit = hits.iter().find(|h| h["facility"]["id"] == id.as_str());
+        assert!(hit.is_some_and(|h| h["model"] == "NETWORK"), "{from:?}: {answer}");
+    }
+}
+
+/// A network stored by an earlier version (one row, no OSM ids) is moved into tiles on start.
+#[actix_web::test]
+async fn a_network_stored_as_one_row_by_an_earlier_version_is_moved_into_tiles() {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let app = crate::helpers::TestApp::spawn().await;
+    let osm = read_walking_network(&extract("monaco.osm.pbf"), &|_| {}).unwrap();
+    entity::walk_network::ActiveModel {
+        source: Set("monaco (old)".into()),
+        node_count: Set(osm.positions.len() as i32),
+        edge_count: Set(osm.edges.len() as i32),
+        data: Set(api::geo::network::encode(&osm.positions, &osm.edges)),
+        imported_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(&sea_orm::Database::connect(&app.database_url).await.unwrap())
+    .await
+    .unwrap();
+    let again = api::store::Store::connect(&app.database_url, 2).await.unwrap();
+    let loaded = again.walking_network().await.unwrap().unwrap();
+    assert_eq!((loaded.network.node_count(), loaded.network.edge_count()), (osm.positions.len(), osm.edges.len()));
+    let sources = again.walk_network_sources().await.unwrap();
+    assert_eq!(sources.iter().map(|s| s.nodes).sum::<usize>(), osm.positions.len());
+    assert_eq!(sources[0].source, "monaco (old)");
 }

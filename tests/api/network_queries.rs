@@ -18,9 +18,8 @@ struct Reference {
     positions: Vec<(f64, f64)>,
     edges: Vec<(usize, usize, f64)>,
     adjacency: Vec<Vec<(usize, f64)>>,
-    /// The network as the service stores it.
-    encoded: Vec<u8>,
-    counts: (usize, usize),
+    /// The network as read from the extract, for the service to store.
+    osm: api::osm_import::OsmNetwork,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -56,13 +55,7 @@ fn monaco() -> &'static Reference {
             adjacency[a].push((b, l));
             adjacency[b].push((a, l));
         }
-        Reference {
-            encoded: api::geo::network::encode(&net.positions, &net.edges),
-            counts: (net.positions.len(), net.edges.len()),
-            positions,
-            edges,
-            adjacency,
-        }
+        Reference { positions, edges, adjacency, osm: net }
     })
 }
 
@@ -145,7 +138,7 @@ impl Reference {
 
 async fn with_monaco(app: &TestApp) {
     let r = monaco();
-    app.store.replace_walk_network("monaco", r.counts.0, r.counts.1, r.encoded.clone()).await.unwrap();
+    app.store.import_walk_network("monaco", &r.osm.positions, &r.osm.osm_ids, &r.osm.edges).await.unwrap();
 }
 
 fn random_point(rng: &mut StdRng) -> (f64, f64) {

@@ -11,6 +11,7 @@ pub mod gaps;
 pub mod isochrone;
 pub mod nearest;
 pub mod network;
+pub mod network_tiles;
 pub mod sites;
 pub mod sphere_index;
 pub mod sphere_points;

@@ -18,7 +18,7 @@ pub use area_cache::Areas;
 pub use changes::{ChangeKind, FacilityChange, FeedEvent};
 pub use history::{FacilityRevision, RevisionAction};
 pub use holidays::CalendarLoad;
-pub use network::{LoadedNetwork, NetworkInfo};
+pub use network::{LoadedNetwork, NetworkInfo, NetworkSelection, NetworkSource};
 pub use tokens::TokenRecord;
 
 use migration::{Migrator, MigratorTrait};
@@ -96,7 +96,7 @@ impl Store {
             });
         let db = Database::connect(options).await?;
         Migrator::up(&db, None).await?;
-        Ok(Self {
+        let store = Self {
             db,
             cache: Default::default(),
             areas: Default::default(),
@@ -104,7 +104,9 @@ impl Store {
             feed: Default::default(),
             calendar: Default::default(),
             url: DatabaseUrl(url.into()),
-        })
+        };
+        store.convert_single_row_network().await?;
+        Ok(store)
     }
 
     /// Whether the database answers.

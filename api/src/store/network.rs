@@ -1,128 +1,251 @@
-//! Stored walking networks.
+//! The stored walking network, in tiles (see `geo::network_tiles`): an import writes the tiles
+//! its extract covers and leaves the others, so several cities' networks live side by side.
 
 use super::{Store, StoreError, StoreResult};
+use crate::geo::LonLat;
 use crate::geo::network::{WalkingNetwork, decode};
-use chrono::{SubsecRound, Utc};
-use entity::walk_network;
+use crate::geo::network_tiles::{TILE_DEGREES, Tile, TileKey, cut, decode_tile, encode_tile, join};
+use chrono::{DateTime, SubsecRound, Utc};
+use entity::{network_revision, network_tile, walk_network};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
+use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
-/// A stored network's description (without its data).
+/// What one import wrote.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NetworkInfo {
-    pub id: i64,
+    /// The network revision after the write.
+    pub revision: i64,
+    pub tiles: usize,
+    pub node_count: usize,
+    pub edge_count: usize,
+}
+
+/// What `network list` shows of one source: the tiles it last wrote.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkSource {
     pub source: String,
-    pub node_count: i32,
-    pub edge_count: i32,
+    pub tiles: usize,
+    pub nodes: usize,
+    pub edges: usize,
+    /// South-west and north-east corners of its tiles.
+    pub bounds: (LonLat, LonLat),
+    pub imported_at: DateTime<Utc>,
+}
+
+/// Which tiles to remove.
+#[derive(Clone, Debug)]
+pub enum NetworkSelection {
+    Source(String),
+    /// Tiles that overlap this rectangle (south-west, north-east corners).
+    Bounds(LonLat, LonLat),
 }
 
 impl Store {
-    /// Stores a network and removes the older ones, in one transaction: readers see either the
-    /// old network or the new one, never a mix.
-    pub async fn replace_walk_network(
+    /// Writes the tiles that the network's nodes fall in, replacing what they held, in one
+    /// transaction: readers see the old tiles or the new ones, never a mix. Other tiles stay.
+    pub async fn import_walk_network(
         &self,
         source: &str,
-        node_count: usize,
-        edge_count: usize,
-        data: Vec<u8>,
+        positions: &[LonLat],
+        osm_ids: &[i64],
+        edges: &[(u32, u32)],
     ) -> StoreResult<NetworkInfo> {
+        let tiles = cut(positions, osm_ids, edges, TILE_DEGREES);
+        let count = tiles.len();
+        let now = Utc::now().trunc_subsecs(6);
         let txn = self.db.begin().await?;
-        let saved = walk_network::ActiveModel {
-            id: NotSet,
-            source: Set(source.to_owned()),
-            node_count: Set(node_count as i32),
-            edge_count: Set(edge_count as i32),
-            data: Set(data),
-            imported_at: Set(Utc::now().trunc_subsecs(6)),
+        for (key, tile) in tiles {
+            network_tile::Entity::delete_by_id((key.x, key.y)).exec(&txn).await?;
+            network_tile::Entity::insert(tile_row(source, key, &tile, now)).exec(&txn).await?;
         }
-        .insert(&txn)
-        .await?;
-        walk_network::Entity::delete_many().filter(walk_network::Column::Id.lt(saved.id)).exec(&txn).await?;
+        let revision = next_revision(&txn).await?;
         txn.commit().await?;
-        Ok(NetworkInfo {
-            id: saved.id,
-            source: saved.source,
-            node_count: saved.node_count,
-            edge_count: saved.edge_count,
-        })
+        Ok(NetworkInfo { revision, tiles: count, node_count: positions.len(), edge_count: edges.len() })
     }
 
-    /// The current network and its encoded data, if one was imported.
-    pub async fn current_walk_network(&self) -> StoreResult<Option<(NetworkInfo, Vec<u8>)>> {
-        let row = walk_network::Entity::find().order_by_desc(walk_network::Column::Id).one(self.conn()).await?;
-        Ok(row.map(|r| {
-            (NetworkInfo { id: r.id, source: r.source, node_count: r.node_count, edge_count: r.edge_count }, r.data)
-        }))
+    /// Removes the selected tiles; how many there were.
+    pub async fn remove_walk_network(&self, selection: &NetworkSelection) -> StoreResult<u64> {
+        let txn = self.db.begin().await?;
+        let delete = network_tile::Entity::delete_many();
+        let removed = match selection {
+            NetworkSelection::Source(source) => delete.filter(network_tile::Column::Source.eq(source.as_str())),
+            NetworkSelection::Bounds(sw, ne) => {
+                let (low, high) = (TileKey::of(*sw, TILE_DEGREES), TileKey::of(*ne, TILE_DEGREES));
+                delete
+                    .filter(network_tile::Column::TileX.between(low.x, high.x))
+                    .filter(network_tile::Column::TileY.between(low.y, high.y))
+            }
+        }
+        .exec(&txn)
+        .await?
+        .rows_affected;
+        next_revision(&txn).await?;
+        txn.commit().await?;
+        Ok(removed)
+    }
+
+    /// The stored network by source, in source order.
+    pub async fn walk_network_sources(&self) -> StoreResult<Vec<NetworkSource>> {
+        let rows: Vec<(String, i32, i32, i32, i32, DateTime<Utc>)> = network_tile::Entity::find()
+            .select_only()
+            .columns([
+                network_tile::Column::Source,
+                network_tile::Column::TileX,
+                network_tile::Column::TileY,
+                network_tile::Column::NodeCount,
+                network_tile::Column::EdgeCount,
+                network_tile::Column::ImportedAt,
+            ])
+            .into_tuple()
+            .all(self.conn())
+            .await?;
+        let mut sources: BTreeMap<String, NetworkSource> = BTreeMap::new();
+        for (source, x, y, nodes, edges, at) in rows {
+            let (sw, ne) = TileKey { x, y }.bounds(TILE_DEGREES);
+            let entry = sources.entry(source.clone()).or_insert(NetworkSource {
+                source,
+                tiles: 0,
+                nodes: 0,
+                edges: 0,
+                bounds: (sw, ne),
+                imported_at: at,
+            });
+            entry.tiles += 1;
+            entry.nodes += nodes as usize;
+            entry.edges += edges as usize;
+            let (lo, hi) = &mut entry.bounds;
+            *lo = LonLat { lon: lo.lon.min(sw.lon), lat: lo.lat.min(sw.lat) };
+            *hi = LonLat { lon: hi.lon.max(ne.lon), lat: hi.lat.max(ne.lat) };
+            entry.imported_at = Ord::max(entry.imported_at, at);
+        }
+        Ok(sources.into_values().collect())
+    }
+
+    /// Every stored tile, decoded.
+    async fn walk_network_tiles(&self) -> StoreResult<Vec<Tile>> {
+        let rows = network_tile::Entity::find()
+            .order_by_asc(network_tile::Column::TileX)
+            .order_by_asc(network_tile::Column::TileY)
+            .all(self.conn())
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                decode_tile(&r.data).ok_or_else(|| {
+                    StoreError::Corrupt(format!("network tile ({}, {}) cannot be decoded", r.tile_x, r.tile_y))
+                })
+            })
+            .collect()
+    }
+
+    /// Moves a network stored by an earlier version (one row, no OSM ids) into tiles, its
+    /// nodes numbered -1, -2, ... so that they never meet an imported OSM node.
+    pub(super) async fn convert_single_row_network(&self) -> StoreResult<()> {
+        let Some(row) = walk_network::Entity::find().order_by_desc(walk_network::Column::Id).one(self.conn()).await?
+        else {
+            return Ok(());
+        };
+        let (positions, edges) = decode(&row.data)
+            .ok_or_else(|| StoreError::Corrupt(format!("walking network {} cannot be decoded", row.id)))?;
+        let ids: Vec<i64> = (1..=positions.len() as i64).map(|i| -i).collect();
+        let tiles = cut(&positions, &ids, &edges, TILE_DEGREES);
+        let txn = self.db.begin().await?;
+        for (key, tile) in tiles {
+            network_tile::Entity::delete_by_id((key.x, key.y)).exec(&txn).await?;
+            network_tile::Entity::insert(tile_row(&row.source, key, &tile, row.imported_at)).exec(&txn).await?;
+        }
+        walk_network::Entity::delete_many().exec(&txn).await?;
+        next_revision(&txn).await?;
+        txn.commit().await?;
+        tracing::info!(source = %row.source, "moved the stored walking network into tiles");
+        Ok(())
     }
 }
 
-/// The walking network this process has loaded, and which stored network it is.
+fn tile_row(source: &str, key: TileKey, tile: &Tile, now: DateTime<Utc>) -> network_tile::ActiveModel {
+    network_tile::ActiveModel {
+        tile_x: Set(key.x),
+        tile_y: Set(key.y),
+        source: Set(source.to_owned()),
+        node_count: Set(tile.nodes.len() as i32),
+        edge_count: Set(tile.owned_edges() as i32),
+        data: Set(encode_tile(tile)),
+        imported_at: Set(now),
+    }
+}
+
+async fn next_revision(txn: &impl ConnectionTrait) -> StoreResult<i64> {
+    network_revision::Entity::update_many()
+        .col_expr(network_revision::Column::Revision, Expr::col(network_revision::Column::Revision).add(1))
+        .filter(network_revision::Column::Id.eq(1))
+        .exec(txn)
+        .await?;
+    network_revision(txn).await
+}
+
+async fn network_revision(conn: &impl ConnectionTrait) -> StoreResult<i64> {
+    let row = network_revision::Entity::find_by_id(1).one(conn).await?;
+    row.map(|r| r.revision).ok_or_else(|| StoreError::Corrupt("the network revision row is missing".into()))
+}
+
+/// The walking network this process has loaded, and the revision it reflects.
 #[derive(Debug)]
 pub struct LoadedNetwork {
-    pub info: NetworkInfo,
+    pub revision: i64,
     pub network: WalkingNetwork,
 }
 
-/// The current network, loaded once per import: each use reads the id of the newest stored
-/// network (a one-row, one-column query) and loads the data only when it changed, so a
-/// network imported through any process is used by every process from its next query on.
+/// The network as of the last revision loaded: each use reads the revision (a one-row query)
+/// and loads the tiles again only when it moved, so a network imported through any process is
+/// used by every process from its next query on.
 #[derive(Debug, Default)]
 pub(super) struct NetworkCache {
-    loaded: RwLock<Option<Arc<LoadedNetwork>>>,
+    loaded: RwLock<Option<(i64, Option<Arc<LoadedNetwork>>)>>,
     /// One load at a time; concurrent callers wait for it and share the result.
     loader: tokio::sync::Mutex<()>,
 }
 
 impl NetworkCache {
-    fn cached(&self, id: Option<i64>) -> Option<Option<Arc<LoadedNetwork>>> {
+    fn cached(&self, revision: i64) -> Option<Option<Arc<LoadedNetwork>>> {
         let loaded = self.loaded.read().unwrap_or_else(PoisonError::into_inner);
-        match (id, loaded.as_ref()) {
-            (None, _) => Some(None),
-            (Some(id), Some(n)) if n.info.id == id => Some(Some(Arc::clone(n))),
+        match loaded.as_ref() {
+            Some((r, network)) if *r == revision => Some(network.clone()),
             _ => None,
         }
     }
 }
 
 impl Store {
-    /// The newest imported walking network, if any, as of this call.
+    /// The stored walking network (every tile joined), if any, as of this call.
     pub async fn walking_network(&self) -> StoreResult<Option<Arc<LoadedNetwork>>> {
-        let newest = self.newest_network_id().await?;
-        if let Some(hit) = self.network.cached(newest) {
+        let revision = network_revision(self.conn()).await?;
+        if let Some(hit) = self.network.cached(revision) {
             return Ok(hit);
         }
         let _loading = self.network.loader.lock().await;
-        let newest = self.newest_network_id().await?;
-        if let Some(hit) = self.network.cached(newest) {
+        let revision = network_revision(self.conn()).await?;
+        if let Some(hit) = self.network.cached(revision) {
             return Ok(hit);
         }
-        let Some((info, data)) = self.current_walk_network().await? else {
-            return Ok(None);
+        let tiles = self.walk_network_tiles().await?;
+        let loaded = if tiles.is_empty() {
+            None
+        } else {
+            // Joining tiles and building the graph's index take a while on a large network:
+            // off the workers.
+            let loaded = tokio::task::spawn_blocking(move || {
+                let joined = join(tiles.iter());
+                LoadedNetwork { revision, network: WalkingNetwork::new(joined.positions, joined.edges) }
+            })
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("loading the walking network failed: {e}")))?;
+            tracing::info!(revision, nodes = loaded.network.node_count(), "loaded the walking network");
+            Some(Arc::new(loaded))
         };
-        // Building the graph and its index takes a while on a large network: off the workers.
-        let loaded = tokio::task::spawn_blocking(move || {
-            let (positions, edges) = decode(&data)
-                .ok_or_else(|| StoreError::Corrupt(format!("walking network {} cannot be decoded", info.id)))?;
-            Ok::<_, StoreError>(LoadedNetwork { info, network: WalkingNetwork::new(positions, edges) })
-        })
-        .await
-        .map_err(|e| StoreError::Corrupt(format!("loading the walking network failed: {e}")))??;
-        tracing::info!(id = loaded.info.id, nodes = loaded.network.node_count(), "loaded the walking network");
-        let loaded = Arc::new(loaded);
-        *self.network.loaded.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&loaded));
-        Ok(Some(loaded))
-    }
-
-    async fn newest_network_id(&self) -> StoreResult<Option<i64>> {
-        Ok(walk_network::Entity::find()
-            .select_only()
-            .column(walk_network::Column::Id)
-            .order_by_desc(walk_network::Column::Id)
-            .into_tuple::<i64>()
-            .one(self.conn())
-            .await?)
+        *self.network.loaded.write().unwrap_or_else(PoisonError::into_inner) = Some((revision, loaded.clone()));
+        Ok(loaded)
     }
 }
