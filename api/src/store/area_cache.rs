@@ -8,12 +8,11 @@
 //! with the revision it bumped, inside one transaction that holds the revision row until
 //! commit, so a reader that sees revision N finds every area up to N by `revision <= N`.
 
-use super::{Store, StoreError, StoreResult};
+use super::{Store, StoreResult};
 use crate::domain::residents::ResidentialArea;
 use crate::geo::LonLat;
 use entity::{residential_area, residential_area_revision};
 use rstar::{AABB, RTree, primitives::GeomWithData};
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::sync::{Arc, RwLock};
 
@@ -99,24 +98,17 @@ impl AreaCache {
     }
 }
 
-/// Bumps the residential-area revision inside `txn` and returns it. The row stays locked until
-/// commit, so writers take revisions in commit order.
+/// Bumps the residential-area revision inside `txn` and returns it.
 pub(super) async fn next_revision(txn: &impl ConnectionTrait) -> StoreResult<i64> {
-    residential_area_revision::Entity::update_many()
-        .col_expr(
-            residential_area_revision::Column::Revision,
-            Expr::col(residential_area_revision::Column::Revision).add(1),
-        )
-        .filter(residential_area_revision::Column::Id.eq(1))
-        .exec(txn)
-        .await?;
-    current_revision(txn).await
+    super::revision::bump::<residential_area_revision::Entity>(txn, REVISION_ID, REVISION).await
 }
 
 async fn current_revision(conn: &impl ConnectionTrait) -> StoreResult<i64> {
-    let row = residential_area_revision::Entity::find_by_id(1).one(conn).await?;
-    row.map(|r| r.revision).ok_or_else(|| StoreError::Corrupt("the residential-area revision row is missing".into()))
+    super::revision::read::<residential_area_revision::Entity>(conn, REVISION_ID, REVISION).await
 }
+
+const REVISION_ID: residential_area_revision::Column = residential_area_revision::Column::Id;
+const REVISION: residential_area_revision::Column = residential_area_revision::Column::Revision;
 
 impl Store {
     /// Every residential area as of this call (written before it through any process).

@@ -7,14 +7,13 @@
 //! stays locked until commit, so revisions become visible in order and a reader that sees
 //! revision N has seen every change up to N.
 
-use super::{Store, StoreError, StoreResult};
+use super::{Store, StoreResult};
 use crate::domain::facility::{Facility, FacilityFilter};
 use crate::domain::ids::FacilityId;
 use crate::geo::LonLat;
 use crate::geo::nearest::nearest_by_geodesic;
 use crate::geo::sphere_points::SpherePoints;
 use entity::{facility_change, facility_revision};
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
@@ -131,12 +130,7 @@ impl FacilityCache {
 /// Bumps the facility revision inside `txn` and logs the facilities it touched. Call it last
 /// in a write transaction: the revision row stays locked until commit.
 pub(super) async fn record_change(txn: &impl ConnectionTrait, facility_ids: &[i64]) -> StoreResult<()> {
-    facility_revision::Entity::update_many()
-        .col_expr(facility_revision::Column::Revision, Expr::col(facility_revision::Column::Revision).add(1))
-        .filter(facility_revision::Column::Id.eq(1))
-        .exec(txn)
-        .await?;
-    let revision = current_revision(txn).await?;
+    let revision = super::revision::bump::<facility_revision::Entity>(txn, REVISION_ID, REVISION).await?;
     for chunk in facility_ids.chunks(1_000) {
         let rows =
             chunk.iter().map(|&id| facility_change::ActiveModel { revision: Set(revision), facility_id: Set(id) });
@@ -146,9 +140,11 @@ pub(super) async fn record_change(txn: &impl ConnectionTrait, facility_ids: &[i6
 }
 
 async fn current_revision(conn: &impl ConnectionTrait) -> StoreResult<i64> {
-    let row = facility_revision::Entity::find_by_id(1).one(conn).await?;
-    row.map(|r| r.revision).ok_or_else(|| StoreError::Corrupt("the facility revision row is missing".into()))
+    super::revision::read::<facility_revision::Entity>(conn, REVISION_ID, REVISION).await
 }
+
+const REVISION_ID: facility_revision::Column = facility_revision::Column::Id;
+const REVISION: facility_revision::Column = facility_revision::Column::Revision;
 
 impl Store {
     /// Brings the in-memory facilities up to date with every write committed before this call,

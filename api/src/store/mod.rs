@@ -11,6 +11,7 @@ mod history;
 mod holidays;
 mod network;
 mod residents;
+mod revision;
 mod shared_check;
 mod tokens;
 

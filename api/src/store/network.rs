@@ -7,7 +7,6 @@ use crate::geo::network::{WalkingNetwork, decode};
 use crate::geo::network_tiles::{TILE_DEGREES, Tile, TileKey, cut, decode_tile, encode_tile, join};
 use chrono::{DateTime, SubsecRound, Utc};
 use entity::{network_revision, network_tile, walk_network};
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
@@ -56,13 +55,8 @@ impl Store {
     ) -> StoreResult<NetworkInfo> {
         let tiles = cut(positions, osm_ids, edges, TILE_DEGREES);
         let count = tiles.len();
-        let now = Utc::now().trunc_subsecs(6);
         let txn = self.db.begin().await?;
-        for (key, tile) in tiles {
-            network_tile::Entity::delete_by_id((key.x, key.y)).exec(&txn).await?;
-            network_tile::Entity::insert(tile_row(source, key, &tile, now)).exec(&txn).await?;
-        }
-        let revision = next_revision(&txn).await?;
+        let revision = write_tiles(&txn, source, tiles, Utc::now().trunc_subsecs(6)).await?;
         txn.commit().await?;
         Ok(NetworkInfo { revision, tiles: count, node_count: positions.len(), edge_count: edges.len() })
     }
@@ -153,16 +147,26 @@ impl Store {
         let ids: Vec<i64> = (1..=positions.len() as i64).map(|i| -i).collect();
         let tiles = cut(&positions, &ids, &edges, TILE_DEGREES);
         let txn = self.db.begin().await?;
-        for (key, tile) in tiles {
-            network_tile::Entity::delete_by_id((key.x, key.y)).exec(&txn).await?;
-            network_tile::Entity::insert(tile_row(&row.source, key, &tile, row.imported_at)).exec(&txn).await?;
-        }
+        write_tiles(&txn, &row.source, tiles, row.imported_at).await?;
         walk_network::Entity::delete_many().exec(&txn).await?;
-        next_revision(&txn).await?;
         txn.commit().await?;
         tracing::info!(source = %row.source, "moved the stored walking network into tiles");
         Ok(())
     }
+}
+
+/// Replaces the given tiles inside `txn` and bumps the network revision (returned).
+async fn write_tiles(
+    txn: &impl ConnectionTrait,
+    source: &str,
+    tiles: impl IntoIterator<Item = (TileKey, Tile)>,
+    at: DateTime<Utc>,
+) -> StoreResult<i64> {
+    for (key, tile) in tiles {
+        network_tile::Entity::delete_by_id((key.x, key.y)).exec(txn).await?;
+        network_tile::Entity::insert(tile_row(source, key, &tile, at)).exec(txn).await?;
+    }
+    next_revision(txn).await
 }
 
 fn tile_row(source: &str, key: TileKey, tile: &Tile, now: DateTime<Utc>) -> network_tile::ActiveModel {
@@ -178,18 +182,15 @@ fn tile_row(source: &str, key: TileKey, tile: &Tile, now: DateTime<Utc>) -> netw
 }
 
 async fn next_revision(txn: &impl ConnectionTrait) -> StoreResult<i64> {
-    network_revision::Entity::update_many()
-        .col_expr(network_revision::Column::Revision, Expr::col(network_revision::Column::Revision).add(1))
-        .filter(network_revision::Column::Id.eq(1))
-        .exec(txn)
-        .await?;
-    network_revision(txn).await
+    super::revision::bump::<network_revision::Entity>(txn, REVISION_ID, REVISION).await
 }
 
 async fn network_revision(conn: &impl ConnectionTrait) -> StoreResult<i64> {
-    let row = network_revision::Entity::find_by_id(1).one(conn).await?;
-    row.map(|r| r.revision).ok_or_else(|| StoreError::Corrupt("the network revision row is missing".into()))
+    super::revision::read::<network_revision::Entity>(conn, REVISION_ID, REVISION).await
 }
+
+const REVISION_ID: network_revision::Column = network_revision::Column::Id;
+const REVISION: network_revision::Column = network_revision::Column::Revision;
 
 /// The walking network this process has loaded, and the revision it reflects.
 #[derive(Debug)]
