@@ -125,6 +125,12 @@ pub struct ServeArgs {
     /// The largest response body, bytes; larger ones become a RESPONSE_TOO_LARGE error.
     #[arg(long, env = "MAX_RESPONSE_BYTES", default_value_t = crate::config::DEFAULT_MAX_RESPONSE_BYTES)]
     pub max_response_bytes: usize,
+    /// Memory for the walking network this process holds, MiB: the regions of tiles questions
+    /// reached, least recently used dropped first. A question whose region needs more is
+    /// BAD_USER_INPUT. At least 1.
+    #[arg(long, env = "NETWORK_CACHE_MIB", default_value_t = crate::store::DEFAULT_NETWORK_CACHE_MIB,
+          value_parser = parse_cache_mib, allow_negative_numbers = true)]
+    pub network_cache_mib: usize,
     /// Planning computations run at once, off the HTTP workers (0: one per core).
     #[arg(long, env = "PLANNING_THREADS", default_value_t = 0)]
     pub planning_threads: usize,
@@ -192,6 +198,13 @@ fn parse_snap_limit(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(m) if m > 0.0 && m <= 10_000.0 => Ok(m),
         _ => Err(format!("expected metres in (0, 10000], got {s}")),
+    }
+}
+
+fn parse_cache_mib(s: &str) -> Result<usize, String> {
+    match s.parse::<i64>() {
+        Ok(m) if (1..=1 << 30).contains(&m) => usize::try_from(m).map_err(|e| e.to_string()),
+        _ => Err(format!("expected a whole number of MiB, at least 1, got {s}")),
     }
 }
 
@@ -362,6 +375,7 @@ async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         max_batch: args.max_batch,
         max_websockets: args.max_websockets,
         max_response_bytes: args.max_response_bytes,
+        network_cache_mib: args.network_cache_mib,
         max_websockets_per_client: args.max_websockets_per_client,
         planning_threads: match args.planning_threads {
             0 => std::thread::available_parallelism().map_or(2, usize::from),
@@ -594,5 +608,23 @@ fn redact(url: &str) -> String {
             format!("{}://***{}", &url[..scheme_end], &url[at..])
         }
         _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_network_cache_of_zero_or_less_is_refused_at_start() {
+        let parse = |v: &str| Cli::try_parse_from(["service-circle", "serve", "--network-cache-mib", v]);
+        for bad in ["0", "-5", "lots", "1.5"] {
+            let error = parse(bad).expect_err(bad).to_string();
+            assert!(error.contains("at least 1"), "{bad}: {error}");
+        }
+        match parse("64").map(|cli| cli.command) {
+            Ok(Some(Command::Serve(args))) => assert_eq!(args.network_cache_mib, 64),
+            other => panic!("{other:?}"),
+        }
     }
 }

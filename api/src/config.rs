@@ -38,6 +38,8 @@ pub struct Settings {
     /// The largest response body written, bytes; larger ones are replaced by a
     /// `RESPONSE_TOO_LARGE` error.
     pub max_response_bytes: usize,
+    /// The byte budget of the walking network each process holds, MiB.
+    pub network_cache_mib: usize,
     /// Planning computations (coverage, gaps, suggestions, collections) run at once, off the
     /// HTTP workers; more wait for a slot until their deadline.
     pub planning_threads: usize,
@@ -63,6 +65,7 @@ impl Default for Settings {
             max_batch: 1,
             max_websockets: 10_000,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            network_cache_mib: crate::store::DEFAULT_NETWORK_CACHE_MIB,
             max_websockets_per_client: 16,
             planning_threads: std::thread::available_parallelism().map_or(2, usize::from),
             rate_limit: RateLimit::default(),

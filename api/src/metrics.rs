@@ -48,6 +48,8 @@ pub struct Metrics {
     latency: LatencyFamily,
     pool: Family<PoolState, Gauge>,
     websockets: Gauge,
+    /// The walking network held in memory: regions, tiles, bytes, budget, regions built.
+    network: [Gauge; 5],
     operations: Mutex<Operations>,
 }
 
@@ -89,7 +91,17 @@ impl Default for Metrics {
         registry.register("db_pool_connections", "Database pool connections by state", pool.clone());
         let websockets = Gauge::default();
         registry.register("graphql_websocket_connections", "Open GraphQL WebSocket connections", websockets.clone());
-        Self { registry, requests, errors, latency, pool, websockets, operations: Mutex::default() }
+        let network: [Gauge; 5] = Default::default();
+        for (gauge, (name, help)) in network.iter().zip([
+            ("network_cache_regions", "Walking-network regions held in memory"),
+            ("network_cache_tiles", "Walking-network tiles held in memory (counted once per region)"),
+            ("network_cache_bytes", "Bytes of walking network held in memory"),
+            ("network_cache_budget_bytes", "The walking-network memory budget (--network-cache-mib)"),
+            ("network_regions_built", "Walking-network regions built since start"),
+        ]) {
+            registry.register(name, help, gauge.clone());
+        }
+        Self { registry, requests, errors, latency, pool, websockets, network, operations: Mutex::default() }
     }
 }
 
@@ -151,7 +163,14 @@ impl Metrics {
     }
 
     /// The metrics as OpenMetrics text, with the pool use read now.
-    pub fn render(&self, pool: PoolUse) -> String {
+    pub fn render(&self, pool: PoolUse, network: crate::store::NetworkCacheUse) -> String {
+        let values = [network.regions, network.tiles, network.bytes, network.budget_bytes]
+            .map(|v| i64::try_from(v).unwrap_or(i64::MAX));
+        for (gauge, value) in
+            self.network.iter().zip(values.into_iter().chain([network.builds.min(i64::MAX as u64) as i64]))
+        {
+            gauge.set(value);
+        }
         let busy = pool.open.saturating_sub(pool.idle);
         self.pool.get_or_create(&PoolState { state: "idle".into() }).set(i64::from(pool.idle));
         self.pool.get_or_create(&PoolState { state: "in_use".into() }).set(i64::from(busy));
@@ -216,7 +235,7 @@ mod tests {
         }
         assert_eq!(m.operation_label(Some("op199")), "other", "at most {MAX_OPERATIONS} labels");
         m.observe("Nearby".into(), 0.002, ["BAD_USER_INPUT"].into_iter());
-        let text = m.render(PoolUse { open: 4, idle: 3 });
+        let text = m.render(PoolUse { open: 4, idle: 3 }, Default::default());
         assert!(text.contains(r#"graphql_requests_total{operation="Nearby"} 1"#), "{text}");
         assert!(text.contains(r#"graphql_errors_total{operation="Nearby",code="BAD_USER_INPUT"} 1"#), "{text}");
         assert!(text.contains(r#"db_pool_connections{state="in_use"} 1"#), "{text}");

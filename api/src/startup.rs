@@ -40,6 +40,7 @@ impl Application {
         let listener = TcpListener::bind(&settings.listen)?;
         let address = listener.local_addr()?;
         let store = Store::connect(&settings.database_url, settings.max_connections).await?;
+        store.set_network_cache_bytes(settings.network_cache_mib.saturating_mul(1 << 20));
         // Load the facilities now rather than on the first request.
         store.sync_facilities().await?;
         store.listen_for_changes().await?;
@@ -444,7 +445,7 @@ fn error_code(error: &async_graphql::ServerError) -> Option<&str> {
 async fn metrics_text(metrics: web::Data<Metrics>, store: web::Data<Store>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
-        .body(metrics.render(store.pool_use()))
+        .body(metrics.render(store.pool_use(), store.network_cache_use()))
 }
 
 /// Gives every request an id (the client's `X-Request-Id` when it is a plain token, else a

@@ -16,6 +16,8 @@ pub struct Model {
     #[sea_orm(column_type = "Blob")]
     pub data: Vec<u8>,
     pub imported_at: DateTimeUtc,
+    /// The network revision of the write that stored the tile.
+    pub revision: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,7 @@ mod hostile;
 mod import;
 mod nearby;
 mod network;
+mod network_cache;
 mod network_queries;
 mod opening_hours;
 mod pagination;

@@ -1,5 +1,6 @@
 //! The walking-network import against real OpenStreetMap data (`data/osm`, ODbL).
 
+use api::geo::LonLat;
 use api::geo::network::WalkingNetwork;
 use api::osm_import::{is_walkable, read_walking_network};
 use osmpbf::{Element, ElementReader};
@@ -64,7 +65,8 @@ fn the_monaco_import_has_the_node_and_edge_counts_an_independent_count_finds() {
 
 #[test]
 fn walks_across_tile_borders_equal_walks_on_the_untiled_network_at_every_tile_size() {
-    use api::geo::network_tiles::{cut, join};
+    use api::geo::bounds::Bounds;
+    use api::geo::network_tiles::{TileKey, cut, join};
     for name in ["monaco.osm.pbf", "liechtenstein.osm.pbf"] {
         let osm = read_walking_network(&extract(name), &|_| {}).unwrap();
         // Origins spread over the extract: nodes taken at even steps of the node numbering.
@@ -85,16 +87,28 @@ fn walks_across_tile_borders_equal_walks_on_the_untiled_network_at_every_tile_si
                 };
                 let expected = by_id(&whole, &osm.osm_ids);
                 reached += expected.len();
+                // Only the tiles a server loads for this walk: those within its reach (the walk,
+                // 1% head-room, the snapping distance) of the origin.
+                let reach = Bounds::around([from]).unwrap().widened(1_500.0 * 1.01 + 500.0);
+                let (low, high) = (TileKey::of(reach.sw, tile_degrees), TileKey::of(reach.ne, tile_degrees));
+                let near =
+                    tiles.iter().filter(|(k, _)| (low.x..=high.x).contains(&k.x) && (low.y..=high.y).contains(&k.y));
+                let region = join(near.map(|(_, t)| t));
+                let local = WalkingNetwork::new(region.positions, region.edges.iter().copied());
+                if tile_degrees < 0.01 {
+                    assert!(local.node_count() < whole.node_count(), "{name} {from:?}: the region is all of it");
+                }
                 // The same nodes reached, at the same distances; an origin on a node may snap
                 // to another of its edges, which leaves rounding noise (1e-16 m) at most.
-                let got = by_id(&tiled, &joined.osm_ids);
-                let mut ids: Vec<&i64> = got.keys().collect();
-                ids.sort_unstable();
-                let mut want: Vec<&i64> = expected.keys().collect();
-                want.sort_unstable();
-                assert_eq!(ids, want, "{name} {from:?} at {tile_degrees}");
-                for (id, d) in &expected {
-                    assert!((got[id] - d).abs() < 1e-6, "{name} {from:?} at {tile_degrees}: node {id}");
+                for got in [by_id(&tiled, &joined.osm_ids), by_id(&local, &region.osm_ids)] {
+                    let mut ids: Vec<&i64> = got.keys().collect();
+                    ids.sort_unstable();
+                    let mut want: Vec<&i64> = expected.keys().collect();
+                    want.sort_unstable();
+                    assert_eq!(ids, want, "{name} {from:?} at {tile_degrees}");
+                    for (id, d) in &expected {
+                        assert!((got[id] - d).abs() < 1e-6, "{name} {from:?} at {tile_degrees}: node {id}");
+                    }
                 }
             }
             assert!(reached > 1_000, "{name}: {reached} nodes reached from {} origins", origins.len());
@@ -102,10 +116,19 @@ fn walks_across_tile_borders_equal_walks_on_the_untiled_network_at_every_tile_si
     }
 }
 
+/// Every stored tile joined, as the store builds a region covering the world.
+async fn whole_network(
+    store: &api::store::Store,
+) -> Result<Option<std::sync::Arc<api::store::LoadedNetwork>>, api::store::StoreError> {
+    let directory = store.network_directory().await?;
+    let (sw, ne) = (LonLat { lon: -180.0, lat: -90.0 }, LonLat { lon: 179.99, lat: 89.99 });
+    store.walking_network_over(&directory, sw, ne).await
+}
+
 #[actix_web::test]
 async fn cities_imported_one_after_another_both_stay_and_importing_one_again_replaces_its_tiles() {
     let app = crate::helpers::TestApp::spawn().await;
-    assert!(app.store.walking_network().await.unwrap().is_none());
+    assert!(whole_network(&app.store).await.unwrap().is_none());
     let monaco = read_walking_network(&extract("monaco.osm.pbf"), &|_| {}).unwrap();
     let liechtenstein = read_walking_network(&extract("liechtenstein.osm.pbf"), &|_| {}).unwrap();
     let import = |name: &'static str, osm: &api::osm_import::OsmNetwork| {
@@ -117,12 +140,12 @@ async fn cities_imported_one_after_another_both_stay_and_importing_one_again_rep
     let second = import("liechtenstein", &liechtenstein).await;
     assert!(second.revision > first.revision);
     let both = monaco.positions.len() + liechtenstein.positions.len();
-    let loaded = app.store.walking_network().await.unwrap().unwrap();
+    let loaded = whole_network(&app.store).await.unwrap().unwrap();
     assert_eq!(loaded.network.node_count(), both);
     assert_eq!(loaded.network.edge_count(), monaco.edges.len() + liechtenstein.edges.len());
     // Again: the same tiles replaced, nothing duplicated.
     import("monaco", &monaco).await;
-    let loaded = app.store.walking_network().await.unwrap().unwrap();
+    let loaded = whole_network(&app.store).await.unwrap().unwrap();
     assert_eq!(loaded.network.node_count(), both);
     let sources = app.store.walk_network_sources().await.unwrap();
     let names: Vec<&str> = sources.iter().map(|s| s.source.as_str()).collect();
@@ -135,11 +158,11 @@ async fn cities_imported_one_after_another_both_stay_and_importing_one_again_rep
     // Removing one source leaves the other whole; removing by bounding box takes the rest.
     let removed = app.store.remove_walk_network(&api::store::NetworkSelection::Source("liechtenstein".into())).await;
     assert_eq!(removed.unwrap() as usize, second.tiles);
-    let loaded = app.store.walking_network().await.unwrap().unwrap();
+    let loaded = whole_network(&app.store).await.unwrap().unwrap();
     assert_eq!(loaded.network.node_count(), monaco.positions.len());
     let around_monaco = api::store::NetworkSelection::Bounds(sw, ne);
     assert_eq!(app.store.remove_walk_network(&around_monaco).await.unwrap() as usize, first.tiles);
-    assert!(app.store.walking_network().await.unwrap().is_none());
+    assert!(whole_network(&app.store).await.unwrap().is_none());
 }
 
 /// The two-city walk of issue 11: Monaco imported through one instance, Liechtenstein through
@@ -188,7 +211,7 @@ async fn a_network_stored_as_one_row_by_an_earlier_version_is_moved_into_tiles()
     .await
     .unwrap();
     let again = api::store::Store::connect(&app.database_url, 2).await.unwrap();
-    let loaded = again.walking_network().await.unwrap().unwrap();
+    let loaded = whole_network(&again).await.unwrap().unwrap();
     assert_eq!((loaded.network.node_count(), loaded.network.edge_count()), (osm.positions.len(), osm.edges.len()));
     let sources = again.walk_network_sources().await.unwrap();
     assert_eq!(sources.iter().map(|s| s.nodes).sum::<usize>(), osm.positions.len());

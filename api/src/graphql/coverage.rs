@@ -9,6 +9,7 @@ use super::travel::{DistanceModel, TravelInput, TravelPlan, model_of};
 use super::{cost, deadline, limits, reading, store};
 use crate::domain::facility as domain_facility;
 use crate::domain::residents::ResidentialArea;
+use crate::domain::travel::Travel;
 use crate::domain::{Invalid, validate};
 use crate::error::{ApiError, ApiResult};
 use crate::geo::LonLat;
@@ -57,44 +58,53 @@ pub struct Evaluation {
     demand: Vec<Demand>,
     covered: Vec<bool>,
     total: CoverageCounts,
+    /// The longest trip the question times, minutes.
+    horizon: f64,
     /// The request's computation deadline, checked inside every long loop.
     deadline: Deadline,
 }
 
 impl Evaluation {
-    /// Gathers the question's facilities and areas, then evaluates it on the planning pool.
-    async fn run(ctx: &Context<'_>, input: CoverageInput) -> ApiResult<Self> {
-        let plan = TravelPlan::new(ctx, TravelInput::parse(input.travel, input.minutes)?).await?;
+    /// Gathers the question's areas, then the facilities and the walking network within reach
+    /// of them for trips of up to `horizon` minutes (the budget, or longer for questions that
+    /// report the nearest facility beyond it), then evaluates it on the planning pool.
+    async fn run(ctx: &Context<'_>, input: CoverageInput, horizon: Horizon) -> ApiResult<Self> {
+        let travel = TravelInput::parse(input.travel, input.minutes)?;
+        let horizon = horizon.minutes(travel);
         let deadline = deadline(ctx);
         let filter = FacilityFilter::parse(ctx, input.filter).await?;
         let prefix = input.community_code_prefix.as_deref().map(validate::community_code_prefix).transpose()?;
         let within = input.within.as_ref().map(|g| read_area(&g.0)).transpose()?;
-        let (store, slot) = reading(ctx).await?;
-        let facilities: Vec<LonLat> =
-            store.facilities_matching(&filter).await?.iter().map(|f| f.draft.location()).collect();
-        let areas = store.residential_areas().await?;
-        drop(slot);
         let scope = Scope { prefix, within };
-        planning(ctx)?.run(deadline, move || Self::evaluate(plan, facilities, areas, &scope, deadline)).await?
+        let areas = {
+            let (store, _slot) = reading(ctx).await?;
+            store.residential_areas().await?
+        };
+        let areas = planning(ctx)?.run(deadline, move || scope.areas(&areas, deadline)).await??;
+        let places: Vec<LonLat> = areas.iter().map(|a| a.draft.location).collect();
+        let plan = TravelPlan::new(ctx, travel, &places, horizon).await?;
+        // Straight lines need no network in memory: the nearest facility is found at any
+        // distance, among all of them.
+        let horizon = if plan.uses_network() || horizon == travel.minutes { horizon } else { f64::INFINITY };
+        let facilities = {
+            let (store, _slot) = reading(ctx).await?;
+            match plan.facility_bounds(&places, horizon) {
+                _ if horizon.is_infinite() => store.facilities_matching(&filter).await?,
+                Some(bounds) => store.facilities_matching_within(&filter, bounds).await?,
+                None => Vec::new(),
+            }
+        };
+        let facilities: Vec<LonLat> = facilities.iter().map(|f| f.draft.location()).collect();
+        planning(ctx)?.run(deadline, move || Self::evaluate(plan, facilities, areas, horizon, deadline)).await?
     }
 
     fn evaluate(
         plan: TravelPlan,
         facilities: Vec<LonLat>,
-        areas: Arc<Areas>,
-        scope: &Scope,
+        areas: Vec<Arc<ResidentialArea>>,
+        horizon: f64,
         deadline: Deadline,
     ) -> ApiResult<Self> {
-        let mut in_scope = Vec::new();
-        for (i, area) in scope.candidates(&areas).into_iter().enumerate() {
-            if i % 256 == 0 {
-                deadline.check()?;
-            }
-            if scope.holds(area) {
-                in_scope.push(Arc::clone(area));
-            }
-        }
-        let areas = in_scope;
         let demand: Vec<Demand> = areas
             .iter()
             .map(|a| Demand {
@@ -117,13 +127,13 @@ impl Evaluation {
         };
         deadline.check()?;
         let (total, _) = tally(&demand, &covered, |_| ());
-        Ok(Self { plan, facilities, areas, demand, covered, total, deadline })
+        Ok(Self { plan, facilities, areas, demand, covered, total, horizon, deadline })
     }
 
-    /// Each area's time to its nearest counted facility, whatever the budget.
+    /// Each area's time to its nearest counted facility, up to the horizon.
     fn nearest(&self) -> Result<Vec<Option<Timed>>, TimedOut> {
         let points: Vec<LonLat> = self.demand.iter().map(|d| d.location).collect();
-        self.plan.walker().nearest_times(&self.facilities, &points, f64::INFINITY, &self.deadline)
+        self.plan.walker().nearest_times(&self.facilities, &points, self.horizon, &self.deadline)
     }
 
     fn uncovered(&self) -> Vec<usize> {
@@ -149,6 +159,20 @@ impl Scope {
             (None, Some(None)) => Vec::new(),
             (None, None) => areas.all().iter().collect(),
         }
+    }
+
+    /// The areas in scope, in id order.
+    fn areas(&self, areas: &Areas, deadline: Deadline) -> ApiResult<Vec<Arc<ResidentialArea>>> {
+        let mut in_scope = Vec::new();
+        for (i, area) in self.candidates(areas).into_iter().enumerate() {
+            if i % 256 == 0 {
+                deadline.check()?;
+            }
+            if self.holds(area) {
+                in_scope.push(Arc::clone(area));
+            }
+        }
+        Ok(in_scope)
     }
 
     fn holds(&self, area: &ResidentialArea) -> bool {
@@ -306,7 +330,8 @@ pub struct CoverageGap {
     /// A polygon containing every area of the gap (the convex hull of 50 m circles around them).
     pub area: GeoJson,
     /// The least, over the gap's areas, of the travel minutes to the nearest counted facility;
-    /// null when no facility counts.
+    /// null when none is reachable (on the walking network: within an hour's walk, or the
+    /// budget if longer).
     pub nearest_travel_minutes: Option<f64>,
 }
 
@@ -356,6 +381,29 @@ pub struct SiteSuggestionInput {
     pub candidates: Option<Vec<PointInput>>,
 }
 
+/// How long the trips a coverage question times can be.
+#[derive(Clone, Copy)]
+enum Horizon {
+    /// The travel budget: whether each area is covered.
+    Budget,
+    /// Up to `NEAREST_HORIZON_MINUTES` (or the budget if longer): the time to the nearest
+    /// facility, reported for uncovered areas too.
+    Nearest,
+}
+
+/// How far beyond the budget the nearest facility is looked for on the walking network: an
+/// hour's walk (straight-line questions look at any distance).
+pub const NEAREST_HORIZON_MINUTES: f64 = 60.0;
+
+impl Horizon {
+    fn minutes(self, travel: Travel) -> f64 {
+        match self {
+            Horizon::Budget => travel.minutes,
+            Horizon::Nearest => travel.minutes.max(NEAREST_HORIZON_MINUTES),
+        }
+    }
+}
+
 /// Margin of the polygon around a gap's areas.
 const GAP_MARGIN_M: f64 = 50.0;
 
@@ -368,7 +416,7 @@ impl CoverageQuery {
     /// facility within the budget.
     #[graphql(complexity = "cost::planning(input.vertices(), child_complexity)")]
     async fn coverage(&self, ctx: &Context<'_>, input: CoverageInput) -> ApiResult<CoverageReport> {
-        Ok(CoverageReport(Arc::new(Evaluation::run(ctx, input).await?)))
+        Ok(CoverageReport(Arc::new(Evaluation::run(ctx, input, Horizon::Budget).await?)))
     }
 
     /// Uncovered residential areas, clustered, largest elderly population first.
@@ -379,7 +427,7 @@ impl CoverageQuery {
         input: CoverageInput,
         #[graphql(default)] crs: Crs,
     ) -> ApiResult<Vec<CoverageGap>> {
-        let e = Evaluation::run(ctx, input).await?;
+        let e = Evaluation::run(ctx, input, Horizon::Nearest).await?;
         let deadline = e.deadline;
         planning(ctx)?.run(deadline, move || gaps(&e, crs)).await?
     }
@@ -398,13 +446,14 @@ impl CoverageQuery {
         }
         let given: Option<Vec<LonLat>> =
             input.candidates.map(|c| c.into_iter().map(PointInput::to_wgs84).collect::<Result<_, _>>()).transpose()?;
-        let e = Evaluation::run(ctx, input.coverage).await?;
+        let e = Evaluation::run(ctx, input.coverage, Horizon::Budget).await?;
         let count = input.count as usize;
         planning(ctx)?.run(e.deadline, move || suggest(&e, given, count)).await?
     }
 
     /// Every residential area in scope as a GeoJSON Point feature with `covered` and
-    /// `travelMinutes` (to the nearest counted facility), for colouring a map.
+    /// `travelMinutes` (to the nearest counted facility; on the walking network, within an
+    /// hour's walk or the budget if longer), for colouring a map.
     #[graphql(complexity = "cost::COLLECTION + cost::planning(input.vertices(), child_complexity)")]
     async fn residential_area_coverage(
         &self,
@@ -412,7 +461,7 @@ impl CoverageQuery {
         input: CoverageInput,
         #[graphql(default)] crs: Crs,
     ) -> ApiResult<GeoJson> {
-        let e = Evaluation::run(ctx, input).await?;
+        let e = Evaluation::run(ctx, input, Horizon::Nearest).await?;
         planning(ctx)?.run(e.deadline, move || area_features(&e, crs)).await?
     }
 
@@ -426,9 +475,11 @@ impl CoverageQuery {
         travel: Option<TravelInput>,
         #[graphql(default)] crs: Crs,
     ) -> ApiResult<GeoJson> {
-        let plan = TravelPlan::new(ctx, TravelInput::parse(travel, minutes)?).await?;
+        let travel = TravelInput::parse(travel, minutes)?;
         let filter: domain_facility::FacilityFilter = FacilityFilter::parse(ctx, filter).await?;
         let facilities = store(ctx)?.facilities_matching(&filter).await?;
+        let places: Vec<LonLat> = facilities.iter().map(|f| f.draft.location()).collect();
+        let plan = TravelPlan::new(ctx, travel, &places, minutes).await?;
         let deadline = deadline(ctx);
         planning(ctx)?.run(deadline, move || circle_features(&plan, &facilities, crs, deadline)).await?
     }

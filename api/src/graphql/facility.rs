@@ -114,8 +114,8 @@ impl Facility {
     ) -> ApiResult<GeoJson> {
         let deadline = super::deadline(ctx);
         deadline.check()?;
-        let plan = TravelPlan::new(ctx, TravelInput::parse(travel, minutes)?).await?;
         let at = self.0.draft.location();
+        let plan = TravelPlan::new(ctx, TravelInput::parse(travel, minutes)?, &[at], minutes).await?;
         // On the planning pool: a list of facilities asking for their circles is a list of
         // isochrones, which must not hold an HTTP worker.
         super::coverage::planning(ctx)?
@@ -360,7 +360,7 @@ impl FacilityQuery {
         filter: Option<FacilityFilter>,
     ) -> ApiResult<Vec<FacilityHit>> {
         let from = from.to_wgs84()?;
-        let plan = TravelPlan::new(ctx, TravelInput::parse(travel, minutes)?).await?;
+        let plan = TravelPlan::new(ctx, TravelInput::parse(travel, minutes)?, &[from], minutes).await?;
         let filter = FacilityFilter::parse(ctx, filter).await?;
         let walker = plan.walker();
         let found =

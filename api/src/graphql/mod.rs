@@ -133,23 +133,18 @@ impl PlanningTime {
 #[derive(Clone, Copy, Debug)]
 pub struct RequestStarted(pub std::time::Instant);
 
-/// The walking network this request uses, read once however many fields ask for it (a list
-/// of 100 facilities with their service areas checks the stored network once, not 100 times).
+/// Which walking-network tiles this request sees, read once however many fields ask (a list
+/// of 100 facilities with their service areas checks the stored network once, not 100 times):
+/// a request sees one network from start to end.
 #[derive(Default)]
-pub struct RequestNetwork(tokio::sync::OnceCell<Option<std::sync::Arc<crate::store::LoadedNetwork>>>);
+pub struct RequestNetwork(tokio::sync::OnceCell<std::sync::Arc<crate::store::NetworkDirectory>>);
 
-impl RequestNetwork {
-    async fn get(&self, store: &Store) -> ApiResult<Option<std::sync::Arc<crate::store::LoadedNetwork>>> {
-        Ok(self.0.get_or_try_init(|| store.walking_network()).await?.clone())
-    }
-}
-
-/// The walking network as of this request: a request sees one network from start to end.
-async fn walking_network(ctx: &Context<'_>) -> ApiResult<Option<std::sync::Arc<crate::store::LoadedNetwork>>> {
+/// The stored network's directory as of this request.
+async fn network_directory(ctx: &Context<'_>) -> ApiResult<std::sync::Arc<crate::store::NetworkDirectory>> {
     let store = store(ctx)?;
     match ctx.data_opt::<RequestNetwork>() {
-        Some(network) => network.get(store).await,
-        None => Ok(store.walking_network().await?),
+        Some(network) => Ok(network.0.get_or_try_init(|| store.network_directory()).await?.clone()),
+        None => Ok(store.network_directory().await?),
     }
 }
 

@@ -1,10 +1,13 @@
 //! The travel model's inputs.
 
-use super::walking_network;
+use super::{network_directory, store};
 use crate::domain::Invalid;
 pub use crate::domain::travel::DistanceModel;
 use crate::domain::travel::{NetworkSettings, Travel, TravelProfile};
 use crate::error::{ApiError, ApiResult};
+use crate::geo::LonLat;
+use crate::geo::bounds::Bounds;
+use crate::geo::network::WalkingNetwork;
 use crate::geo::walk_times::{By, NetworkUse, OffNetwork, Walker};
 use crate::store::LoadedNetwork;
 use async_graphql::{Context, InputObject};
@@ -44,16 +47,33 @@ pub struct TravelPlan {
 }
 
 impl TravelPlan {
-    /// Loads the network when the model may use it. NETWORK without an imported network is
-    /// `BAD_USER_INPUT`.
-    pub async fn new(ctx: &Context<'_>, travel: Travel) -> ApiResult<Self> {
+    /// Loads the part of the network the question can touch when the model may use it: the
+    /// tiles within reach of `places` (the origin, or the demand of a planning question) for
+    /// trips of up to `horizon_minutes` (at least the travel budget). NETWORK without an
+    /// imported network is `BAD_USER_INPUT`.
+    pub async fn new(ctx: &Context<'_>, travel: Travel, places: &[LonLat], horizon_minutes: f64) -> ApiResult<Self> {
         let settings = ctx.data_opt::<NetworkSettings>().copied().unwrap_or_default();
         // AUTO falls back to straight lines only for points off the network, never because
         // the network could not be read: the same question must get the same answer under
         // load (a failed read is SERVICE_UNAVAILABLE, and the client may retry).
         let network = match travel.model {
             DistanceModel::StraightLine => None,
-            DistanceModel::Network | DistanceModel::Auto => walking_network(ctx).await?,
+            DistanceModel::Network | DistanceModel::Auto => {
+                let directory = network_directory(ctx).await?;
+                match Bounds::around(places.iter().copied()) {
+                    Some(around) => {
+                        let region = around.widened(Self::reach_m(&travel, &settings, horizon_minutes));
+                        store(ctx)?.walking_network_over(&directory, region.sw, region.ne).await?
+                    }
+                    // Nothing to walk from or to: no tiles needed.
+                    None => (!directory.is_empty()).then(|| {
+                        Arc::new(LoadedNetwork {
+                            revision: directory.revision,
+                            network: WalkingNetwork::new(Vec::new(), []),
+                        })
+                    }),
+                }
+            }
         };
         if travel.model == DistanceModel::Network && network.is_none() {
             return Err(ApiError::BadUserInput(
@@ -61,6 +81,26 @@ impl TravelPlan {
             ));
         }
         Ok(Self { travel, network, settings })
+    }
+
+    /// How far from a place anything a trip of `horizon_minutes` touches can lie: the
+    /// farthest a trip reaches in a straight line, plus the snapping distance at its far end.
+    fn reach_m(travel: &Travel, settings: &NetworkSettings, horizon_minutes: f64) -> f64 {
+        let walk_m = horizon_minutes * 60.0 * travel.settings.speed_m_per_s;
+        travel.settings.straight_line_reach_m(horizon_minutes).max(walk_m * 1.01) + settings.snap_limit_m
+    }
+
+    /// The facilities (by their positions' rectangle) a question about `places` may count:
+    /// those within reach of them for trips of `horizon_minutes`.
+    pub fn facility_bounds(&self, places: &[LonLat], horizon_minutes: f64) -> Option<Bounds> {
+        let walk_m = horizon_minutes * 60.0 * self.travel.settings.speed_m_per_s;
+        let reach = self.travel.settings.straight_line_reach_m(horizon_minutes).max(walk_m * 1.01);
+        Bounds::around(places.iter().copied()).map(|b| b.widened(reach))
+    }
+
+    /// Whether trips may be timed on the walking network.
+    pub fn uses_network(&self) -> bool {
+        self.network.is_some()
     }
 
     pub fn walker(&self) -> Walker<'_> {

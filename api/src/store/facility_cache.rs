@@ -11,6 +11,7 @@ use super::{Store, StoreResult};
 use crate::domain::facility::{Facility, FacilityFilter};
 use crate::domain::ids::FacilityId;
 use crate::geo::LonLat;
+use crate::geo::bounds::Bounds;
 use crate::geo::nearest::nearest_by_geodesic;
 use crate::geo::sphere_points::SpherePoints;
 use entity::{facility_change, facility_revision};
@@ -230,6 +231,30 @@ impl Store {
         self.sync_facilities().await?;
         let snapshot = self.cache.read();
         Ok(snapshot.slot_of.get(&id.0).and_then(|&slot| snapshot.facility(slot)).cloned())
+    }
+
+    /// Every facility passing `filter` inside `bounds`, in id order, as of this call: read
+    /// nearest first from the rectangle's center, so a district's question reads the
+    /// district's facilities, not the province's.
+    pub async fn facilities_matching_within(
+        &self,
+        filter: &FacilityFilter,
+        bounds: Bounds,
+    ) -> StoreResult<Vec<Arc<Facility>>> {
+        self.sync_facilities().await?;
+        let snapshot = self.cache.read();
+        let radius = bounds.radius_m();
+        let mut matching: Vec<Arc<Facility>> = snapshot
+            .index
+            .nearest_first(bounds.center())
+            .take_while(|(_, _, d)| *d <= radius)
+            .filter(|(_, p, _)| bounds.contains(*p))
+            .filter_map(|(e, _, _)| snapshot.facility(e.slot))
+            .filter(|f| filter.matches(&f.draft))
+            .cloned()
+            .collect();
+        matching.sort_unstable_by_key(|f| f.id);
+        Ok(matching)
     }
 
     /// Every facility passing `filter`, in id order, as of this call.

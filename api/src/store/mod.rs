@@ -10,6 +10,7 @@ mod facility_cache;
 mod history;
 mod holidays;
 mod network;
+mod network_cache;
 mod residents;
 mod revision;
 mod shared_check;
@@ -19,7 +20,8 @@ pub use area_cache::Areas;
 pub use changes::{ChangeKind, FacilityChange, FeedEvent};
 pub use history::{FacilityRevision, RevisionAction};
 pub use holidays::CalendarLoad;
-pub use network::{LoadedNetwork, NetworkInfo, NetworkSelection, NetworkSource};
+pub use network::{NetworkInfo, NetworkSelection, NetworkSource};
+pub use network_cache::{DEFAULT_NETWORK_CACHE_MIB, LoadedNetwork, NetworkCacheUse, NetworkDirectory};
 pub use tokens::TokenRecord;
 
 use migration::{Migrator, MigratorTrait};
@@ -54,7 +56,7 @@ pub struct Store {
     db: DatabaseConnection,
     cache: std::sync::Arc<facility_cache::FacilityCache>,
     areas: std::sync::Arc<area_cache::AreaCache>,
-    network: std::sync::Arc<network::NetworkCache>,
+    network: std::sync::Arc<network_cache::NetworkCache>,
     feed: std::sync::Arc<changes::ChangeFeed>,
     calendar: std::sync::Arc<holidays::CalendarCache>,
     /// For connections outside the pool (the change listener).

@@ -3,15 +3,14 @@
 
 use super::{Store, StoreError, StoreResult};
 use crate::geo::LonLat;
-use crate::geo::network::{WalkingNetwork, decode};
-use crate::geo::network_tiles::{TILE_DEGREES, Tile, TileKey, cut, decode_tile, encode_tile, join};
+use crate::geo::network::decode;
+use crate::geo::network_tiles::{TILE_DEGREES, Tile, TileKey, cut, encode_tile};
 use chrono::{DateTime, SubsecRound, Utc};
 use entity::{network_revision, network_tile, walk_network};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use std::collections::BTreeMap;
-use std::sync::{Arc, PoisonError, RwLock};
 
 /// What one import wrote.
 #[derive(Clone, Debug, PartialEq)]
@@ -119,22 +118,6 @@ impl Store {
         Ok(sources.into_values().collect())
     }
 
-    /// Every stored tile, decoded.
-    async fn walk_network_tiles(&self) -> StoreResult<Vec<Tile>> {
-        let rows = network_tile::Entity::find()
-            .order_by_asc(network_tile::Column::TileX)
-            .order_by_asc(network_tile::Column::TileY)
-            .all(self.conn())
-            .await?;
-        rows.into_iter()
-            .map(|r| {
-                decode_tile(&r.data).ok_or_else(|| {
-                    StoreError::Corrupt(format!("network tile ({}, {}) cannot be decoded", r.tile_x, r.tile_y))
-                })
-            })
-            .collect()
-    }
-
     /// Moves a network stored by an earlier version (one row, no OSM ids) into tiles, its
     /// nodes numbered -1, -2, ... so that they never meet an imported OSM node.
     pub(super) async fn convert_single_row_network(&self) -> StoreResult<()> {
@@ -162,14 +145,15 @@ async fn write_tiles(
     tiles: impl IntoIterator<Item = (TileKey, Tile)>,
     at: DateTime<Utc>,
 ) -> StoreResult<i64> {
+    let revision = next_revision(txn).await?;
     for (key, tile) in tiles {
         network_tile::Entity::delete_by_id((key.x, key.y)).exec(txn).await?;
-        network_tile::Entity::insert(tile_row(source, key, &tile, at)).exec(txn).await?;
+        network_tile::Entity::insert(tile_row(source, key, &tile, at, revision)).exec(txn).await?;
     }
-    next_revision(txn).await
+    Ok(revision)
 }
 
-fn tile_row(source: &str, key: TileKey, tile: &Tile, now: DateTime<Utc>) -> network_tile::ActiveModel {
+fn tile_row(source: &str, key: TileKey, tile: &Tile, now: DateTime<Utc>, revision: i64) -> network_tile::ActiveModel {
     network_tile::ActiveModel {
         tile_x: Set(key.x),
         tile_y: Set(key.y),
@@ -178,6 +162,7 @@ fn tile_row(source: &str, key: TileKey, tile: &Tile, now: DateTime<Utc>) -> netw
         edge_count: Set(tile.owned_edges() as i32),
         data: Set(encode_tile(tile)),
         imported_at: Set(now),
+        revision: Set(revision),
     }
 }
 
@@ -185,68 +170,9 @@ async fn next_revision(txn: &impl ConnectionTrait) -> StoreResult<i64> {
     super::revision::bump::<network_revision::Entity>(txn, REVISION_ID, REVISION).await
 }
 
-async fn network_revision(conn: &impl ConnectionTrait) -> StoreResult<i64> {
+pub(super) async fn network_revision(conn: &impl ConnectionTrait) -> StoreResult<i64> {
     super::revision::read::<network_revision::Entity>(conn, REVISION_ID, REVISION).await
 }
 
 const REVISION_ID: network_revision::Column = network_revision::Column::Id;
 const REVISION: network_revision::Column = network_revision::Column::Revision;
-
-/// The walking network this process has loaded, and the revision it reflects.
-#[derive(Debug)]
-pub struct LoadedNetwork {
-    pub revision: i64,
-    pub network: WalkingNetwork,
-}
-
-/// The network as of the last revision loaded: each use reads the revision (a one-row query)
-/// and loads the tiles again only when it moved, so a network imported through any process is
-/// used by every process from its next query on.
-#[derive(Debug, Default)]
-pub(super) struct NetworkCache {
-    loaded: RwLock<Option<(i64, Option<Arc<LoadedNetwork>>)>>,
-    /// One load at a time; concurrent callers wait for it and share the result.
-    loader: tokio::sync::Mutex<()>,
-}
-
-impl NetworkCache {
-    fn cached(&self, revision: i64) -> Option<Option<Arc<LoadedNetwork>>> {
-        let loaded = self.loaded.read().unwrap_or_else(PoisonError::into_inner);
-        match loaded.as_ref() {
-            Some((r, network)) if *r == revision => Some(network.clone()),
-            _ => None,
-        }
-    }
-}
-
-impl Store {
-    /// The stored walking network (every tile joined), if any, as of this call.
-    pub async fn walking_network(&self) -> StoreResult<Option<Arc<LoadedNetwork>>> {
-        let revision = network_revision(self.conn()).await?;
-        if let Some(hit) = self.network.cached(revision) {
-            return Ok(hit);
-        }
-        let _loading = self.network.loader.lock().await;
-        let revision = network_revision(self.conn()).await?;
-        if let Some(hit) = self.network.cached(revision) {
-            return Ok(hit);
-        }
-        let tiles = self.walk_network_tiles().await?;
-        let loaded = if tiles.is_empty() {
-            None
-        } else {
-            // Joining tiles and building the graph's index take a while on a large network:
-            // off the workers.
-            let loaded = tokio::task::spawn_blocking(move || {
-                let joined = join(tiles.iter());
-                LoadedNetwork { revision, network: WalkingNetwork::new(joined.positions, joined.edges) }
-            })
-            .await
-            .map_err(|e| StoreError::Corrupt(format!("loading the walking network failed: {e}")))?;
-            tracing::info!(revision, nodes = loaded.network.node_count(), "loaded the walking network");
-            Some(Arc::new(loaded))
-        };
-        *self.network.loaded.write().unwrap_or_else(PoisonError::into_inner) = Some((revision, loaded.clone()));
-        Ok(loaded)
-    }
-}

@@ -1,0 +1,297 @@
+//! The walking network as each process holds it: only the regions questions reach. A region
+//! is a rectangle of tiles, built into one searchable graph the first time a question needs
+//! it and kept while the byte budget (`--network-cache-mib`) allows, least recently used
+//! dropped first. Which tiles exist, and the revision each was written at, is the directory:
+//! re-read only when the network revision moves (one small query per question otherwise), so
+//! a tile re-imported through any process is rebuilt by every other on its next question.
+
+use super::{Store, StoreError, StoreResult};
+use crate::domain::Invalid;
+use crate::geo::LonLat;
+use crate::geo::network::WalkingNetwork;
+use crate::geo::network_tiles::{TILE_DEGREES, TileKey, decode_tile, join};
+use entity::network_tile;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+/// Heap bytes a built region needs per stored edge and per node, for refusing a question
+/// before building what the budget cannot hold (measured: about 45 bytes per edge with
+/// nodes; see `geo::network` tests).
+const ESTIMATED_BYTES_PER_EDGE: usize = 48;
+const ESTIMATED_BYTES_PER_NODE: usize = 12;
+
+pub const DEFAULT_NETWORK_CACHE_MIB: usize = 512;
+
+/// What is stored, as of one network revision: every tile with the revision it was written
+/// at and its size.
+#[derive(Debug, Default)]
+pub struct NetworkDirectory {
+    pub revision: i64,
+    tiles: BTreeMap<TileKey, StoredTile>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct StoredTile {
+    revision: i64,
+    nodes: usize,
+    edges: usize,
+}
+
+impl NetworkDirectory {
+    /// Whether no network is stored at all.
+    pub fn is_empty(&self) -> bool {
+        self.tiles.is_empty()
+    }
+
+    /// The stored tiles inside the rectangle of tiles `low..=high`, in key order.
+    fn within(&self, low: TileKey, high: TileKey) -> Vec<(TileKey, StoredTile)> {
+        (low.x..=high.x)
+            .flat_map(|x| self.tiles.range(TileKey { x, y: low.y }..=TileKey { x, y: high.y }))
+            .map(|(k, t)| (*k, *t))
+            .collect()
+    }
+}
+
+/// The walking network of one rectangle of tiles, and the directory revision it was read at.
+#[derive(Debug)]
+pub struct LoadedNetwork {
+    pub revision: i64,
+    pub network: WalkingNetwork,
+}
+
+/// A built region: the tiles (and their revisions) it was built from.
+#[derive(Debug)]
+struct Region {
+    tiles: Vec<(TileKey, i64)>,
+    loaded: Arc<LoadedNetwork>,
+    bytes: usize,
+    last_used: AtomicU64,
+}
+
+impl Region {
+    fn current(&self, stored: &[(TileKey, StoredTile)]) -> bool {
+        self.tiles.len() == stored.len()
+            && self.tiles.iter().zip(stored).all(|(a, (k, t))| a.0 == *k && a.1 == t.revision)
+    }
+}
+
+type RegionKey = (TileKey, TileKey);
+
+#[derive(Debug)]
+pub(super) struct NetworkCache {
+    directory: RwLock<Arc<NetworkDirectory>>,
+    /// One directory read at a time; concurrent callers wait for it and share the result.
+    directory_loader: tokio::sync::Mutex<()>,
+    regions: Mutex<HashMap<RegionKey, Arc<Region>>>,
+    /// One region built at a time: concurrent questions on a cold region share one build,
+    /// and at most one region beyond the budget exists while it is being built.
+    builder: tokio::sync::Mutex<()>,
+    budget_bytes: AtomicUsize,
+    clock: AtomicU64,
+    /// Regions built since start (for metrics and tests).
+    builds: AtomicU64,
+}
+
+impl Default for NetworkCache {
+    fn default() -> Self {
+        Self {
+            directory: RwLock::new(Arc::new(NetworkDirectory { revision: -1, tiles: BTreeMap::new() })),
+            directory_loader: tokio::sync::Mutex::new(()),
+            regions: Mutex::default(),
+            builder: tokio::sync::Mutex::new(()),
+            budget_bytes: AtomicUsize::new(DEFAULT_NETWORK_CACHE_MIB << 20),
+            clock: AtomicU64::new(0),
+            builds: AtomicU64::new(0),
+        }
+    }
+}
+
+/// What the process holds of the walking network, for metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NetworkCacheUse {
+    pub regions: usize,
+    pub tiles: usize,
+    pub bytes: usize,
+    pub budget_bytes: usize,
+    pub builds: u64,
+}
+
+impl NetworkCache {
+    fn directory(&self) -> Arc<NetworkDirectory> {
+        Arc::clone(&self.directory.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn regions(&self) -> std::sync::MutexGuard<'_, HashMap<RegionKey, Arc<Region>>> {
+        self.regions.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn hit(&self, key: RegionKey, stored: &[(TileKey, StoredTile)]) -> Option<Arc<LoadedNetwork>> {
+        let regions = self.regions();
+        let region = regions.get(&key).filter(|r| r.current(stored))?;
+        region.last_used.store(self.clock.fetch_add(1, Relaxed), Relaxed);
+        Some(Arc::clone(&region.loaded))
+    }
+
+    /// Keeps `region`, then drops the least recently used others until the budget holds.
+    fn keep(&self, key: RegionKey, region: Region) {
+        let budget = self.budget_bytes.load(Relaxed);
+        let mut regions = self.regions();
+        regions.insert(key, Arc::new(region));
+        let mut total: usize = regions.values().map(|r| r.bytes).sum();
+        while total > budget {
+            let Some((&oldest, r)) =
+                regions.iter().filter(|(k, _)| **k != key).min_by_key(|(_, r)| r.last_used.load(Relaxed))
+            else {
+                break;
+            };
+            total -= r.bytes;
+            regions.remove(&oldest);
+        }
+    }
+
+    pub(super) fn usage(&self) -> NetworkCacheUse {
+        let regions = self.regions();
+        NetworkCacheUse {
+            regions: regions.len(),
+            tiles: regions.values().map(|r| r.tiles.len()).sum(),
+            bytes: regions.values().map(|r| r.bytes).sum(),
+            budget_bytes: self.budget_bytes.load(Relaxed),
+            builds: self.builds.load(Relaxed),
+        }
+    }
+}
+
+/// The smallest rectangle of tiles that holds the rectangle `sw`-`ne`.
+pub fn tiles_covering(sw: LonLat, ne: LonLat) -> (TileKey, TileKey) {
+    (TileKey::of(sw, TILE_DEGREES), TileKey::of(ne, TILE_DEGREES))
+}
+
+impl Store {
+    /// Sets the byte budget of the walking-network cache (at start).
+    pub fn set_network_cache_bytes(&self, bytes: usize) {
+        self.network.budget_bytes.store(bytes, Relaxed);
+    }
+
+    pub fn network_cache_use(&self) -> NetworkCacheUse {
+        self.network.usage()
+    }
+
+    /// The stored tiles as of this call: one revision read, and the directory read again
+    /// only when the revision moved.
+    pub async fn network_directory(&self) -> StoreResult<Arc<NetworkDirectory>> {
+        let revision = super::network::network_revision(self.conn()).await?;
+        let current = self.network.directory();
+        if current.revision == revision {
+            return Ok(current);
+        }
+        let _loading = self.network.directory_loader.lock().await;
+        let current = self.network.directory();
+        if current.revision >= revision {
+            return Ok(current);
+        }
+        // Read the revision again inside the same snapshot as the rows is not possible
+        // portably; reading it first means the rows are at least that new, and a later
+        // revision read reloads them again.
+        let rows: Vec<(i32, i32, i64, i32, i32)> = network_tile::Entity::find()
+            .select_only()
+            .columns([
+                network_tile::Column::TileX,
+                network_tile::Column::TileY,
+                network_tile::Column::Revision,
+                network_tile::Column::NodeCount,
+                network_tile::Column::EdgeCount,
+            ])
+            .into_tuple()
+            .all(self.conn())
+            .await?;
+        let tiles = rows
+            .into_iter()
+            .map(|(x, y, revision, nodes, edges)| {
+                let size = |c: i32| usize::try_from(c).unwrap_or(0);
+                (TileKey { x, y }, StoredTile { revision, nodes: size(nodes), edges: size(edges) })
+            })
+            .collect();
+        let directory = Arc::new(NetworkDirectory { revision, tiles });
+        // Regions built from tiles that have since been replaced or removed are of no use.
+        self.network.regions().retain(|&(low, high), r| r.current(&directory.within(low, high)));
+        *self.network.directory.write().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&directory);
+        Ok(directory)
+    }
+
+    /// The walking network of the tiles that hold the rectangle `sw`-`ne`, as `directory`
+    /// lists them: from the cache, or read and built. None when no network is stored at all;
+    /// an empty network where none is stored in the rectangle. A rectangle whose network
+    /// cannot fit in the cache's budget is refused.
+    pub async fn walking_network_over(
+        &self,
+        directory: &NetworkDirectory,
+        sw: LonLat,
+        ne: LonLat,
+    ) -> StoreResult<Option<Arc<LoadedNetwork>>> {
+        if directory.is_empty() {
+            return Ok(None);
+        }
+        let key = tiles_covering(sw, ne);
+        let stored = directory.within(key.0, key.1);
+        if let Some(hit) = self.network.hit(key, &stored) {
+            return Ok(Some(hit));
+        }
+        let estimate: usize =
+            stored.iter().map(|(_, t)| t.edges * ESTIMATED_BYTES_PER_EDGE + t.nodes * ESTIMATED_BYTES_PER_NODE).sum();
+        let budget = self.network.budget_bytes.load(Relaxed);
+        if estimate > budget {
+            return Err(StoreError::Invalid(Invalid::new(format!(
+                "the question reaches {} tiles of walking network (about {} MiB), more than the network cache \
+                 holds ({} MiB, --network-cache-mib); narrow it (within, communityCodePrefix, a filter)",
+                stored.len(),
+                estimate >> 20,
+                budget >> 20
+            ))));
+        }
+        let _building = self.network.builder.lock().await;
+        if let Some(hit) = self.network.hit(key, &stored) {
+            return Ok(Some(hit));
+        }
+        let rows = network_tile::Entity::find()
+            .filter(network_tile::Column::TileX.between(key.0.x, key.1.x))
+            .filter(network_tile::Column::TileY.between(key.0.y, key.1.y))
+            .all(self.conn())
+            .await?;
+        let revision = directory.revision;
+        let region = tokio::task::spawn_blocking(move || build_region(rows, revision))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("building the walking network failed: {e}")))??;
+        self.network.builds.fetch_add(1, Relaxed);
+        tracing::debug!(tiles = region.tiles.len(), bytes = region.bytes, "built a walking network region");
+        let loaded = Arc::clone(&region.loaded);
+        region.last_used.store(self.network.clock.fetch_add(1, Relaxed), Relaxed);
+        self.network.keep(key, region);
+        Ok(Some(loaded))
+    }
+}
+
+/// Joins the tiles read into one graph (off the async workers: it takes a while on a city).
+fn build_region(rows: Vec<network_tile::Model>, revision: i64) -> StoreResult<Region> {
+    let mut tiles = Vec::with_capacity(rows.len());
+    let mut keys = Vec::with_capacity(rows.len());
+    for row in rows {
+        let tile = decode_tile(&row.data).ok_or_else(|| {
+            StoreError::Corrupt(format!("network tile ({}, {}) cannot be decoded", row.tile_x, row.tile_y))
+        })?;
+        keys.push((TileKey { x: row.tile_x, y: row.tile_y }, row.revision));
+        tiles.push(tile);
+    }
+    keys.sort_unstable();
+    let joined = join(tiles.iter());
+    drop(tiles);
+    let network = WalkingNetwork::new(joined.positions, joined.edges);
+    let bytes = network.heap_bytes();
+    Ok(Region {
+        tiles: keys,
+        loaded: Arc::new(LoadedNetwork { revision, network }),
+        bytes,
+        last_used: AtomicU64::new(0),
+    })
+}
