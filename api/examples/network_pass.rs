@@ -11,7 +11,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use api::geo::isochrone::{DEFAULT_MARGIN_M, isochrone};
+use api::geo::isochrone::{DEFAULT_GENERALIZE_M, DEFAULT_MARGIN_M, isochrone};
 use api::geo::network::{WalkSearch, WalkingNetwork};
 use api::osm_import::read_walking_network;
 use rand::{Rng, SeedableRng, rngs::StdRng};
@@ -100,7 +100,7 @@ fn main() {
         let t = Instant::now();
         let from = net.snap(origin, 500.0).unwrap();
         search.run(from.seeds(), budget);
-        let area = isochrone(origin, &from, &search, budget, DEFAULT_MARGIN_M);
+        let area = isochrone(origin, &from, &search, budget, DEFAULT_MARGIN_M, DEFAULT_GENERALIZE_M);
         runs.push(t.elapsed());
         vertices += area.0.iter().map(|p| p.exterior().0.len()).sum::<usize>();
     }

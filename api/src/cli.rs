@@ -131,6 +131,10 @@ pub struct ServeArgs {
     #[arg(long, env = "NETWORK_CACHE_MIB", default_value_t = crate::store::DEFAULT_NETWORK_CACHE_MIB,
           value_parser = parse_cache_mib, allow_negative_numbers = true)]
     pub network_cache_mib: usize,
+    /// Points snap to a part of the walking network with at least this many nodes when one is
+    /// within the snap limit, and to a smaller fragment only when nothing else is.
+    #[arg(long, env = "MIN_REACHABILITY", default_value_t = crate::geo::network::DEFAULT_MIN_REACHABILITY)]
+    pub min_reachability: usize,
     /// Planning computations run at once, off the HTTP workers (0: one per core).
     #[arg(long, env = "PLANNING_THREADS", default_value_t = 0)]
     pub planning_threads: usize,
@@ -376,6 +380,7 @@ async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         max_websockets: args.max_websockets,
         max_response_bytes: args.max_response_bytes,
         network_cache_mib: args.network_cache_mib,
+        min_reachability: args.min_reachability,
         max_websockets_per_client: args.max_websockets_per_client,
         planning_threads: match args.planning_threads {
             0 => std::thread::available_parallelism().map_or(2, usize::from),

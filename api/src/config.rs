@@ -40,6 +40,8 @@ pub struct Settings {
     pub max_response_bytes: usize,
     /// The byte budget of the walking network each process holds, MiB.
     pub network_cache_mib: usize,
+    /// Points snap to components of at least this many nodes when one is near.
+    pub min_reachability: usize,
     /// Planning computations (coverage, gaps, suggestions, collections) run at once, off the
     /// HTTP workers; more wait for a slot until their deadline.
     pub planning_threads: usize,
@@ -66,6 +68,7 @@ impl Default for Settings {
             max_websockets: 10_000,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             network_cache_mib: crate::store::DEFAULT_NETWORK_CACHE_MIB,
+            min_reachability: crate::geo::network::DEFAULT_MIN_REACHABILITY,
             max_websockets_per_client: 16,
             planning_threads: std::thread::available_parallelism().map_or(2, usize::from),
             rate_limit: RateLimit::default(),

@@ -4,15 +4,25 @@
 //! (streets and paths people walk on; motorways, trunks, construction and proposed roads are
 //! not), unless `foot` is `no`, or `access` is `no` or `private` without a `foot` value that
 //! allows walking (`yes`, `designated`, `permissive`). `highway=motorway|trunk` (and links)
-//! count only with such an explicit `foot` value. Pedestrian areas (`area=yes`) are walked
-//! along their outline. Every node of a walkable way becomes a network node (no
-//! simplification); consecutive nodes are joined by an edge. In a clipped extract, nodes a way
-//! refers to may be missing: the way is split there, and its remaining pieces are kept.
+//! count only with such an explicit `foot` value. Every node of a walkable way becomes a network
+//! node (no simplification); consecutive nodes are joined by an edge. In a clipped extract,
+//! nodes a way refers to may be missing: the way is split there, and its remaining pieces are
+//! kept.
+//!
+//! Pedestrian areas (a closed way with `highway=pedestrian` and `area=yes`, a plaza) are walked
+//! along their outline and across: every two outline nodes are joined by a straight edge when
+//! the line between them stays inside the area (a visibility graph, as OpenTripPlanner links
+//! areas). Outlines of more than `MAX_AREA_NODES` nodes link the nodes other walkable ways
+//! enter by (then the rest, at even steps) up to that many.
 
 use crate::geo::LonLat;
+use geo::{Contains, Coord, Line, LineString, Polygon};
 use osmpbf::{Element, ElementReader};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
+
+/// Outline nodes of one pedestrian area linked across it at most (pairs grow as its square).
+pub const MAX_AREA_NODES: usize = 150;
 
 /// `highway` values a person walks along.
 pub const WALKABLE_HIGHWAYS: [&str; 22] = [
@@ -89,13 +99,19 @@ pub struct OsmError {
 pub fn read_walking_network(path: &Path, progress: &(dyn Fn(u64) + Sync)) -> Result<OsmNetwork, OsmError> {
     let error = |source| OsmError { path: path.display().to_string(), source };
     let mut ways: Vec<Vec<i64>> = Vec::new();
+    // Which of `ways` are pedestrian areas.
+    let mut areas: Vec<usize> = Vec::new();
     ElementReader::from_path(path)
         .map_err(error)?
         .for_each(|element| {
             if let Element::Way(way) = element
                 && is_walkable(way.tags())
             {
-                ways.push(way.refs().collect());
+                let refs: Vec<i64> = way.refs().collect();
+                if refs.len() >= 4 && refs.first() == refs.last() && is_pedestrian_area(way.tags()) {
+                    areas.push(ways.len());
+                }
+                ways.push(refs);
             }
             progress(1);
         })
@@ -137,9 +153,76 @@ pub fn read_walking_network(path: &Path, progress: &(dyn Fn(u64) + Sync)) -> Res
         }
         network.missing_node_refs += refs.iter().filter(|id| wanted.get(id).copied().flatten().is_none()).count();
     }
+    let crossings = cross_areas(&ways, &areas, &|id| wanted.get(&id).copied().flatten());
+    for (a, b) in crossings {
+        if let (Some(&ia), Some(&ib)) = (index_of.get(&a), index_of.get(&b)) {
+            network.edges.push((ia.min(ib), ia.max(ib)));
+        }
+    }
     network.edges.sort_unstable();
     network.edges.dedup();
     Ok(network)
+}
+
+fn is_pedestrian_area<'a>(tags: impl Iterator<Item = (&'a str, &'a str)>) -> bool {
+    let (mut pedestrian, mut area) = (false, false);
+    for tag in tags {
+        pedestrian |= tag == ("highway", "pedestrian");
+        area |= tag == ("area", "yes");
+    }
+    pedestrian && area
+}
+
+/// The straight edges across each pedestrian area (`areas` index `ways`, each a closed ring):
+/// pairs of outline nodes whose line stays inside the area. Areas with a node missing from the
+/// extract are walked along their outline only.
+fn cross_areas(ways: &[Vec<i64>], areas: &[usize], position: &dyn Fn(i64) -> Option<LonLat>) -> Vec<(i64, i64)> {
+    let outline_nodes: HashSet<i64> = areas.iter().flat_map(|&w| ways[w].iter().copied()).collect();
+    // How many walkable ways touch each outline node: two or more make it an entrance.
+    let mut touching: HashMap<i64, u32> = HashMap::new();
+    for refs in ways {
+        let mut seen: Vec<i64> = refs.iter().copied().filter(|id| outline_nodes.contains(id)).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        for id in seen {
+            *touching.entry(id).or_default() += 1;
+        }
+    }
+    let mut crossings = Vec::new();
+    for &w in areas {
+        let ring = &ways[w][..ways[w].len() - 1];
+        let Some(points) = ring.iter().map(|&id| position(id)).collect::<Option<Vec<LonLat>>>() else {
+            continue;
+        };
+        let polygon = Polygon::new(
+            LineString::from(points.iter().chain(points.first()).map(|p| (p.lon, p.lat)).collect::<Vec<_>>()),
+            Vec::new(),
+        );
+        let mut linked: Vec<usize> = (0..ring.len()).collect();
+        if linked.len() > MAX_AREA_NODES {
+            // Entrances first, then the other nodes at even steps.
+            linked.sort_by_key(|&i| (touching.get(&ring[i]).copied().unwrap_or(0) < 2, i));
+            let entrances = linked.iter().take_while(|&&i| touching.get(&ring[i]).copied().unwrap_or(0) >= 2).count();
+            let rest = linked.split_off(entrances.min(MAX_AREA_NODES));
+            linked.truncate(MAX_AREA_NODES);
+            let room = MAX_AREA_NODES - linked.len();
+            if room > 0 && !rest.is_empty() {
+                linked.extend((0..room).map(|k| rest[k * rest.len() / room]));
+            }
+            linked.sort_unstable();
+            linked.dedup();
+        }
+        let at = |i: usize| Coord { x: points[i].lon, y: points[i].lat };
+        for (k, &i) in linked.iter().enumerate() {
+            for &j in &linked[k + 1..] {
+                let neighbours = j == i + 1 || (i == 0 && j == ring.len() - 1);
+                if !neighbours && ring[i] != ring[j] && polygon.contains(&Line::new(at(i), at(j))) {
+                    crossings.push((ring[i], ring[j]));
+                }
+            }
+        }
+    }
+    crossings
 }
 
 #[cfg(test)]
@@ -158,5 +241,28 @@ mod tests {
         assert!(walk(&[("highway", "service"), ("access", "private"), ("foot", "permissive")]));
         assert!(!walk(&[("building", "yes")]));
         assert!(!walk(&[("highway", "construction")]));
+    }
+
+    #[test]
+    fn a_plaza_is_crossed_where_the_line_stays_inside_it() {
+        // An L-shaped plaza, nodes 1..=6 counterclockwise (way 3-7 enters it at node 3).
+        //   6---5
+        //   |   |
+        //   |   4---3
+        //   |       |
+        //   1-------2
+        let at = [(0.0, 0.0), (2.0, 0.0), (2.0, 1.0), (1.0, 1.0), (1.0, 2.0), (0.0, 2.0)];
+        let position = |id: i64| {
+            let (x, y) = at[(id - 1) as usize];
+            Some(LonLat { lon: 106.0 + x * 0.001, lat: 38.0 + y * 0.001 })
+        };
+        let ways = vec![vec![1, 2, 3, 4, 5, 6, 1], vec![3, 7]];
+        let mut got = cross_areas(&ways, &[0], &position);
+        got.sort_unstable();
+        // 2-5, 3-5 and 3-6 pass through the missing corner; 2-6 touches the inner corner (node
+        // 4) and otherwise stays inside.
+        assert_eq!(got, [(1, 3), (1, 4), (1, 5), (2, 4), (2, 6), (4, 6)]);
+        // A node missing from the extract: no crossing.
+        assert!(cross_areas(&ways, &[0], &|id| if id == 4 { None } else { position(id) }).is_empty());
     }
 }

@@ -41,6 +41,7 @@ impl Application {
         let address = listener.local_addr()?;
         let store = Store::connect(&settings.database_url, settings.max_connections).await?;
         store.set_network_cache_bytes(settings.network_cache_mib.saturating_mul(1 << 20));
+        store.set_min_reachability(settings.min_reachability);
         // Load the facilities now rather than on the first request.
         store.sync_facilities().await?;
         store.listen_for_changes().await?;

@@ -14,18 +14,32 @@ fn extract(name: &str) -> PathBuf {
 }
 
 /// A second, independent count of the same rule: sets of node ids and id pairs.
-fn independent_count(path: &PathBuf) -> (usize, usize) {
+/// Node ids and positions, and the closed pedestrian areas (plazas) as rings of node ids.
+type Plazas = (HashMap<i64, (f64, f64)>, Vec<Vec<i64>>);
+
+fn independent_count(path: &PathBuf) -> (usize, BTreeSet<(i64, i64)>, Plazas) {
     let mut ways: Vec<Vec<i64>> = Vec::new();
-    let mut present: HashMap<i64, ()> = HashMap::new();
+    let mut plazas: Vec<Vec<i64>> = Vec::new();
+    let mut present: HashMap<i64, (f64, f64)> = HashMap::new();
     ElementReader::from_path(path)
         .unwrap()
         .for_each(|e| match e {
-            Element::Way(w) if is_walkable(w.tags()) => ways.push(w.refs().collect()),
+            Element::Way(w) if is_walkable(w.tags()) => {
+                let tags: Vec<(&str, &str)> = w.tags().collect();
+                let refs: Vec<i64> = w.refs().collect();
+                if tags.contains(&("highway", "pedestrian"))
+                    && tags.contains(&("area", "yes"))
+                    && refs[0] == refs[refs.len() - 1]
+                {
+                    plazas.push(refs.clone());
+                }
+                ways.push(refs);
+            }
             Element::Node(n) => {
-                present.insert(n.id(), ());
+                present.insert(n.id(), (n.lon(), n.lat()));
             }
             Element::DenseNode(n) => {
-                present.insert(n.id(), ());
+                present.insert(n.id(), (n.lon(), n.lat()));
             }
             _ => {}
         })
@@ -41,21 +55,53 @@ fn independent_count(path: &PathBuf) -> (usize, usize) {
             }
         }
     }
-    (nodes.len(), edges.len())
+    (nodes.len(), edges, (present, plazas))
+}
+
+/// Whether `p` is inside the ring (even-odd ray casting).
+fn inside(ring: &[(f64, f64)], p: (f64, f64)) -> bool {
+    let mut inside = false;
+    for (a, b) in ring.iter().zip(ring.iter().cycle().skip(1)) {
+        if (a.1 > p.1) != (b.1 > p.1) && p.0 < a.0 + (p.1 - a.1) / (b.1 - a.1) * (b.0 - a.0) {
+            inside = !inside;
+        }
+    }
+    inside
 }
 
 #[test]
 fn the_monaco_import_has_the_node_and_edge_counts_an_independent_count_finds() {
     let path = extract("monaco.osm.pbf");
     let network = read_walking_network(&path, &|_| {}).unwrap();
-    let (nodes, edges) = independent_count(&path);
-    assert_eq!((network.positions.len(), network.edges.len()), (nodes, edges));
-    eprintln!("monaco walking network: {nodes} nodes, {edges} edges, {} ways", network.ways);
+    let (nodes, edges, (positions, plazas)) = independent_count(&path);
+    assert_eq!(network.positions.len(), nodes);
+    // Beyond the ways' own edges: lines across plazas, each between two nodes of one plaza,
+    // its points (checked at nine places along it) inside the plaza.
+    let crossings = network.edges.len() - edges.len();
+    assert!(crossings > 0 && !plazas.is_empty(), "{} plazas", plazas.len());
+    let mut across = 0;
+    for &(a, b) in &network.edges {
+        let (ia, ib) = (network.osm_ids[a as usize], network.osm_ids[b as usize]);
+        if edges.contains(&(ia.min(ib), ia.max(ib))) {
+            continue;
+        }
+        across += 1;
+        let plaza = plazas.iter().find(|r| r.contains(&ia) && r.contains(&ib)).expect("both ends on one plaza");
+        let ring: Vec<(f64, f64)> = plaza[..plaza.len() - 1].iter().map(|id| positions[id]).collect();
+        let (pa, pb) = (positions[&ia], positions[&ib]);
+        for k in 1..10 {
+            let t = f64::from(k) / 10.0;
+            let p = (pa.0 + t * (pb.0 - pa.0), pa.1 + t * (pb.1 - pa.1));
+            assert!(inside(&ring, p), "edge {ia}-{ib} leaves its plaza at {p:?}");
+        }
+    }
+    assert_eq!(across, crossings, "every extra edge crosses a plaza");
+    eprintln!("monaco walking network: {nodes} nodes, {} edges ({crossings} across plazas)", network.edges.len());
     // Same order of size as the plain reader of data/osm/SOURCES.md (24,394 / 25,515),
     // which takes every highway; this rule drops motorways, private ways and foot=no.
     assert!((15_000..30_000).contains(&nodes), "{nodes}");
     let graph = WalkingNetwork::new(network.positions, network.edges.iter().copied());
-    assert_eq!(graph.edge_count(), edges);
+    assert_eq!(graph.edge_count(), edges.len() + crossings);
     // Walking from the Place du Casino reaches thousands of nodes within 15 elderly minutes.
     let casino = api::geo::LonLat { lon: 7.4275, lat: 43.7390 };
     let reached = graph.walk_distances_from(casino, 500.0, 675.0).unwrap();

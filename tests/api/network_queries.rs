@@ -18,6 +18,8 @@ struct Reference {
     positions: Vec<(f64, f64)>,
     edges: Vec<(usize, usize, f64)>,
     adjacency: Vec<Vec<(usize, f64)>>,
+    /// Each node's component size (breadth-first search).
+    component: Vec<usize>,
     /// The network as read from the extract, for the service to store.
     osm: api::osm_import::OsmNetwork,
 }
@@ -55,21 +57,56 @@ fn monaco() -> &'static Reference {
             adjacency[a].push((b, l));
             adjacency[b].push((a, l));
         }
-        Reference { positions, edges, adjacency, osm: net }
+        let mut component = vec![0; positions.len()];
+        for start in 0..positions.len() {
+            if component[start] > 0 {
+                continue;
+            }
+            let mut members = vec![start];
+            component[start] = usize::MAX;
+            let mut next = 0;
+            while next < members.len() {
+                for &(m, _) in &adjacency[members[next]] {
+                    if component[m] == 0 {
+                        component[m] = usize::MAX;
+                        members.push(m);
+                    }
+                }
+                next += 1;
+            }
+            for &m in &members {
+                component[m] = members.len();
+            }
+        }
+        Reference { positions, edges, adjacency, component, osm: net }
     })
 }
 
 impl Reference {
-    /// The nearest point on any edge, found by scanning them all in a projection around `p`.
-    /// None when farther than the limit, or when a second edge is almost as near (the service
-    /// may then fairly pick either).
+    /// The nearest point on an edge of a component of at least 50 nodes, or if none is within
+    /// the limit on any edge, found by scanning them all in a projection around `p`. None when
+    /// farther than the limit, or when a second edge is almost as near (the service may then
+    /// fairly pick either).
     fn snap(&self, p: (f64, f64)) -> Option<RefSnap> {
+        match self.snap_among(p, true) {
+            (Some(s), _) => Some(s),
+            // A large component right at the limit: the service may fairly take it or not.
+            (None, nearest) if nearest < SNAP_LIMIT_M * 1.01 => None,
+            (None, _) => self.snap_among(p, false).0,
+        }
+    }
+
+    /// The snap among large or small components' edges, and the distance to the nearest.
+    fn snap_among(&self, p: (f64, f64), large: bool) -> (Option<RefSnap>, f64) {
         let kx = 111_320.0 * p.1.to_radians().cos();
         let ky = 110_574.0;
         let local = |q: (f64, f64)| ((q.0 - p.0) * kx, (q.1 - p.1) * ky);
         // The nearest edge and the distance to the second nearest, in one scan.
         let (mut d, mut edge, mut t, mut second) = (f64::INFINITY, 0, 0.0, f64::INFINITY);
         for (i, &(a, b, _)) in self.edges.iter().enumerate() {
+            if (self.component[a] >= 50) != large {
+                continue;
+            }
             let (ax, ay) = local(self.positions[a]);
             let (bx, by) = local(self.positions[b]);
             let (dx, dy) = (bx - ax, by - ay);
@@ -83,14 +120,14 @@ impl Reference {
             }
         }
         if d > SNAP_LIMIT_M * 0.99 || second < d * 1.01 + 0.5 {
-            return None;
+            return (None, d);
         }
         let (a, b, length) = self.edges[edge];
         let on = (
             self.positions[a].0 + t * (self.positions[b].0 - self.positions[a].0),
             self.positions[a].1 + t * (self.positions[b].1 - self.positions[a].1),
         );
-        Some(RefSnap { edge, to_a: t * length, to_b: (1.0 - t) * length, offset: geodesic(p, on) })
+        (Some(RefSnap { edge, to_a: t * length, to_b: (1.0 - t) * length, offset: geodesic(p, on) }), d)
     }
 
     fn dijkstra(&self, from: &RefSnap) -> Vec<f64> {
@@ -418,4 +455,104 @@ async fn auto_falls_back_off_the_network_and_a_new_network_is_used_without_a_res
     let refused = ask(&app, sea, "NETWORK").await;
     assert_eq!(error_codes(&refused), ["BAD_USER_INPUT"]);
     assert!(refused["errors"][0]["message"].as_str().unwrap().contains("walking network"));
+}
+
+/// Monaco's plazas (closed `highway=pedestrian` ways with `area=yes`) as rings of positions.
+fn monaco_plazas() -> Vec<Vec<(f64, f64)>> {
+    use osmpbf::{Element, ElementReader};
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/osm/monaco.osm.pbf");
+    let (mut rings, mut at) = (Vec::new(), std::collections::HashMap::new());
+    ElementReader::from_path(&path)
+        .unwrap()
+        .for_each(|e| match e {
+            Element::Way(w) => {
+                let tags: Vec<(&str, &str)> = w.tags().collect();
+                let refs: Vec<i64> = w.refs().collect();
+                if tags.contains(&("highway", "pedestrian"))
+                    && tags.contains(&("area", "yes"))
+                    && refs[0] == refs[refs.len() - 1]
+                {
+                    rings.push(refs);
+                }
+            }
+            Element::DenseNode(n) => {
+                at.insert(n.id(), (n.lon(), n.lat()));
+            }
+            Element::Node(n) => {
+                at.insert(n.id(), (n.lon(), n.lat()));
+            }
+            _ => {}
+        })
+        .unwrap();
+    rings.iter().map(|r| r.iter().map(|id| at[id]).collect()).collect()
+}
+
+/// Issue 11, item 6: from a point on a plaza the walk reaches the city around it (it snaps to
+/// a large part of the network, and plazas are walked across), and outlines are generalised.
+#[actix_web::test]
+async fn service_circles_from_plazas_reach_the_city_and_their_outlines_are_generalised() {
+    use geo::{Centroid, GeodesicArea, LineString, Polygon};
+    let app = TestApp::spawn().await;
+    with_monaco(&app).await;
+    let editor = app.token(Role::Editor).await;
+    let q = r#"query($id: ID!, $g: Float) { facility(id: $id) { serviceCircle(minutes: 15, travel: { model: NETWORK }, generalizeMeters: $g) } }"#;
+    let as_polygons = |g: &Value| -> geo::MultiPolygon<f64> {
+        let polygons = match g["type"].as_str().unwrap() {
+            "Polygon" => vec![g["coordinates"].clone()],
+            _ => g["coordinates"].as_array().unwrap().clone(),
+        };
+        let ring = |r: &Value| -> LineString<f64> {
+            r.as_array().unwrap().iter().map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap())).collect()
+        };
+        geo::MultiPolygon::new(
+            polygons
+                .iter()
+                .map(|p| {
+                    let rings = p.as_array().unwrap();
+                    Polygon::new(ring(&rings[0]), rings[1..].iter().map(ring).collect())
+                })
+                .collect(),
+        )
+    };
+    let vertices = |m: &geo::MultiPolygon<f64>| m.0.iter().map(|p| p.exterior().0.len()).sum::<usize>();
+    // 15 elderly minutes: 675 m; the circle of that radius.
+    let circle = std::f64::consts::PI * 675.0 * 675.0;
+    let plazas = monaco_plazas();
+    assert!(plazas.len() >= 10, "{} plazas", plazas.len());
+    let mut checked = 0;
+    for ring in &plazas {
+        let polygon = Polygon::new(LineString::from(ring.clone()), vec![]);
+        let Some(c) = polygon.centroid().filter(|c| geo::Contains::contains(&polygon, c)) else { continue };
+        let id = create_at(&app, &editor, "OUTDOOR_WORKER_STATION", c.x(), c.y()).await;
+        let generalised = app.ok(q, json!({ "id": id }), None).await["facility"]["serviceCircle"].clone();
+        let exact = app.ok(q, json!({ "id": id, "g": 0 }), None).await["facility"]["serviceCircle"].clone();
+        let (generalised, exact) = (as_polygons(&generalised), as_polygons(&exact));
+        checked += 1;
+        let area = generalised.geodesic_area_unsigned();
+        // The reference walk from the same point (snapped to a component of 50 nodes or more,
+        // plazas crossed as the import links them): every node it reaches well inside the
+        // budget is inside the outline, and it reaches far more than a plaza's fragment.
+        let r = monaco();
+        let Some(from) = r.snap((c.x(), c.y())) else { continue };
+        let dist = r.dijkstra(&from);
+        let reached: Vec<usize> = (0..dist.len()).filter(|&n| dist[n] < 675.0 * 0.9).collect();
+        assert!(reached.len() > 100 && r.component[r.edges[from.edge].0] >= 50, "from {c:?}: {}", reached.len());
+        for &n in &reached {
+            let p = geo::Point::new(r.positions[n].0, r.positions[n].1);
+            assert!(geo::Contains::contains(&generalised, &p), "from {c:?}: node {n} at {} m", dist[n]);
+        }
+        eprintln!(
+            "plaza at {:.5},{:.5}: {area:.0} m^2 ({:.0}% of the circle), {} vertices ({} ungeneralised)",
+            c.x(),
+            c.y(),
+            100.0 * area / circle,
+            vertices(&generalised),
+            vertices(&exact)
+        );
+        assert!((area - exact.geodesic_area_unsigned()).abs() < 0.03 * area);
+        assert!(vertices(&generalised) * 3 < vertices(&exact), "{} vs {}", vertices(&generalised), vertices(&exact));
+    }
+    assert!(checked >= 10, "{checked} plazas with their centroid inside");
+    let bad = app.gql(q, json!({ "id": "x", "g": -1 }), None).await;
+    assert_eq!(error_codes(&bad), ["BAD_USER_INPUT"], "{bad}");
 }

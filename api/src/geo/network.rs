@@ -23,9 +23,30 @@ const EDGES_PER_ENTRY: usize = 8;
 /// Settled nodes between two deadline checks (a check reads the clock).
 const DEADLINE_EVERY: u32 = 4_096;
 
-/// An entry of the snapping index: the bounding box (local projection, metres) of the edges
-/// `entry * EDGES_PER_ENTRY ..` of `edge_order`.
+/// An entry of the snapping index: the bounding box (local projection, metres) of up to
+/// `EDGES_PER_ENTRY` edges of `edge_order` from the one it names.
 type EdgeRun = GeomWithData<Rectangle<[f32; 2]>, u32>;
+
+/// Points snap to components of at least this many nodes when one is within the snap limit
+/// (Valhalla's `minimum_reachability` default): a fragment (a plaza outline, a footway cut off
+/// by the extract's edge) strands a walk that starts on it.
+pub const DEFAULT_MIN_REACHABILITY: usize = 50;
+
+/// How a network chooses the edge a point snaps to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SnapRule {
+    /// Components with fewer nodes are snapped to only when no other edge is within the limit.
+    pub min_component_nodes: usize,
+    /// Nodes numbered from here on are open ends: they continue beyond what was loaded, so
+    /// their components count as large whatever their size here.
+    pub open_from: usize,
+}
+
+impl Default for SnapRule {
+    fn default() -> Self {
+        Self { min_component_nodes: DEFAULT_MIN_REACHABILITY, open_from: usize::MAX }
+    }
+}
 
 /// Nodes (WGS-84) and undirected edges between them, by node number.
 pub type NodesAndEdges = (Vec<LonLat>, Vec<(u32, u32)>);
@@ -39,10 +60,14 @@ pub struct WalkingNetwork {
     offsets: Vec<u32>,
     targets: Vec<u32>,
     lengths_m: Vec<f32>,
-    /// Every edge once (lower node first), in Morton order of its midpoint.
+    /// Every edge once (lower node first): those of large components, then those of small
+    /// ones, each part in Morton order of the edges' midpoints.
     edge_order: Vec<(u32, u32)>,
-    /// Runs of `edge_order`, for snapping.
+    /// Where the small components' edges begin in `edge_order`.
+    small_from: usize,
+    /// Runs of each part of `edge_order`, for snapping.
     runs: RTree<EdgeRun>,
+    small_runs: RTree<EdgeRun>,
     /// The local projection: its origin and its metres per degree of longitude.
     origin: LonLat,
     m_per_deg_lon: f64,
@@ -90,6 +115,11 @@ impl WalkingNetwork {
     /// Builds the network. Self-loops and repeated edges are dropped; positions are rounded to
     /// 1e-7 degrees; lengths are geodesic.
     pub fn new(positions: Vec<LonLat>, edges: impl IntoIterator<Item = (u32, u32)>) -> Self {
+        Self::build(positions, edges, SnapRule::default())
+    }
+
+    /// `new`, with the snapping rule given.
+    pub fn build(positions: Vec<LonLat>, edges: impl IntoIterator<Item = (u32, u32)>, rule: SnapRule) -> Self {
         let n = positions.len();
         let positions: Vec<[i32; 2]> = positions.into_iter().map(to_fixed).collect();
         let mut pairs: Vec<(u32, u32)> = edges
@@ -137,16 +167,44 @@ impl WalkingNetwork {
             targets,
             lengths_m,
             edge_order: pairs,
+            small_from: 0,
             runs: RTree::new(),
+            small_runs: RTree::new(),
             m_per_deg_lon: M_PER_DEG_LON_EQUATOR * origin.lat.to_radians().cos().max(0.01),
             origin,
         };
-        net.index_edges();
+        net.index_edges(rule);
         net
     }
 
-    /// Orders the edges along a Morton curve and indexes runs of them.
-    fn index_edges(&mut self) {
+    /// Which nodes lie in large components (or ones with an open end), by union-find.
+    fn in_large_components(&self, rule: SnapRule) -> Vec<bool> {
+        let n = self.node_count();
+        let mut parent: Vec<u32> = (0..n as u32).collect();
+        fn root(parent: &mut [u32], mut v: u32) -> u32 {
+            while parent[v as usize] != v {
+                parent[v as usize] = parent[parent[v as usize] as usize];
+                v = parent[v as usize];
+            }
+            v
+        }
+        for &(a, b) in &self.edge_order {
+            let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+            if ra != rb {
+                parent[ra.max(rb) as usize] = ra.min(rb);
+            }
+        }
+        let mut size = vec![0usize; n];
+        for v in 0..n as u32 {
+            let r = root(&mut parent, v) as usize;
+            // An open end makes its component large however few nodes it has here.
+            size[r] += if v as usize >= rule.open_from { rule.min_component_nodes } else { 1 };
+        }
+        (0..n as u32).map(|v| size[root(&mut parent, v) as usize] >= rule.min_component_nodes).collect()
+    }
+
+    /// Orders the edges along a Morton curve, large components' first, and indexes runs of them.
+    fn index_edges(&mut self, rule: SnapRule) {
         let mids: Vec<[f64; 2]> = self
             .edge_order
             .iter()
@@ -165,10 +223,18 @@ impl WalkingNetwork {
         let cell = |v: f64, k: usize| (((v - lo[k]) / (hi[k] - lo[k]).max(1.0)) * 65_535.0) as u32;
         let mut keyed: Vec<(u32, (u32, u32))> =
             mids.iter().zip(&self.edge_order).map(|(m, &e)| (morton(cell(m[0], 0), cell(m[1], 1)), e)).collect();
-        keyed.sort_unstable();
+        let large = self.in_large_components(rule);
+        keyed.sort_unstable_by_key(|&(code, (a, b))| (!large[a as usize], code, a, b));
         self.edge_order = keyed.into_iter().map(|(_, e)| e).collect();
-        let runs: Vec<EdgeRun> = self
-            .edge_order
+        self.small_from = self.edge_order.iter().take_while(|&&(a, _)| large[a as usize]).count();
+        self.runs = RTree::bulk_load(self.index_runs(0..self.small_from));
+        self.small_runs = RTree::bulk_load(self.index_runs(self.small_from..self.edge_order.len()));
+    }
+
+    /// Index entries for runs of the edges `part` of `edge_order`.
+    fn index_runs(&self, part: std::ops::Range<usize>) -> Vec<EdgeRun> {
+        let start = part.start;
+        self.edge_order[part]
             .chunks(EDGES_PER_ENTRY)
             .enumerate()
             .map(|(i, run)| {
@@ -181,10 +247,9 @@ impl WalkingNetwork {
                     let point = rstar::AABB::from_point(c);
                     envelope = if k == 0 { point } else { envelope.merged(&point) };
                 }
-                GeomWithData::new(Rectangle::from_aabb(envelope), i as u32)
+                GeomWithData::new(Rectangle::from_aabb(envelope), (start + i * EDGES_PER_ENTRY) as u32)
             })
-            .collect();
-        self.runs = RTree::bulk_load(runs);
+            .collect()
     }
 
     pub fn node_count(&self) -> usize {
@@ -215,12 +280,25 @@ impl WalkingNetwork {
         LonLat { lon: self.origin.lon + q[0] / self.m_per_deg_lon, lat: self.origin.lat + q[1] / M_PER_DEG_LAT }
     }
 
-    /// The nearest point of the network to `p`, if within `max_offset_m` metres.
+    /// The nearest point of the network's large components to `p` if within `max_offset_m`
+    /// metres, else the nearest point of a small one within it.
     pub fn snap(&self, p: LonLat, max_offset_m: f64) -> Option<Snap> {
+        self.snap_in(&self.runs, 0..self.small_from, p, max_offset_m)
+            .or_else(|| self.snap_in(&self.small_runs, self.small_from..self.edge_order.len(), p, max_offset_m))
+    }
+
+    /// The nearest point to `p` on the edges `part` of `edge_order` (indexed by `runs`).
+    fn snap_in(
+        &self,
+        runs: &RTree<EdgeRun>,
+        part: std::ops::Range<usize>,
+        p: LonLat,
+        max_offset_m: f64,
+    ) -> Option<Snap> {
         let q = self.project(p);
         // (squared distance, edge, fraction along it from its lower node)
         let mut best: Option<(f64, (u32, u32), f64)> = None;
-        for (run, box_distance_2) in self.runs.nearest_neighbor_iter_with_distance_2(&[q[0] as f32, q[1] as f32]) {
+        for (run, box_distance_2) in runs.nearest_neighbor_iter_with_distance_2(&[q[0] as f32, q[1] as f32]) {
             // Boxes come nearest first; one farther than the best edge so far holds no nearer edge
             // (the margin covers rounding the boxes to f32).
             if let Some((d2, _, _)) = best
@@ -228,8 +306,8 @@ impl WalkingNetwork {
             {
                 break;
             }
-            let first = run.data as usize * EDGES_PER_ENTRY;
-            for &(a, b) in &self.edge_order[first..(first + EDGES_PER_ENTRY).min(self.edge_order.len())] {
+            let first = run.data as usize;
+            for &(a, b) in &self.edge_order[first..(first + EDGES_PER_ENTRY).min(part.end)] {
                 let (d2, t) = nearest_on_segment(q, self.project(self.position(a)), self.project(self.position(b)));
                 if best.is_none_or(|(best_d2, best_edge, _)| (d2, (a, b)) < (best_d2, best_edge)) {
                     best = Some((d2, (a, b), t));
@@ -283,6 +361,7 @@ impl WalkingNetwork {
             + size_of_val(self.lengths_m.as_slice())
             + size_of_val(self.edge_order.as_slice())
             + tree_bytes(self.runs.root())
+            + tree_bytes(self.small_runs.root())
     }
 }
 
@@ -450,6 +529,12 @@ mod tests {
 
     /// A random connected-ish street grid with some diagonals and gaps.
     fn random_network(seed: u64, side: u32) -> WalkingNetwork {
+        let (positions, edges) = random_streets(seed, side, 0.85);
+        WalkingNetwork::new(positions, edges)
+    }
+
+    /// Grid streets, each kept with probability `keep`.
+    fn random_streets(seed: u64, side: u32, keep: f64) -> NodesAndEdges {
         let mut rng = StdRng::seed_from_u64(seed);
         let positions: Vec<LonLat> = (0..side * side)
             .map(|i| LonLat {
@@ -460,17 +545,17 @@ mod tests {
         let mut edges = Vec::new();
         for i in 0..side * side {
             let (x, y) = (i % side, i / side);
-            if x + 1 < side && rng.random_bool(0.85) {
+            if x + 1 < side && rng.random_bool(keep) {
                 edges.push((i, i + 1));
             }
-            if y + 1 < side && rng.random_bool(0.85) {
+            if y + 1 < side && rng.random_bool(keep) {
                 edges.push((i, i + side));
             }
             if x + 1 < side && y + 1 < side && rng.random_bool(0.1) {
                 edges.push((i, i + side + 1));
             }
         }
-        WalkingNetwork::new(positions, edges)
+        (positions, edges)
     }
 
     /// Bellman-Ford: the plainest correct shortest paths, as the independent reference.
@@ -538,24 +623,75 @@ mod tests {
         assert_eq!(decode(&[]), None);
     }
 
+    /// Component sizes by breadth-first search, per node.
+    fn component_sizes(net: &WalkingNetwork) -> Vec<usize> {
+        let mut size = vec![0; net.node_count()];
+        let mut seen = vec![false; net.node_count()];
+        for start in 0..net.node_count() as u32 {
+            if seen[start as usize] {
+                continue;
+            }
+            let (mut members, mut queue) = (vec![start], std::collections::VecDeque::from([start]));
+            seen[start as usize] = true;
+            while let Some(v) = queue.pop_front() {
+                for (w, _) in net.arcs(v) {
+                    if !std::mem::replace(&mut seen[w as usize], true) {
+                        members.push(w);
+                        queue.push_back(w);
+                    }
+                }
+            }
+            for m in &members {
+                size[*m as usize] = members.len();
+            }
+        }
+        size
+    }
+
     #[test]
-    fn snapping_finds_the_nearest_edge_a_scan_of_every_edge_finds() {
-        let net = random_network(9, 30);
+    fn snapping_finds_the_nearest_edge_of_a_large_component_a_scan_of_every_edge_finds() {
+        // Sparse streets (just above the percolation threshold): fragments beside a large
+        // component.
+        let (positions, edges) = random_streets(9, 30, 0.52);
+        let net = WalkingNetwork::new(positions, edges);
+        let sizes = component_sizes(&net);
+        assert!(sizes.iter().any(|&s| s < DEFAULT_MIN_REACHABILITY) && sizes.iter().any(|&s| s > 500));
         let mut rng = StdRng::seed_from_u64(10);
         let edges: Vec<(u32, u32)> =
             (0..net.node_count() as u32).flat_map(|a| net.arcs(a).map(move |(b, _)| (a, b))).collect();
+        let mut to_fragment_instead = 0;
         for _ in 0..500 {
             let p = LonLat { lon: rng.random_range(106.19..106.24), lat: rng.random_range(38.39..38.44) };
-            let s = net.snap(p, f64::INFINITY).unwrap();
             let q = net.project(p);
-            let brute = edges
-                .iter()
-                .map(|&(a, b)| nearest_on_segment(q, net.project(net.position(a)), net.project(net.position(b))).0)
-                .fold(f64::INFINITY, f64::min);
-            let (pa, pb) = (net.project(net.position(s.a)), net.project(net.position(s.b)));
-            let got = nearest_on_segment(q, pa, pb).0;
-            assert!((got.sqrt() - brute.sqrt()).abs() < 1e-6, "{} vs {}", got.sqrt(), brute.sqrt());
+            let nearest = |large: bool, limit_m: f64| {
+                edges
+                    .iter()
+                    .filter(|&&(a, _)| (sizes[a as usize] >= DEFAULT_MIN_REACHABILITY) == large)
+                    .map(|&(a, b)| nearest_on_segment(q, net.project(net.position(a)), net.project(net.position(b))).0)
+                    .map(f64::sqrt)
+                    .filter(|&d| d <= limit_m)
+                    .fold(f64::INFINITY, f64::min)
+            };
+            for limit in [f64::INFINITY, 60.0] {
+                let want = Some(nearest(true, limit)).filter(|d| d.is_finite()).or_else(|| {
+                    to_fragment_instead += 1;
+                    Some(nearest(false, limit)).filter(|d| d.is_finite())
+                });
+                let got = net.snap(p, limit).map(|s| {
+                    let (pa, pb) = (net.project(net.position(s.a)), net.project(net.position(s.b)));
+                    (nearest_on_segment(q, pa, pb).0.sqrt(), sizes[s.a as usize])
+                });
+                match (got, want) {
+                    (Some((g, size)), Some(w)) => {
+                        assert!((g - w).abs() < 0.01, "{g} vs {w}");
+                        assert_eq!(size >= DEFAULT_MIN_REACHABILITY, nearest(true, limit).is_finite());
+                    }
+                    (None, None) => {}
+                    other => panic!("{other:?} within {limit} m"),
+                }
+            }
         }
+        assert!(to_fragment_instead > 0, "some points have only a fragment within 60 m");
         assert!(net.heap_bytes() < 64 * net.edge_count(), "{} bytes per edge", net.heap_bytes() / net.edge_count());
     }
 

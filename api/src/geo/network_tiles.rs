@@ -89,6 +89,8 @@ pub struct Joined {
     pub positions: Vec<LonLat>,
     pub osm_ids: Vec<i64>,
     pub edges: Vec<(u32, u32)>,
+    /// Nodes from this number on are far ends in tiles not joined: the network goes on there.
+    pub open_from: usize,
 }
 
 /// Joins tiles into one network. A node is known by its OSM id wherever it appears; an edge
@@ -111,6 +113,7 @@ pub fn join<'a>(tiles: impl IntoIterator<Item = &'a Tile>) -> Joined {
     }
     let mut foreign: Vec<(i64, LonLat)> = foreign.into_iter().filter(|(id, _)| !number.contains_key(id)).collect();
     foreign.sort_unstable_by_key(|n| n.0);
+    joined.open_from = joined.positions.len();
     for (id, p) in foreign {
         joined.positions.push(p);
         joined.osm_ids.push(id);

@@ -122,14 +122,23 @@ impl<'a> Walker<'a> {
 
     /// The area reachable from `center` within `minutes`: the network isochrone where the
     /// network takes part and covers the center, else the straight-line circle.
-    pub fn service_area(&self, center: LonLat, minutes: f64) -> Result<(MultiPolygon<f64>, By), OffNetwork> {
+    /// The outline of a network isochrone is generalised with a tolerance of `generalize_m`.
+    pub fn service_area(
+        &self,
+        center: LonLat,
+        minutes: f64,
+        generalize_m: f64,
+    ) -> Result<(MultiPolygon<f64>, By), OffNetwork> {
         if let Some(network) = self.network {
             match network.net.snap(center, network.snap_limit_m) {
                 Some(from) => {
                     let budget = self.walk_budget_m(minutes);
                     let mut search = WalkSearch::new(network.net);
                     search.run(from.seeds(), budget);
-                    return Ok((isochrone(center, &from, &search, budget, ISOCHRONE_MARGIN_M), By::Network));
+                    return Ok((
+                        isochrone(center, &from, &search, budget, ISOCHRONE_MARGIN_M, generalize_m),
+                        By::Network,
+                    ));
                 }
                 None if !network.fallback => return Err(OffNetwork),
                 None => {}

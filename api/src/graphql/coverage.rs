@@ -17,6 +17,7 @@ use crate::geo::coverage::{CoverageCounts, Demand, covered_flags, tally};
 use crate::geo::deadline::Deadline;
 use crate::geo::deadline::TimedOut;
 use crate::geo::gaps::{enclosing_ring, single_linkage_clusters};
+use crate::geo::isochrone::DEFAULT_GENERALIZE_M;
 use crate::geo::sites::greedy_cover;
 use crate::geo::sphere_index::SphereIndex;
 use crate::geo::walk_times::{OffNetwork, Timed};
@@ -474,14 +475,20 @@ impl CoverageQuery {
         #[graphql(default = 15.0)] minutes: f64,
         travel: Option<TravelInput>,
         #[graphql(default)] crs: Crs,
+        #[graphql(
+            default = 4.0,
+            desc = "Tolerance of the isochrone outlines' generalisation (Douglas-Peucker), metres, [0, 1000]."
+        )]
+        generalize_meters: Option<f64>,
     ) -> ApiResult<GeoJson> {
+        let generalize_m = checked_generalize_meters(generalize_meters)?;
         let travel = TravelInput::parse(travel, minutes)?;
         let filter: domain_facility::FacilityFilter = FacilityFilter::parse(ctx, filter).await?;
         let facilities = store(ctx)?.facilities_matching(&filter).await?;
         let places: Vec<LonLat> = facilities.iter().map(|f| f.draft.location()).collect();
         let plan = TravelPlan::new(ctx, travel, &places, minutes).await?;
         let deadline = deadline(ctx);
-        planning(ctx)?.run(deadline, move || circle_features(&plan, &facilities, crs, deadline)).await?
+        planning(ctx)?.run(deadline, move || circle_features(&plan, &facilities, crs, generalize_m, deadline)).await?
     }
 }
 
@@ -574,6 +581,7 @@ fn circle_features(
     plan: &TravelPlan,
     facilities: &[Arc<domain_facility::Facility>],
     crs: Crs,
+    generalize_m: f64,
     deadline: Deadline,
 ) -> ApiResult<GeoJson> {
     let features = facilities
@@ -582,10 +590,11 @@ fn circle_features(
             deadline.check()?;
             // Under NETWORK a facility off the network reaches nothing: a feature without
             // geometry (and without a model), not a failed collection.
-            let (geometry, model) = match plan.walker().service_area(f.draft.location(), plan.travel.minutes) {
-                Ok((area, by)) => (geojson::multi_polygon(&area, crs).0, Some(model_of(by).code())),
-                Err(OffNetwork) => (serde_json::Value::Null, None),
-            };
+            let (geometry, model) =
+                match plan.walker().service_area(f.draft.location(), plan.travel.minutes, generalize_m) {
+                    Ok((area, by)) => (geojson::multi_polygon(&area, crs).0, Some(model_of(by).code())),
+                    Err(OffNetwork) => (serde_json::Value::Null, None),
+                };
             Ok(geojson::feature(
                 geometry,
                 json!({
@@ -603,7 +612,24 @@ fn circle_features(
 }
 
 /// The area `plan` reaches from `center`, and the model that drew it.
-pub fn service_area(plan: &TravelPlan, center: LonLat) -> ApiResult<(MultiPolygon<f64>, DistanceModel)> {
-    let (area, by) = plan.walker().service_area(center, plan.travel.minutes).map_err(|e| plan.off_network(e))?;
+pub fn service_area(
+    plan: &TravelPlan,
+    center: LonLat,
+    generalize_m: f64,
+) -> ApiResult<(MultiPolygon<f64>, DistanceModel)> {
+    let (area, by) =
+        plan.walker().service_area(center, plan.travel.minutes, generalize_m).map_err(|e| plan.off_network(e))?;
     Ok((area, model_of(by)))
+}
+
+/// The most an isochrone's outline may be generalised, metres.
+const MAX_GENERALIZE_M: f64 = 1_000.0;
+
+/// The checked `generalizeMeters` argument (Douglas-Peucker tolerance of isochrone outlines).
+pub fn checked_generalize_meters(given: Option<f64>) -> ApiResult<f64> {
+    let m = given.unwrap_or(DEFAULT_GENERALIZE_M);
+    if !(0.0..=MAX_GENERALIZE_M).contains(&m) {
+        return Err(ApiError::BadUserInput(format!("generalizeMeters must be in [0, {MAX_GENERALIZE_M}], got {m}")));
+    }
+    Ok(m)
 }

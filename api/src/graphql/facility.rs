@@ -101,8 +101,8 @@ impl Facility {
         }
     }
     /// The area within `minutes` of travel. On the walking network (NETWORK, or AUTO where the
-    /// facility is on it): the isochrone, the walked streets buffered by 40 m and unioned, a
-    /// Polygon or MultiPolygon, holes allowed. Otherwise a geodesic circle (64 vertices,
+    /// facility is on it): the isochrone, the walked streets buffered by 40 m and unioned, its
+    /// outline generalised by `generalizeMeters`, a Polygon or MultiPolygon, holes allowed. Otherwise a geodesic circle (64 vertices,
     /// counterclockwise) whose radius is what the straight-line model allows, as a Polygon.
     #[graphql(complexity = "cost::GEOMETRY + child_complexity")]
     async fn service_circle(
@@ -111,16 +111,22 @@ impl Facility {
         #[graphql(default = 15.0)] minutes: f64,
         travel: Option<TravelInput>,
         #[graphql(default)] crs: Crs,
+        #[graphql(
+            default = 4.0,
+            desc = "Tolerance of the isochrone outline's generalisation (Douglas-Peucker), metres, [0, 1000]."
+        )]
+        generalize_meters: Option<f64>,
     ) -> ApiResult<GeoJson> {
         let deadline = super::deadline(ctx);
         deadline.check()?;
+        let generalize_m = super::coverage::checked_generalize_meters(generalize_meters)?;
         let at = self.0.draft.location();
         let plan = TravelPlan::new(ctx, TravelInput::parse(travel, minutes)?, &[at], minutes).await?;
         // On the planning pool: a list of facilities asking for their circles is a list of
         // isochrones, which must not hold an HTTP worker.
         super::coverage::planning(ctx)?
             .run(deadline, move || {
-                let (area, _) = service_area(&plan, at)?;
+                let (area, _) = service_area(&plan, at, generalize_m)?;
                 Ok(geojson::multi_polygon(&area, crs))
             })
             .await?

@@ -8,7 +8,7 @@
 use super::{Store, StoreError, StoreResult};
 use crate::domain::Invalid;
 use crate::geo::LonLat;
-use crate::geo::network::WalkingNetwork;
+use crate::geo::network::{DEFAULT_MIN_REACHABILITY, SnapRule, WalkingNetwork};
 use crate::geo::network_tiles::{TILE_DEGREES, TileKey, decode_tile, join};
 use entity::network_tile;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
@@ -89,6 +89,8 @@ pub(super) struct NetworkCache {
     /// and at most one region beyond the budget exists while it is being built.
     builder: tokio::sync::Mutex<()>,
     budget_bytes: AtomicUsize,
+    /// Components smaller than this are snapped to only when nothing else is near.
+    min_reachability: AtomicUsize,
     clock: AtomicU64,
     /// Regions built since start (for metrics and tests).
     builds: AtomicU64,
@@ -102,6 +104,7 @@ impl Default for NetworkCache {
             regions: Mutex::default(),
             builder: tokio::sync::Mutex::new(()),
             budget_bytes: AtomicUsize::new(DEFAULT_NETWORK_CACHE_MIB << 20),
+            min_reachability: AtomicUsize::new(DEFAULT_MIN_REACHABILITY),
             clock: AtomicU64::new(0),
             builds: AtomicU64::new(0),
         }
@@ -172,6 +175,11 @@ impl Store {
     /// Sets the byte budget of the walking-network cache (at start).
     pub fn set_network_cache_bytes(&self, bytes: usize) {
         self.network.budget_bytes.store(bytes, Relaxed);
+    }
+
+    /// Sets the smallest component points snap to when a larger one is near (at start).
+    pub fn set_min_reachability(&self, nodes: usize) {
+        self.network.min_reachability.store(nodes, Relaxed);
     }
 
     pub fn network_cache_use(&self) -> NetworkCacheUse {
@@ -260,7 +268,8 @@ impl Store {
             .all(self.conn())
             .await?;
         let revision = directory.revision;
-        let region = tokio::task::spawn_blocking(move || build_region(rows, revision))
+        let min_component_nodes = self.network.min_reachability.load(Relaxed);
+        let region = tokio::task::spawn_blocking(move || build_region(rows, revision, min_component_nodes))
             .await
             .map_err(|e| StoreError::Corrupt(format!("building the walking network failed: {e}")))??;
         self.network.builds.fetch_add(1, Relaxed);
@@ -273,7 +282,7 @@ impl Store {
 }
 
 /// Joins the tiles read into one graph (off the async workers: it takes a while on a city).
-fn build_region(rows: Vec<network_tile::Model>, revision: i64) -> StoreResult<Region> {
+fn build_region(rows: Vec<network_tile::Model>, revision: i64, min_component_nodes: usize) -> StoreResult<Region> {
     let mut tiles = Vec::with_capacity(rows.len());
     let mut keys = Vec::with_capacity(rows.len());
     for row in rows {
@@ -286,7 +295,10 @@ fn build_region(rows: Vec<network_tile::Model>, revision: i64) -> StoreResult<Re
     keys.sort_unstable();
     let joined = join(tiles.iter());
     drop(tiles);
-    let network = WalkingNetwork::new(joined.positions, joined.edges);
+    // A component that reaches beyond the region (through a far end in a tile not loaded) may
+    // be large out there: it counts as large.
+    let rule = SnapRule { min_component_nodes, open_from: joined.open_from };
+    let network = WalkingNetwork::build(joined.positions, joined.edges, rule);
     let bytes = network.heap_bytes();
     Ok(Region {
         tiles: keys,
