@@ -427,6 +427,12 @@ async fn load_demo(store: &Store, force: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Features per batch of a streamed import.
+const IMPORT_BATCH: usize = 1_000;
+
+/// Streams the file a batch at a time (a reader thread parses while the batches before are
+/// written) into one transaction: memory is a few batches whatever the file's size, and an
+/// error or a killed process leaves nothing written.
 async fn import(
     store: &Store,
     what: ImportKind,
@@ -434,22 +440,36 @@ async fn import(
     actor: &str,
     crs: crate::geo::Crs,
 ) -> anyhow::Result<()> {
-    use crate::graphql::import::{import_facilities, import_residential_areas};
-    let mut collection = crate::import_file::read_feature_collection(file)?;
-    crate::import_file::to_wgs84(&mut collection, crs);
-    let total = collection["features"].as_array().map_or(0, Vec::len) as u64;
-    let bar = indicatif::ProgressBar::new(total).with_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
+    use crate::graphql::import::{AreaBatches, FacilityBatches};
+    let bar = indicatif::ProgressBar::new_spinner().with_style(
+        indicatif::ProgressStyle::with_template("{spinner} importing: {pos} written ({per_sec})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
     );
-    bar.set_message("importing");
     let progress = |n: u64| bar.inc(n);
+    let (batches, mut received) = tokio::sync::mpsc::channel::<Vec<serde_json::Value>>(2);
+    let path = file.to_owned();
+    let reader = tokio::task::spawn_blocking(move || {
+        crate::import_file::stream_features(&path, crs, IMPORT_BATCH, &mut |batch| batches.blocking_send(batch).is_ok())
+    });
+    let failed = |e: crate::error::ApiError| anyhow::anyhow!("import failed: {e}");
     let result = match what {
-        ImportKind::Facilities => import_facilities(store, &collection, actor, &progress).await,
-        ImportKind::ResidentialAreas => import_residential_areas(store, &collection, actor, &progress).await,
-    }
-    .map_err(|e| anyhow::anyhow!("import failed: {e}"))?;
+        ImportKind::Facilities => {
+            let mut import = FacilityBatches::begin(store, actor).await.map_err(failed)?;
+            while let Some(batch) = received.recv().await {
+                import.add(&batch, &progress).await.map_err(failed)?;
+            }
+            reader.await??;
+            import.finish().await.map_err(failed)?
+        }
+        ImportKind::ResidentialAreas => {
+            let mut import = AreaBatches::begin(store, actor).await.map_err(failed)?;
+            while let Some(batch) = received.recv().await {
+                import.add(&batch, &progress).await.map_err(failed)?;
+            }
+            reader.await??;
+            import.finish().await.map_err(failed)?
+        }
+    };
     bar.finish_and_clear();
     for r in &result.rejected {
         eprintln!("rejected feature {}: {}", r.index, r.reason);
@@ -578,8 +598,13 @@ async fn network(store: &Store, cmd: NetworkCommand) -> anyhow::Result<()> {
                 }
                 _ => anyhow::bail!("give either --source or --bbox"),
             };
-            let removed = store.remove_walk_network(&selection).await?;
-            eprintln!("removed {removed} tiles");
+            let removed = match store.remove_walk_network(&selection).await {
+                Err(crate::store::StoreError::NotFound) => {
+                    anyhow::bail!("no stored walking network matches {selection:?}; nothing was removed")
+                }
+                result => result?,
+            };
+            eprintln!("removed {removed} tiles (or a source's part of them)");
         }
     }
     Ok(())

@@ -86,3 +86,45 @@ async fn importing_residential_areas_takes_points_and_polygon_centroids() {
         "centroid {c}"
     );
 }
+
+/// The CLI streams a file in batches (of 1,000) into one transaction: rejections carry their
+/// index in the whole file, and a file that turns out broken after some batches writes nothing.
+#[actix_web::test]
+async fn the_cli_streams_a_large_file_into_one_transaction() {
+    use crate::helpers::fresh_database;
+    use crate::processes::command;
+    let (url, dir) = fresh_database().await;
+    let folder = std::env::temp_dir().join(format!("service-circle-stream-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let bad = [5, 1_500, 2_400];
+    let features: Vec<serde_json::Value> = (0..2_500)
+        .map(|i| {
+            let kind = if bad.contains(&i) { "NOT_A_KIND" } else { "MEAL_POINT" };
+            point(
+                106.2 + (i % 50) as f64 * 1e-3,
+                38.4 + (i / 50) as f64 * 1e-3,
+                json!({ "name": format!("p{i}"), "kind": kind }),
+            )
+        })
+        .collect();
+    let text = json!({ "type": "FeatureCollection", "features": features }).to_string();
+    let good = folder.join("good.geojson");
+    std::fs::write(&good, &text).unwrap();
+    let out = command(&url, &["import", "facilities", good.to_str().unwrap()]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for i in bad {
+        assert!(stderr.contains(&format!("rejected feature {i}:")), "{stderr}");
+    }
+    assert!(stderr.contains("created 2497, updated 0, rejected 3"), "{stderr}");
+    // The same file cut short after about two batches: an error, and nothing more written.
+    let broken = folder.join("broken.geojson");
+    std::fs::write(&broken, &text[..text.len() * 9 / 10]).unwrap();
+    let out = command(&url, &["import", "facilities", broken.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success());
+    let store = api::store::Store::connect(&url, 2).await.unwrap();
+    assert_eq!(store.all_facilities().await.unwrap().len(), 2_497);
+    store.close().await;
+    std::fs::remove_dir_all(&folder).ok();
+    drop(dir);
+}

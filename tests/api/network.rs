@@ -120,7 +120,7 @@ fn walks_across_tile_borders_equal_walks_on_the_untiled_network_at_every_tile_si
         let whole = WalkingNetwork::new(osm.positions.clone(), osm.edges.iter().copied());
         // 0.003 degrees is about 240 m: borders cross every 15-minute (675 m) walk, often twice.
         for tile_degrees in [api::geo::network_tiles::TILE_DEGREES, 0.01, 0.003, 0.0007] {
-            let tiles = cut(&osm.positions, &osm.osm_ids, &osm.edges, tile_degrees);
+            let tiles = cut(&osm.positions, &osm.osm_ids, &osm.edges, tile_degrees, name);
             assert!(tiles.len() > 1, "{name} in one tile of {tile_degrees}");
             let joined = join(tiles.values());
             let tiled = WalkingNetwork::new(joined.positions, joined.edges.iter().copied());
@@ -262,4 +262,58 @@ async fn a_network_stored_as_one_row_by_an_earlier_version_is_moved_into_tiles()
     let sources = again.walk_network_sources().await.unwrap();
     assert_eq!(sources.iter().map(|s| s.nodes).sum::<usize>(), osm.positions.len());
     assert_eq!(sources[0].source, "monaco (old)");
+}
+
+/// Monaco as two extracts clipped at a meridian, sharing the nodes of the ways that cross it:
+/// imported one after the other into the tiles they share, both stay whole; importing one
+/// again changes nothing; removing one leaves the other exactly.
+#[actix_web::test]
+async fn neighbouring_extracts_share_border_tiles_and_each_can_be_reimported_or_removed_alone() {
+    use api::osm_import::OsmNetwork;
+    let app = crate::helpers::TestApp::spawn().await;
+    let osm = read_walking_network(&extract("monaco.osm.pbf"), &|_| {}).unwrap();
+    // Each edge goes west or east by its midpoint; each part takes the nodes its edges use.
+    let part = |west: bool| -> OsmNetwork {
+        let mut number: HashMap<u32, u32> = HashMap::new();
+        let mut out = OsmNetwork::default();
+        for &(a, b) in &osm.edges {
+            let mid = (osm.positions[a as usize].lon + osm.positions[b as usize].lon) / 2.0;
+            if (mid < 7.4225) != west {
+                continue;
+            }
+            let mut node = |n: u32| {
+                *number.entry(n).or_insert_with(|| {
+                    out.positions.push(osm.positions[n as usize]);
+                    out.osm_ids.push(osm.osm_ids[n as usize]);
+                    (out.positions.len() - 1) as u32
+                })
+            };
+            let (a, b) = (node(a), node(b));
+            out.edges.push((a, b));
+        }
+        out
+    };
+    let (west, east) = (part(true), part(false));
+    let shared = west.osm_ids.iter().filter(|id| east.osm_ids.contains(id)).count();
+    assert!(shared > 10 && !west.edges.is_empty() && !east.edges.is_empty(), "{shared} shared nodes");
+    let import = |name: &'static str, n: &OsmNetwork| {
+        let store = app.store.clone();
+        let (p, i, e) = (n.positions.clone(), n.osm_ids.clone(), n.edges.clone());
+        async move { store.import_walk_network(name, &p, &i, &e).await.unwrap() }
+    };
+    let counts = |net: &WalkingNetwork| (net.node_count(), net.edge_count());
+    // The import keeps only nodes that edges use, so the parts hold every node between them.
+    let whole = (osm.positions.len(), osm.edges.len());
+    import("west", &west).await;
+    import("east", &east).await;
+    assert_eq!(counts(&whole_network(&app.store).await.unwrap().unwrap().network), whole);
+    import("west", &west).await;
+    assert_eq!(counts(&whole_network(&app.store).await.unwrap().unwrap().network), whole, "a re-import adds nothing");
+    app.store.remove_walk_network(&api::store::NetworkSelection::Source("west".into())).await.unwrap();
+    let left = whole_network(&app.store).await.unwrap().unwrap();
+    assert_eq!(counts(&left.network), (east.positions.len(), east.edges.len()), "east alone, whole");
+    // Removing what is not stored fails and changes nothing.
+    let again = app.store.remove_walk_network(&api::store::NetworkSelection::Source("west".into())).await;
+    assert!(matches!(again, Err(api::store::StoreError::NotFound)), "{again:?}");
+    assert_eq!(counts(&whole_network(&app.store).await.unwrap().unwrap().network), counts(&left.network));
 }

@@ -37,14 +37,18 @@ impl TileKey {
     }
 }
 
-/// One tile's share of a network.
+/// One tile's share of a network. Each node and edge carries the import (source) it came
+/// from, as an index into `sources`, so that re-importing one source replaces its part of a
+/// tile and keeps what a neighbouring source wrote there.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tile {
-    /// Nodes in the tile: OSM id and position.
-    pub nodes: Vec<(i64, LonLat)>,
-    /// Edges with an end in the tile, by OSM ids (lower id first).
-    pub edges: Vec<(i64, i64)>,
-    /// The far ends of edges that leave the tile.
+    /// The sources named by the nodes and edges.
+    pub sources: Vec<String>,
+    /// Nodes in the tile: OSM id, position and source, by id.
+    pub nodes: Vec<(i64, LonLat, u16)>,
+    /// Edges with an end in the tile, by OSM ids (lower id first), with their source.
+    pub edges: Vec<(i64, i64, u16)>,
+    /// The far ends of edges that leave the tile, by id.
     pub foreign: Vec<(i64, LonLat)>,
 }
 
@@ -52,33 +56,118 @@ impl Tile {
     /// The edges this tile owns: those whose lower-id end lies in it (so that every edge of a
     /// network is owned by exactly one tile).
     pub fn owned_edges(&self) -> usize {
-        self.edges.iter().filter(|(a, _)| self.nodes.binary_search_by_key(a, |n| n.0).is_ok()).count()
+        self.edges.iter().filter(|(a, _, _)| self.has_node(*a)).count()
+    }
+
+    fn has_node(&self, id: i64) -> bool {
+        self.nodes.binary_search_by_key(&id, |n| n.0).is_ok()
+    }
+
+    fn sort(&mut self) {
+        // Stable: of two copies, the first pushed (the fresher import's) stays.
+        self.nodes.sort_by_key(|n| n.0);
+        self.nodes.dedup_by_key(|n| n.0);
+        self.edges.sort_by_key(|e| (e.0, e.1));
+        self.edges.dedup_by_key(|e| (e.0, e.1));
+        self.foreign.retain(|n| self.nodes.binary_search_by_key(&n.0, |m| m.0).is_err());
+        self.foreign.sort_unstable_by_key(|n| n.0);
+        self.foreign.dedup_by_key(|n| n.0);
+        // Only the sources still named, in order of first use.
+        let old = std::mem::take(&mut self.sources);
+        let mut used: HashMap<u16, u16> = HashMap::new();
+        for s in self.nodes.iter_mut().map(|n| &mut n.2).chain(self.edges.iter_mut().map(|e| &mut e.2)) {
+            *s = *used.entry(*s).or_insert_with(|| {
+                self.sources.push(old.get(*s as usize).cloned().unwrap_or_default());
+                (self.sources.len() - 1) as u16
+            });
+        }
+    }
+
+    /// This tile with `newer` (one source's fresh import of the same tile) written over it:
+    /// every edge of `newer`'s source is replaced by `newer`'s, and the edges other sources
+    /// wrote stay. A node stays when `newer` has it (at `newer`'s position), when another
+    /// source wrote it, or when an edge of another source still ends at it; so a node two
+    /// extracts share stays while either still uses it, and one only the re-imported source
+    /// had goes when its new extract no longer has it.
+    pub fn overwritten_by(&self, newer: &Tile) -> Tile {
+        let Some(source) = newer.sources.first() else { return self.clone() };
+        let replaced = self.sources.iter().position(|s| s == source).map(|i| i as u16);
+        let mut merged = Tile { sources: vec![source.clone()], ..Tile::default() };
+        let mut renumber: HashMap<u16, u16> = HashMap::new();
+        let mut index = |merged: &mut Tile, old: u16| {
+            *renumber.entry(old).or_insert_with(|| {
+                merged.sources.push(self.sources.get(old as usize).cloned().unwrap_or_default());
+                (merged.sources.len() - 1) as u16
+            })
+        };
+        merged.nodes = newer.nodes.iter().map(|&(id, p, _)| (id, p, 0)).collect();
+        merged.edges = newer.edges.iter().map(|&(a, b, _)| (a, b, 0)).collect();
+        merged.foreign = newer.foreign.clone();
+        // The ends of other sources' edges, with the source that keeps them.
+        let mut kept_ends: HashMap<i64, u16> = HashMap::new();
+        for &(a, b, s) in self.edges.iter().filter(|e| Some(e.2) != replaced) {
+            let s = index(&mut merged, s);
+            merged.edges.push((a, b, s));
+            kept_ends.entry(a).or_insert(s);
+            kept_ends.entry(b).or_insert(s);
+        }
+        let fresh: HashSet<i64> = newer.nodes.iter().map(|n| n.0).collect();
+        for &(id, p, s) in &self.nodes {
+            if fresh.contains(&id) {
+                continue;
+            }
+            if Some(s) != replaced {
+                let s = index(&mut merged, s);
+                merged.nodes.push((id, p, s));
+            } else if let Some(&s) = kept_ends.get(&id) {
+                merged.nodes.push((id, p, s));
+            }
+        }
+        merged.foreign.extend(self.foreign.iter().filter(|n| kept_ends.contains_key(&n.0)).copied());
+        merged.sort();
+        merged
+    }
+
+    /// This tile without what `source` wrote (edges left without an end in it go too): an
+    /// empty import of `source` written over it.
+    pub fn without(&self, source: &str) -> Tile {
+        self.overwritten_by(&Tile { sources: vec![source.to_owned()], ..Tile::default() })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty() && self.edges.is_empty()
     }
 }
 
-/// Cuts a network (positions and OSM ids by node number, edges by node numbers) into tiles.
-pub fn cut(positions: &[LonLat], osm_ids: &[i64], edges: &[(u32, u32)], tile_degrees: f64) -> HashMap<TileKey, Tile> {
+/// Cuts a network (positions and OSM ids by node number, edges by node numbers), imported
+/// as `source`, into tiles.
+pub fn cut(
+    positions: &[LonLat],
+    osm_ids: &[i64],
+    edges: &[(u32, u32)],
+    tile_degrees: f64,
+    source: &str,
+) -> HashMap<TileKey, Tile> {
     let key_of: Vec<TileKey> = positions.iter().map(|&p| TileKey::of(p, tile_degrees)).collect();
     let mut tiles: HashMap<TileKey, Tile> = HashMap::new();
+    fn tile<'t>(tiles: &'t mut HashMap<TileKey, Tile>, key: TileKey, source: &str) -> &'t mut Tile {
+        tiles.entry(key).or_insert_with(|| Tile { sources: vec![source.to_owned()], ..Tile::default() })
+    }
     for (i, (&p, &id)) in positions.iter().zip(osm_ids).enumerate() {
-        tiles.entry(key_of[i]).or_default().nodes.push((id, p));
+        tile(&mut tiles, key_of[i], source).nodes.push((id, p, 0));
     }
     for &(a, b) in edges {
         let (a, b) = (a as usize, b as usize);
-        let ids = (osm_ids[a].min(osm_ids[b]), osm_ids[a].max(osm_ids[b]));
-        tiles.entry(key_of[a]).or_default().edges.push(ids);
+        let (low, high) = (osm_ids[a].min(osm_ids[b]), osm_ids[a].max(osm_ids[b]));
+        tile(&mut tiles, key_of[a], source).edges.push((low, high, 0));
         if key_of[b] != key_of[a] {
-            tiles.entry(key_of[b]).or_default().edges.push(ids);
-            tiles.entry(key_of[a]).or_default().foreign.push((osm_ids[b], positions[b]));
-            tiles.entry(key_of[b]).or_default().foreign.push((osm_ids[a], positions[a]));
+            tile(&mut tiles, key_of[b], source).edges.push((low, high, 0));
+            tile(&mut tiles, key_of[a], source).foreign.push((osm_ids[b], positions[b]));
+            tile(&mut tiles, key_of[b], source).foreign.push((osm_ids[a], positions[a]));
         }
     }
     for tile in tiles.values_mut() {
-        tile.nodes.sort_unstable_by_key(|n| n.0);
-        tile.edges.sort_unstable();
-        tile.edges.dedup();
-        tile.foreign.sort_unstable_by_key(|n| n.0);
-        tile.foreign.dedup_by_key(|n| n.0);
+        tile.sort();
     }
     tiles
 }
@@ -101,14 +190,14 @@ pub fn join<'a>(tiles: impl IntoIterator<Item = &'a Tile>) -> Joined {
     let mut edges: HashSet<(i64, i64)> = HashSet::new();
     let mut foreign: HashMap<i64, LonLat> = HashMap::new();
     for tile in tiles {
-        for &(id, p) in &tile.nodes {
+        for &(id, p, _) in &tile.nodes {
             number.entry(id).or_insert_with(|| {
                 joined.positions.push(p);
                 joined.osm_ids.push(id);
                 (joined.positions.len() - 1) as u32
             });
         }
-        edges.extend(tile.edges.iter().copied());
+        edges.extend(tile.edges.iter().map(|&(a, b, _)| (a, b)));
         foreign.extend(tile.foreign.iter().copied());
     }
     let mut foreign: Vec<(i64, LonLat)> = foreign.into_iter().filter(|(id, _)| !number.contains_key(id)).collect();
@@ -126,57 +215,115 @@ pub fn join<'a>(tiles: impl IntoIterator<Item = &'a Tile>) -> Joined {
     joined
 }
 
-/// The bytes of a tile: counts, then nodes (id, lon, lat), edges (id, id), far ends (id, lon,
-/// lat), little-endian.
+/// The first bytes of a tile written with sources (earlier tiles have none and one source).
+const WITH_SOURCES: [u8; 4] = *b"SCT2";
+
+/// The bytes of a tile, little-endian: a marker, counts (nodes, edges, far ends, sources),
+/// the source names (length, UTF-8), then nodes (id, lon, lat, source), edges (id, id,
+/// source), far ends (id, lon, lat).
 pub fn encode_tile(tile: &Tile) -> Vec<u8> {
-    let mut out = Vec::with_capacity(12 + (tile.nodes.len() + tile.foreign.len()) * 24 + tile.edges.len() * 16);
-    for count in [tile.nodes.len(), tile.edges.len(), tile.foreign.len()] {
+    let names: usize = tile.sources.iter().map(|s| 2 + s.len()).sum();
+    let mut out =
+        Vec::with_capacity(20 + names + tile.nodes.len() * 26 + tile.edges.len() * 18 + tile.foreign.len() * 24);
+    out.extend_from_slice(&WITH_SOURCES);
+    for count in [tile.nodes.len(), tile.edges.len(), tile.foreign.len(), tile.sources.len()] {
         out.extend_from_slice(&(count as u32).to_le_bytes());
     }
-    let node = |out: &mut Vec<u8>, &(id, p): &(i64, LonLat)| {
+    for name in &tile.sources {
+        let bytes = &name.as_bytes()[..name.len().min(u16::MAX as usize)];
+        out.extend_from_slice(&(bytes.len() as u16).to_le_bytes());
+        out.extend_from_slice(bytes);
+    }
+    let node = |out: &mut Vec<u8>, id: i64, p: LonLat| {
         out.extend_from_slice(&id.to_le_bytes());
         out.extend_from_slice(&p.lon.to_le_bytes());
         out.extend_from_slice(&p.lat.to_le_bytes());
     };
-    tile.nodes.iter().for_each(|n| node(&mut out, n));
-    for &(a, b) in &tile.edges {
+    for &(id, p, s) in &tile.nodes {
+        node(&mut out, id, p);
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+    for &(a, b, s) in &tile.edges {
         out.extend_from_slice(&a.to_le_bytes());
         out.extend_from_slice(&b.to_le_bytes());
+        out.extend_from_slice(&s.to_le_bytes());
     }
-    tile.foreign.iter().for_each(|n| node(&mut out, n));
+    tile.foreign.iter().for_each(|&(id, p)| node(&mut out, id, p));
     out
 }
 
-/// Reads what `encode_tile` wrote; None if the bytes are not a tile.
-pub fn decode_tile(bytes: &[u8]) -> Option<Tile> {
-    let eight = |at: usize| bytes.get(at..at + 8).and_then(|b| <[u8; 8]>::try_from(b).ok());
-    let count =
-        |at: usize| bytes.get(at..at + 4).and_then(|b| b.try_into().ok()).map(u32::from_le_bytes).map(|c| c as usize);
-    let (n, m, f) = (count(0)?, count(4)?, count(8)?);
-    if bytes.len() != 12 + (n + f) * 24 + m * 16 {
+/// Reads what `encode_tile` wrote (or a tile of the earlier format without sources, whose
+/// nodes and edges all come from `source`); None if the bytes are not a tile.
+pub fn decode_tile(bytes: &[u8], source: &str) -> Option<Tile> {
+    let mut r = Reader { bytes, at: 0 };
+    let with_sources = bytes.starts_with(&WITH_SOURCES);
+    if with_sources {
+        r.at = 4;
+    }
+    let (n, m, f) = (r.u32()? as usize, r.u32()? as usize, r.u32()? as usize);
+    let mut tile = Tile::default();
+    if with_sources {
+        for _ in 0..r.u32()? {
+            let len = r.u16()? as usize;
+            tile.sources.push(String::from_utf8(r.take(len)?.to_vec()).ok()?);
+        }
+    } else {
+        tile.sources.push(source.to_owned());
+    }
+    let source_of = |r: &mut Reader| if with_sources { r.u16() } else { Some(0) };
+    // Every count is checked against the bytes left before anything is allocated for it.
+    let (node_bytes, edge_bytes) = if with_sources { (26, 18) } else { (24, 16) };
+    if bytes.len() - r.at != n * node_bytes + m * edge_bytes + f * 24 {
         return None;
     }
-    let node = |at: usize| {
-        Some((
-            i64::from_le_bytes(eight(at)?),
-            LonLat { lon: f64::from_le_bytes(eight(at + 8)?), lat: f64::from_le_bytes(eight(at + 16)?) },
-        ))
-    };
-    let nodes = (0..n).map(|i| node(12 + i * 24)).collect::<Option<Vec<_>>>()?;
-    let base = 12 + n * 24;
-    let edges = (0..m)
-        .map(|i| Some((i64::from_le_bytes(eight(base + i * 16)?), i64::from_le_bytes(eight(base + i * 16 + 8)?))))
-        .collect::<Option<Vec<_>>>()?;
-    let base = base + m * 16;
-    let foreign = (0..f).map(|i| node(base + i * 24)).collect::<Option<Vec<_>>>()?;
-    Some(Tile { nodes, edges, foreign })
+    for _ in 0..n {
+        tile.nodes.push((r.i64()?, r.lon_lat()?, source_of(&mut r)?));
+    }
+    for _ in 0..m {
+        tile.edges.push((r.i64()?, r.i64()?, source_of(&mut r)?));
+    }
+    for _ in 0..f {
+        tile.foreign.push((r.i64()?, r.lon_lat()?));
+    }
+    let named = tile.sources.len();
+    let known = |s: u16| (s as usize) < named;
+    (tile.nodes.iter().all(|n| known(n.2)) && tile.edges.iter().all(|e| known(e.2))).then_some(tile)
+}
+
+/// Reads little-endian values from the front of some bytes.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, len: usize) -> Option<&[u8]> {
+        let taken = self.bytes.get(self.at..self.at.checked_add(len)?)?;
+        self.at += len;
+        Some(taken)
+    }
+    fn u16(&mut self) -> Option<u16> {
+        self.take(2)?.try_into().ok().map(u16::from_le_bytes)
+    }
+    fn u32(&mut self) -> Option<u32> {
+        self.take(4)?.try_into().ok().map(u32::from_le_bytes)
+    }
+    fn i64(&mut self) -> Option<i64> {
+        self.take(8)?.try_into().ok().map(i64::from_le_bytes)
+    }
+    fn f64(&mut self) -> Option<f64> {
+        self.take(8)?.try_into().ok().map(f64::from_le_bytes)
+    }
+    fn lon_lat(&mut self) -> Option<LonLat> {
+        Some(LonLat { lon: self.f64()?, lat: self.f64()? })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn ladder(n: usize) -> (Vec<LonLat>, Vec<i64>, Vec<(u32, u32)>) {
+    fn ladder(n: usize) -> Network {
         let positions: Vec<LonLat> = (0..2 * n)
             .map(|i| LonLat { lon: 106.0 + (i / 2) as f64 * 0.003, lat: 38.0 + (i % 2) as f64 * 0.004 })
             .collect();
@@ -212,7 +359,7 @@ mod tests {
         let (positions, ids, edges) = ladder(40);
         let original = by_ids(&positions, &ids, &edges);
         for tile_degrees in [1.0, 0.05, 0.01, 0.004, 0.001] {
-            let tiles = cut(&positions, &ids, &edges, tile_degrees);
+            let tiles = cut(&positions, &ids, &edges, tile_degrees, "ladder");
             let joined = join(tiles.values());
             assert_eq!(by_ids(&joined.positions, &joined.osm_ids, &joined.edges), original, "{tile_degrees}");
         }
@@ -222,7 +369,7 @@ mod tests {
     fn every_edge_is_owned_by_exactly_one_tile() {
         let (positions, ids, edges) = ladder(40);
         for tile_degrees in [0.05, 0.004, 0.001] {
-            let tiles = cut(&positions, &ids, &edges, tile_degrees);
+            let tiles = cut(&positions, &ids, &edges, tile_degrees, "ladder");
             assert_eq!(tiles.values().map(Tile::owned_edges).sum::<usize>(), edges.len(), "{tile_degrees}");
         }
     }
@@ -230,17 +377,17 @@ mod tests {
     #[test]
     fn a_tile_round_trips_through_its_bytes_and_junk_is_refused() {
         let (positions, ids, edges) = ladder(10);
-        for tile in cut(&positions, &ids, &edges, 0.004).values() {
+        for tile in cut(&positions, &ids, &edges, 0.004, "ladder").values() {
             let bytes = encode_tile(tile);
-            assert_eq!(decode_tile(&bytes).as_ref(), Some(tile));
-            assert_eq!(decode_tile(&bytes[..bytes.len() - 1]), None);
+            assert_eq!(decode_tile(&bytes, "other").as_ref(), Some(tile));
+            assert_eq!(decode_tile(&bytes[..bytes.len() - 1], "other"), None);
         }
     }
 
     #[test]
     fn a_tile_alone_keeps_its_border_links() {
         let (positions, ids, edges) = ladder(10);
-        let tiles = cut(&positions, &ids, &edges, 0.01);
+        let tiles = cut(&positions, &ids, &edges, 0.01, "ladder");
         let key = TileKey::of(positions[0], 0.01);
         let joined = join([&tiles[&key]]);
         let inside = positions.iter().filter(|&&p| TileKey::of(p, 0.01) == key).count();
@@ -255,5 +402,110 @@ mod tests {
         let (sw, ne) = key.bounds(TILE_DEGREES);
         assert!(sw.lon <= 7.42 && 7.42 < ne.lon && sw.lat <= 43.73 && 43.73 < ne.lat);
         assert!((ne.lon - sw.lon - TILE_DEGREES).abs() < 1e-9);
+    }
+
+    /// A tile as the earlier format wrote it: counts, nodes, edges, far ends, no sources.
+    fn earlier_format(tile: &Tile) -> Vec<u8> {
+        let mut out = Vec::new();
+        for count in [tile.nodes.len(), tile.edges.len(), tile.foreign.len()] {
+            out.extend_from_slice(&(count as u32).to_le_bytes());
+        }
+        let node = |out: &mut Vec<u8>, id: i64, p: LonLat| {
+            out.extend_from_slice(&id.to_le_bytes());
+            out.extend_from_slice(&p.lon.to_le_bytes());
+            out.extend_from_slice(&p.lat.to_le_bytes());
+        };
+        tile.nodes.iter().for_each(|&(id, p, _)| node(&mut out, id, p));
+        for &(a, b, _) in &tile.edges {
+            out.extend_from_slice(&a.to_le_bytes());
+            out.extend_from_slice(&b.to_le_bytes());
+        }
+        tile.foreign.iter().for_each(|&(id, p)| node(&mut out, id, p));
+        out
+    }
+
+    #[test]
+    fn tiles_of_the_earlier_format_are_read_as_one_source() {
+        let (positions, ids, edges) = ladder(10);
+        for tile in cut(&positions, &ids, &edges, 0.004, "old").values() {
+            assert_eq!(decode_tile(&earlier_format(tile), "old").as_ref(), Some(tile));
+        }
+    }
+
+    /// Positions, OSM ids and edges of a network, as `cut` takes them.
+    type Network = (Vec<LonLat>, Vec<i64>, Vec<(u32, u32)>);
+
+    /// The ladder split between two sources: rungs 0..split from "west", the rest from
+    /// "east", sharing the nodes of rung `split` (as extracts clipped at a border do).
+    fn two_sources(n: usize, split: usize) -> [Network; 2] {
+        let (positions, ids, edges) = ladder(n);
+        let part = |keep: &dyn Fn(usize) -> bool| {
+            let nodes: Vec<usize> = (0..positions.len()).filter(|&i| keep(i / 2)).collect();
+            let number: HashMap<usize, u32> = nodes.iter().enumerate().map(|(k, &i)| (i, k as u32)).collect();
+            let part_edges = edges
+                .iter()
+                .filter_map(|&(a, b)| Some((*number.get(&(a as usize))?, *number.get(&(b as usize))?)))
+                .collect();
+            (nodes.iter().map(|&i| positions[i]).collect(), nodes.iter().map(|&i| ids[i]).collect(), part_edges)
+        };
+        [part(&|rung| rung <= split), part(&|rung| rung >= split)]
+    }
+
+    /// Imports `parts` one after another into tiles of `size`, as the store does.
+    fn import(parts: &[(&str, &Network)], size: f64) -> HashMap<TileKey, Tile> {
+        let mut stored: HashMap<TileKey, Tile> = HashMap::new();
+        for (source, (positions, ids, edges)) in parts {
+            for (key, tile) in cut(positions, ids, edges, size, source) {
+                let merged = match stored.get(&key) {
+                    Some(old) => old.overwritten_by(&tile),
+                    None => tile,
+                };
+                stored.insert(key, merged);
+            }
+        }
+        stored
+    }
+
+    #[test]
+    fn neighbouring_imports_keep_each_other_in_shared_tiles_and_a_reimport_leaves_no_ghosts() {
+        let (positions, ids, edges) = ladder(40);
+        let whole = by_ids(&positions, &ids, &edges);
+        let [west, east] = two_sources(40, 17);
+        for size in [0.05, 0.01, 0.004] {
+            // West then east, and east then west: the whole ladder either way.
+            for order in [[("west", &west), ("east", &east)], [("east", &east), ("west", &west)]] {
+                let stored = import(&order, size);
+                let joined = join(stored.values());
+                assert_eq!(by_ids(&joined.positions, &joined.osm_ids, &joined.edges), whole, "{size}");
+            }
+            // West again without its last two rungs: they are gone, east's part stays.
+            let (p, i, e) = &west;
+            let keep: Vec<usize> = (0..p.len()).filter(|&k| k / 2 < 16 || k / 2 == 17).collect();
+            let number: HashMap<usize, u32> = keep.iter().enumerate().map(|(k, &n)| (n, k as u32)).collect();
+            let shorter = (
+                keep.iter().map(|&k| p[k]).collect::<Vec<_>>(),
+                keep.iter().map(|&k| i[k]).collect::<Vec<_>>(),
+                e.iter()
+                    .filter_map(|&(a, b)| Some((*number.get(&(a as usize))?, *number.get(&(b as usize))?)))
+                    .collect::<Vec<_>>(),
+            );
+            let stored = import(&[("west", &west), ("east", &east), ("west", &shorter)], size);
+            let joined = join(stored.values());
+            let (nodes, pairs) = by_ids(&joined.positions, &joined.osm_ids, &joined.edges);
+            let gone = ids[32];
+            assert!(nodes.iter().all(|n| n.0 != gone), "{size}: node of rung 16 removed by the re-import");
+            assert!(pairs.iter().all(|&(a, b)| a != gone && b != gone), "{size}");
+            let east_ids: Vec<i64> = east.1.clone();
+            assert!(east_ids.iter().all(|id| nodes.iter().any(|n| n.0 == *id)), "{size}: east whole");
+            // Removing west leaves east alone.
+            let rest: Vec<Tile> = stored.values().map(|t| t.without("west")).filter(|t| !t.is_empty()).collect();
+            let joined = join(rest.iter());
+            let mut east_nodes = east_ids.clone();
+            east_nodes.sort_unstable();
+            let got: Vec<i64> =
+                by_ids(&joined.positions, &joined.osm_ids, &joined.edges).0.iter().map(|n| n.0).collect();
+            let ends_of_east: usize = got.iter().filter(|id| !east_nodes.contains(id)).count();
+            assert_eq!(ends_of_east, 0, "{size}: only east's nodes after removing west");
+        }
     }
 }

@@ -15,7 +15,7 @@ use crate::domain::ids::FacilityId;
 use crate::domain::residents::ResidentialAreaDraft;
 use crate::error::ApiResult;
 use crate::geo::LonLat;
-use crate::store::Store;
+use crate::store::{AreaImport, FacilityImport, Store};
 use async_graphql::{Context, InputType, Object, Pos, SimpleObject, Value};
 use serde_json::{Map, Value as Json, json};
 use std::collections::{HashMap, HashSet};
@@ -118,39 +118,73 @@ pub async fn import_facilities(
     progress: &(dyn Fn(u64) + Sync),
 ) -> ApiResult<ImportResult> {
     let features = features(collection)?;
-    let mut rejected = Vec::new();
-    let mut creates = Vec::new();
-    let mut pending_updates = Vec::new();
-    for (index, feature) in features.iter().enumerate() {
-        match facility_row(feature) {
-            Ok(FacilityRow::Create(draft)) => creates.push(draft),
-            Ok(FacilityRow::Update(id, fields)) => pending_updates.push((index, id, fields)),
-            Err(reason) => rejected.push(ImportRejection { index: index as i32, reason }),
-        }
+    let mut import = FacilityBatches::begin(store, actor).await?;
+    import.add(features, progress).await?;
+    import.finish().await
+}
+
+/// A facility import fed batch by batch (a file streamed by the CLI, or one collection), in
+/// one transaction: each feature is checked as it comes, and nothing is written unless
+/// `finish` commits.
+pub struct FacilityBatches {
+    import: FacilityImport,
+    /// Facilities updated by an earlier feature.
+    seen: HashSet<FacilityId>,
+    rejected: Vec<ImportRejection>,
+    /// The index of the next feature in the whole import.
+    next: usize,
+}
+
+impl FacilityBatches {
+    pub async fn begin(store: &Store, actor: &str) -> ApiResult<Self> {
+        Ok(Self {
+            import: store.begin_facility_import(actor).await?,
+            seen: HashSet::new(),
+            rejected: Vec::new(),
+            next: 0,
+        })
     }
-    let ids: Vec<FacilityId> = pending_updates.iter().map(|(_, id, _)| *id).collect();
-    let mut current: HashMap<FacilityId, Facility> =
-        store.facilities_by_ids(&ids).await?.into_iter().map(|f| (f.id, f)).collect();
-    let mut seen = HashSet::new();
-    let mut updates = Vec::new();
-    for (index, id, fields) in pending_updates {
-        let reject = |reason: String| ImportRejection { index: index as i32, reason };
-        if !seen.insert(id) {
-            rejected.push(reject("this facility is updated by an earlier feature of the same import".into()));
-            continue;
+
+    pub async fn add(&mut self, features: &[Json], progress: &(dyn Fn(u64) + Sync)) -> ApiResult<()> {
+        let mut creates = Vec::new();
+        let mut pending_updates = Vec::new();
+        for (offset, feature) in features.iter().enumerate() {
+            let index = self.next + offset;
+            match facility_row(feature) {
+                Ok(FacilityRow::Create(draft)) => creates.push(draft),
+                Ok(FacilityRow::Update(id, fields)) => pending_updates.push((index, id, fields)),
+                Err(reason) => self.rejected.push(ImportRejection { index: index as i32, reason }),
+            }
         }
-        let Some(facility) = current.remove(&id) else {
-            rejected.push(reject(format!("no facility with id {}", id.encode())));
-            continue;
-        };
-        match fields.apply_to(facility.draft.clone()) {
-            Ok(draft) => updates.push((facility, draft)),
-            Err(e) => rejected.push(reject(e.0)),
+        self.next += features.len();
+        let ids: Vec<FacilityId> = pending_updates.iter().map(|(_, id, _)| *id).collect();
+        let mut current: HashMap<FacilityId, Facility> =
+            self.import.current(&ids).await?.into_iter().map(|f| (f.id, f)).collect();
+        let mut updates = Vec::new();
+        for (index, id, fields) in pending_updates {
+            let reject = |reason: String| ImportRejection { index: index as i32, reason };
+            if !self.seen.insert(id) {
+                self.rejected.push(reject("this facility is updated by an earlier feature of the same import".into()));
+                continue;
+            }
+            let Some(facility) = current.remove(&id) else {
+                self.rejected.push(reject(format!("no facility with id {}", id.encode())));
+                continue;
+            };
+            match fields.apply_to(facility.draft.clone()) {
+                Ok(draft) => updates.push((facility, draft)),
+                Err(e) => self.rejected.push(reject(e.0)),
+            }
         }
+        Ok(self.import.write(creates, updates, progress).await?)
     }
-    rejected.sort_by_key(|r| r.index);
-    let (created, updated) = store.import_facilities(creates, updates, actor, progress).await?;
-    Ok(ImportResult { created: created as i32, updated: updated as i32, rejected })
+
+    pub async fn finish(self) -> ApiResult<ImportResult> {
+        let mut rejected = self.rejected;
+        rejected.sort_by_key(|r| r.index);
+        let (created, updated) = self.import.commit().await?;
+        Ok(ImportResult { created: created as i32, updated: updated as i32, rejected })
+    }
 }
 
 fn residential_area_row(feature: &Json) -> Result<(ResidentialAreaDraft, Option<String>), String> {
@@ -200,16 +234,39 @@ pub async fn import_residential_areas(
     progress: &(dyn Fn(u64) + Sync),
 ) -> ApiResult<ImportResult> {
     let features = features(collection)?;
-    let mut rejected = Vec::new();
-    let mut rows = Vec::new();
-    for (index, feature) in features.iter().enumerate() {
-        match residential_area_row(feature) {
-            Ok(row) => rows.push(row),
-            Err(reason) => rejected.push(ImportRejection { index: index as i32, reason }),
-        }
+    let mut import = AreaBatches::begin(store, actor).await?;
+    import.add(features, progress).await?;
+    import.finish().await
+}
+
+/// A residential-area import fed batch by batch, in one transaction (see `FacilityBatches`).
+pub struct AreaBatches {
+    import: AreaImport,
+    rejected: Vec<ImportRejection>,
+    next: usize,
+}
+
+impl AreaBatches {
+    pub async fn begin(store: &Store, actor: &str) -> ApiResult<Self> {
+        Ok(Self { import: store.begin_area_import(actor).await?, rejected: Vec::new(), next: 0 })
     }
-    let created = store.import_residential_areas(rows, actor, progress).await?;
-    Ok(ImportResult { created: created as i32, updated: 0, rejected })
+
+    pub async fn add(&mut self, features: &[Json], progress: &(dyn Fn(u64) + Sync)) -> ApiResult<()> {
+        let mut rows = Vec::new();
+        for (offset, feature) in features.iter().enumerate() {
+            match residential_area_row(feature) {
+                Ok(row) => rows.push(row),
+                Err(reason) => self.rejected.push(ImportRejection { index: (self.next + offset) as i32, reason }),
+            }
+        }
+        self.next += features.len();
+        Ok(self.import.write(rows, progress).await?)
+    }
+
+    pub async fn finish(self) -> ApiResult<ImportResult> {
+        let created = self.import.commit().await?;
+        Ok(ImportResult { created: created as i32, updated: 0, rejected: self.rejected })
+    }
 }
 
 #[derive(Default)]

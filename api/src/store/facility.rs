@@ -155,36 +155,24 @@ impl Store {
         actor: &str,
         progress: &(dyn Fn(u64) + Sync),
     ) -> StoreResult<(usize, usize)> {
-        let (created, updated) = (creates.len(), updates.len());
-        let now = Utc::now().trunc_subsecs(6);
-        let txn = self.conn_begin().await?;
-        let mut touched = Vec::with_capacity(creates.len() + updates.len());
-        let mut changes = Vec::with_capacity(creates.len() + updates.len());
-        let result: StoreResult<()> = async {
-            for draft in creates {
-                let id = insert_new(&txn, draft, actor, now).await?.id;
-                touched.push(id.0);
-                changes.push(change(ChangeKind::Created, id, 1, now));
-                progress(1);
-            }
-            for (current, draft) in &updates {
-                update_in(&txn, current, draft, actor, now).await?;
-                touched.push(current.id.0);
-                changes.push(change(ChangeKind::Updated, current.id, current.version + 1, now));
-                progress(1);
-            }
-            record_change(&txn, &touched).await
-        }
-        .await;
-        match result {
-            Ok(()) => self.commit_announcing(txn, changes).await?,
-            Err(e) => {
-                txn.rollback().await?;
-                return Err(e);
-            }
-        }
-        tracing::info!(created, updated, actor, "facilities imported");
-        Ok((created, updated))
+        let mut import = self.begin_facility_import(actor).await?;
+        import.write(creates, updates, progress).await?;
+        import.commit().await
+    }
+
+    /// An import written batch by batch in one transaction: nothing is visible until
+    /// `commit`, and dropping it (an error, a killed process) writes nothing.
+    pub async fn begin_facility_import(&self, actor: &str) -> StoreResult<FacilityImport> {
+        Ok(FacilityImport {
+            store: self.clone(),
+            txn: self.conn_begin().await?,
+            actor: actor.to_owned(),
+            now: Utc::now().trunc_subsecs(6),
+            touched: Vec::new(),
+            changes: Vec::new(),
+            created: 0,
+            updated: 0,
+        })
     }
 
     /// Deletes the facility if `version` is current; it stays readable in history.
@@ -477,4 +465,65 @@ fn to_domain(row: facility::Model, services: Vec<String>) -> StoreResult<Facilit
         created_by: row.created_by,
         updated_by: row.updated_by,
     })
+}
+
+/// A facility import in progress (see `Store::begin_facility_import`).
+pub struct FacilityImport {
+    store: Store,
+    txn: sea_orm::DatabaseTransaction,
+    actor: String,
+    now: chrono::DateTime<Utc>,
+    touched: Vec<i64>,
+    changes: Vec<FacilityChange>,
+    created: usize,
+    updated: usize,
+}
+
+impl FacilityImport {
+    /// The facilities with these ids as this import sees them (its own writes included).
+    pub async fn current(&self, ids: &[FacilityId]) -> StoreResult<Vec<Facility>> {
+        let mut rows = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(5_000) {
+            rows.extend(
+                facility::Entity::find()
+                    .filter(facility::Column::Id.is_in(chunk.iter().map(|id| id.0)))
+                    .all(&self.txn)
+                    .await?,
+            );
+        }
+        hydrate(&self.txn, rows).await
+    }
+
+    /// Writes one batch: creates, then updates of `current` (as stored) to their drafts.
+    pub async fn write(
+        &mut self,
+        creates: Vec<FacilityDraft>,
+        updates: Vec<(Facility, FacilityDraft)>,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> StoreResult<()> {
+        for draft in creates {
+            let id = insert_new(&self.txn, draft, &self.actor, self.now).await?.id;
+            self.touched.push(id.0);
+            self.changes.push(change(ChangeKind::Created, id, 1, self.now));
+            self.created += 1;
+            progress(1);
+        }
+        for (current, draft) in &updates {
+            update_in(&self.txn, current, draft, &self.actor, self.now).await?;
+            self.touched.push(current.id.0);
+            self.changes.push(change(ChangeKind::Updated, current.id, current.version + 1, self.now));
+            self.updated += 1;
+            progress(1);
+        }
+        Ok(())
+    }
+
+    /// Makes every batch visible at once; how many were created and updated.
+    pub async fn commit(self) -> StoreResult<(usize, usize)> {
+        let Self { store, txn, actor, touched, changes, created, updated, .. } = self;
+        record_change(&txn, &touched).await?;
+        store.commit_announcing(txn, changes).await?;
+        tracing::info!(created, updated, actor, "facilities imported");
+        Ok((created, updated))
+    }
 }

@@ -18,10 +18,12 @@ mod tokens;
 
 pub use area_cache::Areas;
 pub use changes::{ChangeKind, FacilityChange, FeedEvent};
+pub use facility::FacilityImport;
 pub use history::{FacilityRevision, RevisionAction};
 pub use holidays::CalendarLoad;
 pub use network::{NetworkInfo, NetworkSelection, NetworkSource};
 pub use network_cache::{DEFAULT_NETWORK_CACHE_MIB, LoadedNetwork, NetworkCacheUse, NetworkDirectory};
+pub use residents::AreaImport;
 pub use tokens::TokenRecord;
 
 use migration::{Migrator, MigratorTrait};

@@ -4,13 +4,13 @@
 use super::{Store, StoreError, StoreResult};
 use crate::geo::LonLat;
 use crate::geo::network::decode;
-use crate::geo::network_tiles::{TILE_DEGREES, Tile, TileKey, cut, encode_tile};
+use crate::geo::network_tiles::{TILE_DEGREES, Tile, TileKey, cut, decode_tile, encode_tile};
 use chrono::{DateTime, SubsecRound, Utc};
 use entity::{network_revision, network_tile, walk_network};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// What one import wrote.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,33 +52,78 @@ impl Store {
         osm_ids: &[i64],
         edges: &[(u32, u32)],
     ) -> StoreResult<NetworkInfo> {
-        let tiles = cut(positions, osm_ids, edges, TILE_DEGREES);
+        let tiles = cut(positions, osm_ids, edges, TILE_DEGREES, source);
         let count = tiles.len();
         let txn = self.db.begin().await?;
-        let revision = write_tiles(&txn, source, tiles, Utc::now().trunc_subsecs(6)).await?;
+        // Tiles this import shares with earlier ones keep what other sources wrote there.
+        let keys: Vec<TileKey> = tiles.keys().copied().collect();
+        let mut stored = stored_tiles(&txn, &keys).await?;
+        let merged = tiles.into_iter().map(|(key, tile)| match stored.remove(&key) {
+            Some(old) => (key, old.overwritten_by(&tile)),
+            None => (key, tile),
+        });
+        let revision = write_tiles(&txn, source, merged, Utc::now().trunc_subsecs(6)).await?;
         txn.commit().await?;
         Ok(NetworkInfo { revision, tiles: count, node_count: positions.len(), edge_count: edges.len() })
     }
 
-    /// Removes the selected tiles; how many there were.
+    /// Removes a source's part of every tile (tiles left empty go), or every tile overlapping
+    /// a rectangle; how many tiles were removed or changed. Removing nothing is an error and
+    /// changes nothing.
     pub async fn remove_walk_network(&self, selection: &NetworkSelection) -> StoreResult<u64> {
         let txn = self.db.begin().await?;
-        let delete = network_tile::Entity::delete_many();
-        let removed = match selection {
-            NetworkSelection::Source(source) => delete.filter(network_tile::Column::Source.eq(source.as_str())),
+        let changed = match selection {
+            NetworkSelection::Source(source) => {
+                let mut changed = 0;
+                let rows: Vec<(i32, i32, String)> = network_tile::Entity::find()
+                    .select_only()
+                    .columns([network_tile::Column::TileX, network_tile::Column::TileY, network_tile::Column::Source])
+                    .into_tuple()
+                    .all(&txn)
+                    .await?;
+                let revision = next_revision(&txn).await?;
+                // A tile at a time: memory stays one tile however large the network.
+                for (x, y, _) in rows {
+                    let Some(row) = network_tile::Entity::find_by_id((x, y)).one(&txn).await? else { continue };
+                    let tile = decode_row(&row)?;
+                    if !tile.sources.iter().any(|s| s == source) {
+                        continue;
+                    }
+                    changed += 1;
+                    let rest = tile.without(source);
+                    network_tile::Entity::delete_by_id((x, y)).exec(&txn).await?;
+                    if !rest.is_empty() {
+                        let writer = if row.source == *source { rest.sources[0].clone() } else { row.source };
+                        network_tile::Entity::insert(tile_row(
+                            &writer,
+                            TileKey { x, y },
+                            &rest,
+                            row.imported_at,
+                            revision,
+                        ))
+                        .exec(&txn)
+                        .await?;
+                    }
+                }
+                changed
+            }
             NetworkSelection::Bounds(sw, ne) => {
                 let (low, high) = (TileKey::of(*sw, TILE_DEGREES), TileKey::of(*ne, TILE_DEGREES));
-                delete
+                next_revision(&txn).await?;
+                network_tile::Entity::delete_many()
                     .filter(network_tile::Column::TileX.between(low.x, high.x))
                     .filter(network_tile::Column::TileY.between(low.y, high.y))
+                    .exec(&txn)
+                    .await?
+                    .rows_affected
             }
+        };
+        if changed == 0 {
+            // Dropping the transaction rolls the revision back: nothing changed.
+            return Err(StoreError::NotFound);
         }
-        .exec(&txn)
-        .await?
-        .rows_affected;
-        next_revision(&txn).await?;
         txn.commit().await?;
-        Ok(removed)
+        Ok(changed)
     }
 
     /// The stored network by source, in source order.
@@ -128,7 +173,7 @@ impl Store {
         let (positions, edges) = decode(&row.data)
             .ok_or_else(|| StoreError::Corrupt(format!("walking network {} cannot be decoded", row.id)))?;
         let ids: Vec<i64> = (1..=positions.len() as i64).map(|i| -i).collect();
-        let tiles = cut(&positions, &ids, &edges, TILE_DEGREES);
+        let tiles = cut(&positions, &ids, &edges, TILE_DEGREES, &row.source);
         let txn = self.db.begin().await?;
         write_tiles(&txn, &row.source, tiles, row.imported_at).await?;
         walk_network::Entity::delete_many().exec(&txn).await?;
@@ -136,6 +181,23 @@ impl Store {
         tracing::info!(source = %row.source, "moved the stored walking network into tiles");
         Ok(())
     }
+}
+
+/// The stored tiles among `keys`, decoded.
+async fn stored_tiles(txn: &impl ConnectionTrait, keys: &[TileKey]) -> StoreResult<HashMap<TileKey, Tile>> {
+    let mut found = HashMap::new();
+    for key in keys {
+        if let Some(row) = network_tile::Entity::find_by_id((key.x, key.y)).one(txn).await? {
+            found.insert(*key, decode_row(&row)?);
+        }
+    }
+    Ok(found)
+}
+
+/// A stored tile's data.
+pub(super) fn decode_row(row: &network_tile::Model) -> StoreResult<Tile> {
+    decode_tile(&row.data, &row.source)
+        .ok_or_else(|| StoreError::Corrupt(format!("network tile ({}, {}) cannot be decoded", row.tile_x, row.tile_y)))
 }
 
 /// Replaces the given tiles inside `txn` and bumps the network revision (returned).

@@ -9,7 +9,7 @@ use super::{Store, StoreError, StoreResult};
 use crate::domain::Invalid;
 use crate::geo::LonLat;
 use crate::geo::network::{DEFAULT_MIN_REACHABILITY, SnapRule, WalkingNetwork};
-use crate::geo::network_tiles::{TILE_DEGREES, TileKey, decode_tile, join};
+use crate::geo::network_tiles::{TILE_DEGREES, TileKey, join};
 use entity::network_tile;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::{BTreeMap, HashMap};
@@ -286,9 +286,7 @@ fn build_region(rows: Vec<network_tile::Model>, revision: i64, min_component_nod
     let mut tiles = Vec::with_capacity(rows.len());
     let mut keys = Vec::with_capacity(rows.len());
     for row in rows {
-        let tile = decode_tile(&row.data).ok_or_else(|| {
-            StoreError::Corrupt(format!("network tile ({}, {}) cannot be decoded", row.tile_x, row.tile_y))
-        })?;
+        let tile = super::network::decode_row(&row)?;
         keys.push((TileKey { x: row.tile_x, y: row.tile_y }, row.revision));
         tiles.push(tile);
     }

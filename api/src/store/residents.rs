@@ -32,19 +32,17 @@ impl Store {
         actor: &str,
         progress: &(dyn Fn(u64) + Sync),
     ) -> StoreResult<usize> {
-        let now = Utc::now().trunc_subsecs(6);
+        let mut import = self.begin_area_import(actor).await?;
+        import.write(areas, progress).await?;
+        import.commit().await
+    }
+
+    /// An import written batch by batch in one transaction: nothing is visible until
+    /// `commit`, and dropping it writes nothing.
+    pub async fn begin_area_import(&self, actor: &str) -> StoreResult<AreaImport> {
         let txn = self.db.begin().await?;
         let revision = next_revision(&txn).await?;
-        let count = areas.len();
-        for (draft, boundary) in areas {
-            if let Err(e) = insert_area(&txn, draft, boundary, actor, now, revision).await {
-                txn.rollback().await?;
-                return Err(e);
-            }
-            progress(1);
-        }
-        txn.commit().await?;
-        Ok(count)
+        Ok(AreaImport { txn, revision, actor: actor.to_owned(), now: Utc::now().trunc_subsecs(6), count: 0 })
     }
 
     pub async fn residential_area(&self, id: ResidentialAreaId) -> StoreResult<Option<ResidentialArea>> {
@@ -98,5 +96,35 @@ pub(super) fn to_domain(row: residential_area::Model) -> ResidentialArea {
         created_at: row.created_at,
         updated_at: row.updated_at,
         created_by: row.created_by,
+    }
+}
+
+/// A residential-area import in progress (see `Store::begin_area_import`).
+pub struct AreaImport {
+    txn: sea_orm::DatabaseTransaction,
+    revision: i64,
+    actor: String,
+    now: DateTime<Utc>,
+    count: usize,
+}
+
+impl AreaImport {
+    pub async fn write(
+        &mut self,
+        areas: Vec<(ResidentialAreaDraft, Option<String>)>,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> StoreResult<()> {
+        for (draft, boundary) in areas {
+            insert_area(&self.txn, draft, boundary, &self.actor, self.now, self.revision).await?;
+            self.count += 1;
+            progress(1);
+        }
+        Ok(())
+    }
+
+    /// Makes every batch visible at once; how many areas were created.
+    pub async fn commit(self) -> StoreResult<usize> {
+        self.txn.commit().await?;
+        Ok(self.count)
     }
 }
