@@ -547,6 +547,9 @@ async fn import_osm(store: &Store, file: &std::path::Path, source: Option<String
     let progress = |n: u64| bar.inc(n);
     let network = crate::osm_import::read_walking_network(file, &progress)?;
     bar.finish_and_clear();
+    if network.edges.is_empty() {
+        anyhow::bail!("{} has no walkable ways; the stored network is unchanged", file.display());
+    }
     let source = source.unwrap_or_else(|| source_name(file));
     let info = store.import_walk_network(&source, &network.positions, &network.osm_ids, &network.edges).await?;
     eprintln!(

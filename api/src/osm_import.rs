@@ -88,16 +88,17 @@ pub struct OsmNetwork {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot read {path}: {source}")]
+#[error("cannot read {path}: {reason}")]
 pub struct OsmError {
     path: String,
-    source: osmpbf::Error,
+    // Not `source`: the message already says it, and a chain would print it twice.
+    reason: osmpbf::Error,
 }
 
 /// Reads the walking network of a PBF file (two passes: ways, then the nodes they use).
 /// `progress` is told how many elements each pass has read.
 pub fn read_walking_network(path: &Path, progress: &(dyn Fn(u64) + Sync)) -> Result<OsmNetwork, OsmError> {
-    let error = |source| OsmError { path: path.display().to_string(), source };
+    let error = |reason| OsmError { path: path.display().to_string(), reason };
     let mut ways: Vec<Vec<i64>> = Vec::new();
     // Which of `ways` are pedestrian areas.
     let mut areas: Vec<usize> = Vec::new();

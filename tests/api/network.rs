@@ -317,3 +317,39 @@ async fn neighbouring_extracts_share_border_tiles_and_each_can_be_reimported_or_
     assert!(matches!(again, Err(api::store::StoreError::NotFound)), "{again:?}");
     assert_eq!(counts(&whole_network(&app.store).await.unwrap().unwrap().network), counts(&left.network));
 }
+
+/// `import-osm` of a file that is not a usable extract (nothing walkable, cut short, not PBF)
+/// fails with a one-line error and leaves the stored network exactly as it was.
+#[actix_web::test]
+async fn import_osm_refuses_unusable_files_and_leaves_the_stored_network_as_it_was() {
+    use crate::processes::command;
+    let (url, dir) = crate::helpers::fresh_database().await;
+    // As a user runs it: no backtrace (the test harness may ask for them).
+    let run = |args: &[&str]| command(&url, args).env("RUST_LIB_BACKTRACE", "0").output().unwrap();
+    let monaco = extract("monaco.osm.pbf");
+    let out = run(&["import-osm", monaco.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let listed = || String::from_utf8(run(&["network", "list"]).stdout).unwrap();
+    let before = listed();
+    assert!(before.starts_with("monaco\t"), "{before}");
+    let folder = std::env::temp_dir().join(format!("service-circle-osm-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let bytes = std::fs::read(&monaco).unwrap();
+    let truncated = folder.join("truncated.osm.pbf");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let text = folder.join("text.osm.pbf");
+    std::fs::write(&text, "this is not a protocol buffer\n").unwrap();
+    let nothing = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/api/fixtures/no-walkable-ways.osm.pbf");
+    for file in [&truncated, &text, &nothing] {
+        let out = run(&["import-osm", file.to_str().unwrap(), "--source", "monaco"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{}: {stderr}", file.display());
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        assert_eq!(listed(), before, "{}", file.display());
+    }
+    let out = run(&["network", "remove", "--source", "nowhere"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("nothing was removed"));
+    assert_eq!(listed(), before);
+    std::fs::remove_dir_all(&folder).ok();
+    drop(dir);
+}
