@@ -6,7 +6,8 @@
 #![allow(clippy::unwrap_used, unsafe_code)]
 fn rss_mib() -> u64 {
     let s = std::fs::read_to_string("/proc/self/status").unwrap();
-    s.lines().find(|l| l.starts_with("VmRSS")).unwrap().split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() / 1024
+    s.lines().find(|l| l.starts_with("VmRSS")).unwrap().split_whitespace().nth(1).unwrap().parse::<u64>().unwrap()
+        / 1024
 }
 fn live_mib() -> u64 {
     let m = unsafe { libc::mallinfo2() };
