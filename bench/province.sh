@@ -55,6 +55,8 @@ if [ ! -f "$work/province.db" ]; then
   DATABASE_URL=$province timed "import facilities" "$bin" import facilities "$work/facilities.csv"
   DATABASE_URL=$province timed "import residential areas" "$bin" import residential-areas "$work/areas.csv"
   DATABASE_URL=$province timed "re-import one city into the province" "$bin" import-osm "$work/city.osm.pbf"
+fi
+if [ ! -f "$work/district.db" ]; then
   DATABASE_URL=$district timed "import-osm one district (its city)" "$bin" import-osm "$work/city.osm.pbf"
   DATABASE_URL=$district timed "import its facilities" "$bin" import facilities "$work/district-facilities.csv"
   DATABASE_URL=$district timed "import its areas" "$bin" import residential-areas "$work/district-areas.csv"

@@ -117,9 +117,10 @@ def places(args):
             d = r * districts + c
             counters[d] = counters.get(d, 0) + 1
             population = rng.randint(200, 3000)
+            elderly = rng.randint(0, population // 4)  # drawn for every area: one sequence whatever is kept
             if inside(x, y) and (not args.only_district or (r, c) == tuple(args.only_district)):
-                w.writerow([f"area {k}", ORIGIN[0] + x / mx, ORIGIN[1] + y / my, population,
-                            rng.randint(0, population // 4), f"64{d:04d}{counters[d]:06d}"])
+                w.writerow([f"area {k}", ORIGIN[0] + x / mx, ORIGIN[1] + y / my, population, elderly,
+                            f"64{d:04d}{counters[d]:06d}"])
 
 
 def main():
