@@ -128,3 +128,46 @@ async fn the_cli_streams_a_large_file_into_one_transaction() {
     std::fs::remove_dir_all(&folder).ok();
     drop(dir);
 }
+
+/// Loading every facility and area reads them a page at a time (4,000 and 10,000 a query):
+/// a fresh process sees each one exactly once across page boundaries.
+#[actix_web::test]
+async fn a_fresh_process_loads_every_facility_and_area_across_pages() {
+    let app = TestApp::spawn().await;
+    let admin = app.token(Role::Admin).await;
+    let features: Vec<serde_json::Value> = (0..9_001)
+        .map(|i| {
+            point(
+                106.2 + (i % 90) as f64 * 1e-3,
+                38.4 + (i / 90) as f64 * 1e-3,
+                json!({ "name": format!("p{i}"), "kind": "MEAL_POINT" }),
+            )
+        })
+        .collect();
+    let answer =
+        app.ok(IMPORT, json!({ "f": { "type": "FeatureCollection", "features": features } }), Some(&admin)).await;
+    assert_eq!(answer["importFacilities"]["created"], 9_001);
+    let areas: Vec<serde_json::Value> = (0..10_001)
+        .map(|i| {
+            point(
+                106.2 + (i % 100) as f64 * 1e-3,
+                38.4 + (i / 100) as f64 * 1e-3,
+                json!({ "name": format!("a{i}"), "population": 10, "elderlyPopulation": 1 }),
+            )
+        })
+        .collect();
+    let q = "mutation($f: GeoJSON!) { importResidentialAreas(features: $f) { created } }";
+    let answer = app.ok(q, json!({ "f": { "type": "FeatureCollection", "features": areas } }), Some(&admin)).await;
+    assert_eq!(answer["importResidentialAreas"]["created"], 10_001);
+    let fresh = api::store::Store::connect(&app.database_url, 2).await.unwrap();
+    let loaded = fresh.facilities_matching(&Default::default()).await.unwrap();
+    let mut ids: Vec<i64> = loaded.iter().map(|f| f.id.0).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 9_001);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    let areas = fresh.residential_areas().await.unwrap();
+    let mut area_ids: Vec<i64> = areas.all().iter().map(|a| a.id.0).collect();
+    area_ids.dedup();
+    assert_eq!(area_ids.len(), 10_001);
+    fresh.close().await;
+}

@@ -13,7 +13,7 @@ use crate::domain::residents::ResidentialArea;
 use crate::geo::LonLat;
 use entity::{residential_area, residential_area_revision};
 use rstar::{AABB, RTree, primitives::GeomWithData};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::sync::{Arc, RwLock};
 
 #[derive(Debug, Default)]
@@ -107,6 +107,9 @@ async fn current_revision(conn: &impl ConnectionTrait) -> StoreResult<i64> {
     super::revision::read::<residential_area_revision::Entity>(conn, REVISION_ID, REVISION).await
 }
 
+/// Areas read per query when loading them.
+const LOAD_PAGE: u64 = 10_000;
+
 const REVISION_ID: residential_area_revision::Column = residential_area_revision::Column::Id;
 const REVISION: residential_area_revision::Column = residential_area_revision::Column::Revision;
 
@@ -123,16 +126,27 @@ impl Store {
         if cached.revision >= revision {
             return Ok(());
         }
-        let rows = residential_area::Entity::find()
-            .filter(residential_area::Column::Revision.gt(cached.revision))
-            .filter(residential_area::Column::Revision.lte(revision))
-            .order_by_asc(residential_area::Column::Id)
-            .all(self.conn())
-            .await?;
-        let added = rows.len();
-        let areas =
-            cached.areas.iter().cloned().chain(rows.into_iter().map(|r| Arc::new(super::residents::to_domain(r))));
-        let updated = Areas::new(revision, areas.collect());
+        // A page at a time: each page's rows are turned into areas and dropped before the next
+        // is read, so a province's areas are never held twice (which fragments the heap).
+        let mut areas: Vec<Arc<ResidentialArea>> = cached.areas.clone();
+        let mut after = None;
+        loop {
+            let mut query = residential_area::Entity::find()
+                .filter(residential_area::Column::Revision.gt(cached.revision))
+                .filter(residential_area::Column::Revision.lte(revision));
+            if let Some(after) = after {
+                query = query.filter(residential_area::Column::Id.gt(after));
+            }
+            let rows = query.order_by_asc(residential_area::Column::Id).limit(LOAD_PAGE).all(self.conn()).await?;
+            let full = rows.len() as u64 == LOAD_PAGE;
+            after = rows.last().map(|r| r.id);
+            areas.extend(rows.into_iter().map(|r| Arc::new(super::residents::to_domain(r))));
+            if !full {
+                break;
+            }
+        }
+        let added = areas.len() - cached.areas.len();
+        let updated = Areas::new(revision, areas);
         tracing::info!(added, areas = updated.len(), revision, "loaded residential areas");
         *self.areas.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(updated);
         Ok(())

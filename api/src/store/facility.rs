@@ -14,6 +14,9 @@ use sea_orm::{
 };
 use std::collections::HashMap;
 
+/// Facilities read per query when loading them all (under the IN-list size `hydrate` uses).
+const LOAD_PAGE: u64 = 4_000;
+
 impl Store {
     pub async fn facility(&self, id: FacilityId) -> StoreResult<Option<Facility>> {
         Ok(self.facilities_by_ids(&[id]).await?.into_iter().next())
@@ -63,10 +66,26 @@ impl Store {
         Ok((hydrate(self.conn(), rows).await?, has_next))
     }
 
-    /// Every facility, in id order.
+    /// Every facility, in id order, read a page at a time: the rows of one page are decoded
+    /// and dropped before the next is read, so loading a province's facilities does not first
+    /// hold all of them twice (rows and facilities), which left the heap fragmented.
     pub async fn all_facilities(&self) -> StoreResult<Vec<Facility>> {
-        let rows = facility::Entity::find().order_by_asc(facility::Column::Id).all(self.conn()).await?;
-        hydrate(self.conn(), rows).await
+        let mut all = Vec::new();
+        let mut after = None;
+        loop {
+            let mut query = facility::Entity::find();
+            if let Some(after) = after {
+                query = query.filter(facility::Column::Id.gt(after));
+            }
+            let rows = query.order_by_asc(facility::Column::Id).limit(LOAD_PAGE).all(self.conn()).await?;
+            let full = rows.len() as u64 == LOAD_PAGE;
+            let page = hydrate(self.conn(), rows).await?;
+            after = page.last().map(|f| f.id.0);
+            all.extend(page);
+            if !full {
+                return Ok(all);
+            }
+        }
     }
 
     pub async fn count_facilities(&self, filter: &FacilityFilter) -> StoreResult<u64> {
