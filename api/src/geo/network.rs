@@ -5,7 +5,7 @@
 
 use super::LonLat;
 use super::deadline::{Deadline, TimedOut};
-use super::distance::geodesic_distance_m;
+use super::distance::{geodesic_distance_m, short_distance_m};
 use rstar::{Envelope, RTree, RTreeNode, primitives::GeomWithData, primitives::Rectangle};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -145,7 +145,7 @@ impl WalkingNetwork {
             LonLat { lon: f64::from(lon) / FIXED_PER_DEGREE, lat: f64::from(lat) / FIXED_PER_DEGREE }
         };
         for &(a, b) in &pairs {
-            let length = geodesic_distance_m(at(a), at(b)) as f32;
+            let length = short_distance_m(at(a), at(b)) as f32;
             for (from, to) in [(a, b), (b, a)] {
                 let slot = fill[from as usize] as usize;
                 targets[slot] = to;
