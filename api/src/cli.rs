@@ -440,7 +440,7 @@ async fn import(
     actor: &str,
     crs: crate::geo::Crs,
 ) -> anyhow::Result<()> {
-    use crate::graphql::import::{AreaBatches, FacilityBatches};
+    use crate::graphql::import::{AreaBatches, FacilityBatches, ImportBatches};
     let bar = indicatif::ProgressBar::new_spinner().with_style(
         indicatif::ProgressStyle::with_template("{spinner} importing: {pos} written ({per_sec})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
@@ -452,24 +452,17 @@ async fn import(
         crate::import_file::stream_features(&path, crs, IMPORT_BATCH, &mut |batch| batches.blocking_send(batch).is_ok())
     });
     let failed = |e: crate::error::ApiError| anyhow::anyhow!("import failed: {e}");
-    let result = match what {
+    let mut import = match what {
         ImportKind::Facilities => {
-            let mut import = FacilityBatches::begin(store, actor).await.map_err(failed)?;
-            while let Some(batch) = received.recv().await {
-                import.add(&batch, &progress).await.map_err(failed)?;
-            }
-            reader.await??;
-            import.finish().await.map_err(failed)?
+            ImportBatches::Facilities(FacilityBatches::begin(store, actor).await.map_err(failed)?)
         }
-        ImportKind::ResidentialAreas => {
-            let mut import = AreaBatches::begin(store, actor).await.map_err(failed)?;
-            while let Some(batch) = received.recv().await {
-                import.add(&batch, &progress).await.map_err(failed)?;
-            }
-            reader.await??;
-            import.finish().await.map_err(failed)?
-        }
+        ImportKind::ResidentialAreas => ImportBatches::Areas(AreaBatches::begin(store, actor).await.map_err(failed)?),
     };
+    while let Some(batch) = received.recv().await {
+        import.add(&batch, &progress).await.map_err(failed)?;
+    }
+    reader.await??;
+    let result = import.finish().await.map_err(failed)?;
     bar.finish_and_clear();
     for r in &result.rejected {
         eprintln!("rejected feature {}: {}", r.index, r.reason);

@@ -34,18 +34,6 @@ pub enum ReadError {
     NotACollection(String),
 }
 
-/// The file as a FeatureCollection. `.csv` files are read as CSV, anything else as GeoJSON.
-pub fn read_feature_collection(path: &Path) -> Result<Json, ReadError> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ReadError::Io(name.clone(), e))?;
-    let is_csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    if is_csv {
-        csv_to_features(&text).map_err(|e| ReadError::Csv(name, e))
-    } else {
-        serde_json::from_str(&text).map_err(|e| ReadError::Json(name, e))
-    }
-}
-
 /// Reads the file's features in file order and hands them to `each` in batches of `batch`
 /// (`.csv` as CSV, anything else as a GeoJSON FeatureCollection), converted from `crs` to
 /// WGS-84, holding one batch at a time however large the file. Stops early, without error,
@@ -166,17 +154,8 @@ impl<'de> serde::de::Visitor<'de> for FeaturesSeed<'_> {
     }
 }
 
-/// Converts every position of every feature's geometry from `crs` to WGS-84, in place.
+/// Converts every position of the feature's geometry from `crs` to WGS-84, in place.
 /// Positions that are not two numbers in range are left for the import to reject.
-pub fn to_wgs84(collection: &mut Json, crs: crate::geo::Crs) {
-    if let Some(features) = collection.get_mut("features").and_then(Json::as_array_mut) {
-        for feature in features {
-            feature_to_wgs84(feature, crs);
-        }
-    }
-}
-
-/// `to_wgs84` for one feature.
 fn feature_to_wgs84(feature: &mut Json, crs: crate::geo::Crs) {
     fn convert(coordinates: &mut Json, crs: crate::geo::Crs) {
         let Some(items) = coordinates.as_array_mut() else { return };
@@ -202,7 +181,9 @@ fn feature_to_wgs84(feature: &mut Json, crs: crate::geo::Crs) {
 
 /// CSV with a header row to a FeatureCollection. Empty cells are left out; `services` is a
 /// list separated by `;`; the category-detail columns are JSON; a leading `'` before a
-/// formula character (see `formula_safe`) is removed.
+/// formula character (see `formula_safe`) is removed. (Imports stream their rows through
+/// `stream_features`; this reads a whole text, as the export tests do.)
+#[cfg(test)]
 pub fn csv_to_features(text: &str) -> Result<Json, String> {
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
     let columns = Columns::of(&mut reader)?;

@@ -92,21 +92,16 @@ impl Tile {
     pub fn overwritten_by(&self, newer: &Tile) -> Tile {
         let Some(source) = newer.sources.first() else { return self.clone() };
         let replaced = self.sources.iter().position(|s| s == source).map(|i| i as u16);
-        let mut merged = Tile { sources: vec![source.clone()], ..Tile::default() };
-        let mut renumber: HashMap<u16, u16> = HashMap::new();
-        let mut index = |merged: &mut Tile, old: u16| {
-            *renumber.entry(old).or_insert_with(|| {
-                merged.sources.push(self.sources.get(old as usize).cloned().unwrap_or_default());
-                (merged.sources.len() - 1) as u16
-            })
-        };
+        // The new source first, then this tile's (index + 1); `sort` drops the unused ones.
+        let sources = std::iter::once(source.clone()).chain(self.sources.iter().cloned()).collect();
+        let mut merged = Tile { sources, ..Tile::default() };
         merged.nodes = newer.nodes.iter().map(|&(id, p, _)| (id, p, 0)).collect();
         merged.edges = newer.edges.iter().map(|&(a, b, _)| (a, b, 0)).collect();
         merged.foreign = newer.foreign.clone();
         // The ends of other sources' edges, with the source that keeps them.
         let mut kept_ends: HashMap<i64, u16> = HashMap::new();
         for &(a, b, s) in self.edges.iter().filter(|e| Some(e.2) != replaced) {
-            let s = index(&mut merged, s);
+            let s = s + 1;
             merged.edges.push((a, b, s));
             kept_ends.entry(a).or_insert(s);
             kept_ends.entry(b).or_insert(s);
@@ -117,8 +112,7 @@ impl Tile {
                 continue;
             }
             if Some(s) != replaced {
-                let s = index(&mut merged, s);
-                merged.nodes.push((id, p, s));
+                merged.nodes.push((id, p, s + 1));
             } else if let Some(&s) = kept_ends.get(&id) {
                 merged.nodes.push((id, p, s));
             }

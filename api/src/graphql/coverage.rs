@@ -69,9 +69,9 @@ impl Evaluation {
     /// Gathers the question's areas, then the facilities and the walking network within reach
     /// of them for trips of up to `horizon` minutes (the budget, or longer for questions that
     /// report the nearest facility beyond it), then evaluates it on the planning pool.
-    async fn run(ctx: &Context<'_>, input: CoverageInput, horizon: Horizon) -> ApiResult<Self> {
+    async fn run(ctx: &Context<'_>, input: CoverageInput, asked: Horizon) -> ApiResult<Self> {
         let travel = TravelInput::parse(input.travel, input.minutes)?;
-        let horizon = horizon.minutes(travel);
+        let horizon = asked.minutes(travel);
         let deadline = deadline(ctx);
         let filter = FacilityFilter::parse(ctx, input.filter).await?;
         let prefix = input.community_code_prefix.as_deref().map(validate::community_code_prefix).transpose()?;
@@ -84,13 +84,14 @@ impl Evaluation {
         let areas = planning(ctx)?.run(deadline, move || scope.areas(&areas, deadline)).await??;
         let places: Vec<LonLat> = areas.iter().map(|a| a.draft.location).collect();
         let plan = TravelPlan::new(ctx, travel, &places, horizon).await?;
-        // Straight lines need no network in memory: the nearest facility is found at any
+        // Straight lines need no network in memory: their nearest facility is found at any
         // distance, among all of them.
-        let horizon = if plan.uses_network() || horizon == travel.minutes { horizon } else { f64::INFINITY };
+        let any_distance = matches!(asked, Horizon::Nearest) && !plan.uses_network();
+        let horizon = if any_distance { f64::INFINITY } else { horizon };
         let facilities = {
             let (store, _slot) = reading(ctx).await?;
             match plan.facility_bounds(&places, horizon) {
-                _ if horizon.is_infinite() => store.facilities_matching(&filter).await?,
+                _ if any_distance => store.facilities_matching(&filter).await?,
                 Some(bounds) => store.facilities_matching_within(&filter, bounds).await?,
                 None => Vec::new(),
             }

@@ -269,6 +269,28 @@ impl AreaBatches {
     }
 }
 
+/// Either kind of batched import, for a caller that feeds both the same way (the CLI).
+pub enum ImportBatches {
+    Facilities(FacilityBatches),
+    Areas(AreaBatches),
+}
+
+impl ImportBatches {
+    pub async fn add(&mut self, features: &[Json], progress: &(dyn Fn(u64) + Sync)) -> ApiResult<()> {
+        match self {
+            Self::Facilities(import) => import.add(features, progress).await,
+            Self::Areas(import) => import.add(features, progress).await,
+        }
+    }
+
+    pub async fn finish(self) -> ApiResult<ImportResult> {
+        match self {
+            Self::Facilities(import) => import.finish().await,
+            Self::Areas(import) => import.finish().await,
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct ImportMutation;
 

@@ -66,12 +66,8 @@ impl TravelPlan {
                         store(ctx)?.walking_network_over(&directory, region.sw, region.ne).await?
                     }
                     // Nothing to walk from or to: no tiles needed.
-                    None => (!directory.is_empty()).then(|| {
-                        Arc::new(LoadedNetwork {
-                            revision: directory.revision,
-                            network: WalkingNetwork::new(Vec::new(), []),
-                        })
-                    }),
+                    None => (!directory.is_empty())
+                        .then(|| Arc::new(LoadedNetwork { network: WalkingNetwork::new(Vec::new(), []) })),
                 }
             }
         };
@@ -86,15 +82,13 @@ impl TravelPlan {
     /// How far from a place anything a trip of `horizon_minutes` touches can lie: the
     /// farthest a trip reaches in a straight line, plus the snapping distance at its far end.
     fn reach_m(travel: &Travel, settings: &NetworkSettings, horizon_minutes: f64) -> f64 {
-        let walk_m = horizon_minutes * 60.0 * travel.settings.speed_m_per_s;
-        travel.settings.straight_line_reach_m(horizon_minutes).max(walk_m * 1.01) + settings.snap_limit_m
+        trip_reach_m(travel, horizon_minutes) + settings.snap_limit_m
     }
 
     /// The facilities (by their positions' rectangle) a question about `places` may count:
     /// those within reach of them for trips of `horizon_minutes`.
     pub fn facility_bounds(&self, places: &[LonLat], horizon_minutes: f64) -> Option<Bounds> {
-        let walk_m = horizon_minutes * 60.0 * self.travel.settings.speed_m_per_s;
-        let reach = self.travel.settings.straight_line_reach_m(horizon_minutes).max(walk_m * 1.01);
+        let reach = trip_reach_m(&self.travel, horizon_minutes);
         Bounds::around(places.iter().copied()).map(|b| b.widened(reach))
     }
 
@@ -121,6 +115,14 @@ impl TravelPlan {
             self.settings.snap_limit_m
         ))
     }
+}
+
+/// The farthest, in a straight line, a trip of `minutes` can end: the straight-line model's
+/// reach, or a walk of that long (never shorter than the geodesic; 1% head-room for the local
+/// projection used in snapping), as `Walker::search_radius_m` counts it.
+fn trip_reach_m(travel: &Travel, minutes: f64) -> f64 {
+    let walk_m = minutes * 60.0 * travel.settings.speed_m_per_s;
+    travel.settings.straight_line_reach_m(minutes).max(walk_m * 1.01)
 }
 
 /// The model that produced a time, as the API names it.

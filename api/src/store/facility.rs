@@ -24,22 +24,7 @@ impl Store {
 
     /// The facilities with these ids that exist, in the order of `ids`.
     pub async fn facilities_by_ids(&self, ids: &[FacilityId]) -> StoreResult<Vec<Facility>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        // Chunks keep the IN lists under every backend's parameter limit.
-        let mut rows = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(5_000) {
-            rows.extend(
-                facility::Entity::find()
-                    .filter(facility::Column::Id.is_in(chunk.iter().map(|id| id.0)))
-                    .all(self.conn())
-                    .await?,
-            );
-        }
-        let mut by_id: HashMap<i64, Facility> =
-            hydrate(self.conn(), rows).await?.into_iter().map(|f| (f.id.0, f)).collect();
-        Ok(ids.iter().filter_map(|id| by_id.remove(&id.0)).collect())
+        by_ids(self.conn(), ids).await
     }
 
     /// Up to `first` facilities after the id `after`, in id order, and whether more follow.
@@ -427,6 +412,22 @@ async fn insert_services(conn: &impl ConnectionTrait, facility_id: i64, services
 }
 
 /// Rows plus their service tags, as domain facilities.
+/// The facilities with these ids that exist, in the order of `ids`, as `conn` sees them.
+async fn by_ids(conn: &impl ConnectionTrait, ids: &[FacilityId]) -> StoreResult<Vec<Facility>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Chunks keep the IN lists under every backend's parameter limit.
+    let mut rows = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(5_000) {
+        rows.extend(
+            facility::Entity::find().filter(facility::Column::Id.is_in(chunk.iter().map(|id| id.0))).all(conn).await?,
+        );
+    }
+    let mut by_id: HashMap<i64, Facility> = hydrate(conn, rows).await?.into_iter().map(|f| (f.id.0, f)).collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(&id.0)).collect())
+}
+
 async fn hydrate(conn: &impl ConnectionTrait, rows: Vec<facility::Model>) -> StoreResult<Vec<Facility>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut services: HashMap<i64, Vec<String>> = HashMap::new();
@@ -501,16 +502,7 @@ pub struct FacilityImport {
 impl FacilityImport {
     /// The facilities with these ids as this import sees them (its own writes included).
     pub async fn current(&self, ids: &[FacilityId]) -> StoreResult<Vec<Facility>> {
-        let mut rows = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(5_000) {
-            rows.extend(
-                facility::Entity::find()
-                    .filter(facility::Column::Id.is_in(chunk.iter().map(|id| id.0)))
-                    .all(&self.txn)
-                    .await?,
-            );
-        }
-        hydrate(&self.txn, rows).await
+        by_ids(&self.txn, ids).await
     }
 
     /// Writes one batch: creates, then updates of `current` (as stored) to their drafts.

@@ -75,15 +75,15 @@ impl Store {
         let changed = match selection {
             NetworkSelection::Source(source) => {
                 let mut changed = 0;
-                let rows: Vec<(i32, i32, String)> = network_tile::Entity::find()
+                let keys: Vec<(i32, i32)> = network_tile::Entity::find()
                     .select_only()
-                    .columns([network_tile::Column::TileX, network_tile::Column::TileY, network_tile::Column::Source])
+                    .columns([network_tile::Column::TileX, network_tile::Column::TileY])
                     .into_tuple()
                     .all(&txn)
                     .await?;
                 let revision = next_revision(&txn).await?;
                 // A tile at a time: memory stays one tile however large the network.
-                for (x, y, _) in rows {
+                for (x, y) in keys {
                     let Some(row) = network_tile::Entity::find_by_id((x, y)).one(&txn).await? else { continue };
                     let tile = decode_row(&row)?;
                     if !tile.sources.iter().any(|s| s == source) {

@@ -54,10 +54,9 @@ impl NetworkDirectory {
     }
 }
 
-/// The walking network of one rectangle of tiles, and the directory revision it was read at.
+/// The walking network of one rectangle of tiles.
 #[derive(Debug)]
 pub struct LoadedNetwork {
-    pub revision: i64,
     pub network: WalkingNetwork,
 }
 
@@ -267,9 +266,8 @@ impl Store {
             .filter(network_tile::Column::TileY.between(key.0.y, key.1.y))
             .all(self.conn())
             .await?;
-        let revision = directory.revision;
         let min_component_nodes = self.network.min_reachability.load(Relaxed);
-        let region = tokio::task::spawn_blocking(move || build_region(rows, revision, min_component_nodes))
+        let region = tokio::task::spawn_blocking(move || build_region(rows, min_component_nodes))
             .await
             .map_err(|e| StoreError::Corrupt(format!("building the walking network failed: {e}")))??;
         self.network.builds.fetch_add(1, Relaxed);
@@ -282,7 +280,7 @@ impl Store {
 }
 
 /// Joins the tiles read into one graph (off the async workers: it takes a while on a city).
-fn build_region(rows: Vec<network_tile::Model>, revision: i64, min_component_nodes: usize) -> StoreResult<Region> {
+fn build_region(rows: Vec<network_tile::Model>, min_component_nodes: usize) -> StoreResult<Region> {
     let mut tiles = Vec::with_capacity(rows.len());
     let mut keys = Vec::with_capacity(rows.len());
     for row in rows {
@@ -298,10 +296,5 @@ fn build_region(rows: Vec<network_tile::Model>, revision: i64, min_component_nod
     let rule = SnapRule { min_component_nodes, open_from: joined.open_from };
     let network = WalkingNetwork::build(joined.positions, joined.edges, rule);
     let bytes = network.heap_bytes();
-    Ok(Region {
-        tiles: keys,
-        loaded: Arc::new(LoadedNetwork { revision, network }),
-        bytes,
-        last_used: AtomicU64::new(0),
-    })
+    Ok(Region { tiles: keys, loaded: Arc::new(LoadedNetwork { network }), bytes, last_used: AtomicU64::new(0) })
 }
