@@ -33,6 +33,11 @@ pub fn note_request() {
     REQUESTS.fetch_add(1, Ordering::Relaxed);
 }
 
+/// How many requests have arrived since the process started.
+pub fn requests_seen() -> u64 {
+    REQUESTS.load(Ordering::Relaxed)
+}
+
 /// Starts the thread that trims after each burst, once per process (tests start many
 /// servers in one). Does nothing where the allocator has no such call.
 pub fn start() {

@@ -4,9 +4,10 @@
 //! Coverage, gaps, site suggestions and collections of service areas can take seconds; on the
 //! two or so HTTP workers they would stall `/healthz` and every cheap query queued behind them.
 //! Each one waits here for a slot (within its request's deadline), then runs on one of the
-//! pool's own threads while the worker goes on serving. Those threads run at a lower CPU
-//! priority (nice 10) than the HTTP workers, so when the cores are contended a health check or
-//! a nearby search is answered first and planning takes what is left. When a slot frees, it goes to the waiting client
+//! pool's own threads while the worker goes on serving. Those threads run at the lowest CPU
+//! priority of normal threads (nice 19, SCHED_BATCH) below the HTTP workers (nice 0), so when
+//! the cores are contended a health check or a nearby search is answered first and planning
+//! takes what is left. When a slot frees, it goes to the waiting client
 //! that has used the least planning time lately (decaying with a half-life of a minute), so a
 //! client sending expensive questions as fast as its rate limit allows waits behind everyone
 //! else instead of keeping the pool to itself.
@@ -54,9 +55,11 @@ struct Shared {
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// The priority of planning threads on thread-priority's 0-99 scale, which maps 25 to nice
-/// 10: below the HTTP workers (nice 0), above idle work (nice 19).
-const PLANNING_PRIORITY: u8 = 25;
+/// The priority of planning threads on thread-priority's 0-99 scale, which maps 0 to nice 19.
+/// At nice 10 (weight 110 against the workers' 1024) two planning threads on two cores still
+/// took enough CPU under attack to hold a nearby search's p99 above 50 ms; at nice 19 (weight
+/// 15) they take what the workers leave.
+const PLANNING_PRIORITY: u8 = 0;
 
 /// Starts `threads` planning threads reading `jobs`.
 fn start_threads(threads: usize, jobs: std::sync::mpsc::Receiver<Job>) {
@@ -78,12 +81,13 @@ fn start_threads(threads: usize, jobs: std::sync::mpsc::Receiver<Job>) {
     }
 }
 
-/// Nice 10 for the calling thread (Linux's niceness is per thread). Raising niceness needs no
-/// privilege; if it fails anyway, planning runs at the normal priority.
+/// Nice 19 and SCHED_BATCH (no wake-up preemption of other threads) for the calling thread
+/// (Linux's niceness is per thread). Lowering one's priority needs no privilege; if it fails
+/// anyway, planning runs at the normal priority.
 pub(crate) fn lower_priority() {
     use thread_priority::{NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy};
     let Ok(value) = PLANNING_PRIORITY.try_into() else { return };
-    let policy = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other);
+    let policy = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch);
     let set = thread_priority::set_thread_priority_and_policy(
         thread_priority::thread_native_id(),
         ThreadPriority::Crossplatform(value),

@@ -66,6 +66,22 @@ impl Application {
         let going_away = tokio::sync::watch::Sender::new(false);
         let shutdown = web::Data::new(going_away.subscribe());
         crate::memory_release::start();
+        let idle_store = store.clone();
+        actix_web::rt::spawn(async move {
+            // After a burst, the connections it opened are closed once no request has
+            // arrived for two ticks in a row; one stays open for the next request.
+            let mut seen = crate::memory_release::requests_seen();
+            let mut quiet_ticks = 0;
+            loop {
+                actix_web::rt::time::sleep(std::time::Duration::from_secs(5)).await;
+                let now = crate::memory_release::requests_seen();
+                quiet_ticks = if now == seen { quiet_ticks + 1 } else { 0 };
+                seen = now;
+                if quiet_ticks == 2 {
+                    idle_store.close_idle_connections(1).await;
+                }
+            }
+        });
         let limiter = Limiter::new(settings.rate_limit).map(Arc::new);
         if let Some(limiter) = limiter.clone() {
             actix_web::rt::spawn(async move {
@@ -461,7 +477,11 @@ where
     let given = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).filter(|v| {
         !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
     });
-    crate::memory_release::note_request();
+    // Probes and scrapes arrive every few seconds whatever the load: they must not keep the
+    // server from ever looking quiet.
+    if !matches!(request.path(), "/healthz" | "/metrics") {
+        crate::memory_release::note_request();
+    }
     let id = given.map_or_else(new_request_id, str::to_owned);
     let span = tracing::info_span!("request", id = %id, method = %request.method(), path = %request.path());
     let response = span.in_scope(|| service.call(request));

@@ -255,3 +255,54 @@ async fn json_logs_are_one_object_per_line() {
         assert!(parsed["level"].is_string() && parsed["timestamp"].is_string(), "{line}");
     }
 }
+
+/// The connections a burst of requests opened are closed once requests stop: only one stays
+/// open (sqlx's own idle timeout did not close them; each SQLite connection holds a page cache).
+/// Probes of /metrics and /healthz do not count as requests.
+#[actix_web::test]
+async fn connections_a_burst_opened_close_when_requests_stop() {
+    let (url, _dir): (String, Option<TempDir>) = fresh_database().await;
+    let token = editor_token(&url);
+    let server = Server::start(&url);
+    let client = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
+    let create = "mutation { createFacility(input: { kind: MEAL_POINT, name: \"a\", location: { lon: 106.3, lat: 38.5 } }) { id } }";
+    let created = post(&client, &server.base, create, json!({}), &token).await.unwrap();
+    let id = created["data"]["createFacility"]["id"].as_str().unwrap().to_owned();
+    let pool = |text: &str, state: &str| -> u32 {
+        let line = text.lines().find(|l| l.starts_with(&format!("db_pool_connections{{state=\"{state}\"}}"))).unwrap();
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let metrics = || async {
+        let mut response = client.get(format!("{}/metrics", server.base)).send().await.unwrap();
+        String::from_utf8(response.body().await.unwrap().to_vec()).unwrap()
+    };
+    let history = "query($id: ID!) { facilityHistory(id: $id) { action } }";
+    let mut most_open = 0;
+    for _ in 0..5 {
+        let burst: Vec<_> = (0..32)
+            .map(|_| {
+                let (client, base, token, id) = (client.clone(), server.base.clone(), token.clone(), id.clone());
+                actix_web::rt::spawn(async move { post(&client, &base, history, json!({ "id": id }), &token).await })
+            })
+            .collect();
+        for request in burst {
+            assert!(request.await.unwrap().unwrap()["errors"].is_null());
+        }
+        let text = metrics().await;
+        most_open = most_open.max(pool(&text, "idle") + pool(&text, "in_use"));
+        if most_open > 2 {
+            break;
+        }
+    }
+    assert!(most_open > 2, "a burst of 32 requests opened {most_open} connections");
+    let mut open = most_open;
+    for _ in 0..40 {
+        actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+        let text = metrics().await;
+        open = pool(&text, "idle") + pool(&text, "in_use");
+        if open == 1 {
+            break;
+        }
+    }
+    assert_eq!(open, 1, "connections still open 20 s after the last request");
+}
