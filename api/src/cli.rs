@@ -77,6 +77,11 @@ pub enum Command {
         /// The name `network list` shows (default: the file name without `.osm.pbf`).
         #[arg(long)]
         source: Option<String>,
+        /// Memory for sorting the extract's ways and nodes, in MiB; what does not fit is
+        /// sorted in temporary files (in TMPDIR). The import's memory is about this plus one
+        /// tile, whatever the extract's size.
+        #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(16..=65536))]
+        memory_mib: u32,
     },
     /// Show or remove stored walking networks.
     #[command(subcommand)]
@@ -320,9 +325,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             result
         }
-        Command::ImportOsm { file, source } => {
+        Command::ImportOsm { file, source, memory_mib } => {
             let store = open(&global).await?;
-            let result = import_osm(&store, &file, source).await;
+            let result = import_osm(&store, &file, source, memory_mib).await;
             store.close().await;
             result
         }
@@ -535,19 +540,26 @@ async fn export(
     Ok(())
 }
 
-async fn import_osm(store: &Store, file: &std::path::Path, source: Option<String>) -> anyhow::Result<()> {
+async fn import_osm(
+    store: &Store,
+    file: &std::path::Path,
+    source: Option<String>,
+    memory_mib: u32,
+) -> anyhow::Result<()> {
+    let source = source.unwrap_or_else(|| source_name(file));
     let bar = indicatif::ProgressBar::new_spinner().with_message("reading OpenStreetMap elements");
     let progress = |n: u64| bar.inc(n);
-    let network = crate::osm_import::read_walking_network(file, &progress)?;
+    let memory = memory_mib as usize * 1024 * 1024;
+    let read = crate::osm_tiles::read_walking_tiles(file, &source, memory, &progress)?;
     bar.finish_and_clear();
-    if network.edges.is_empty() {
+    if read.pieces == 0 {
         anyhow::bail!("{} has no walkable ways; the stored network is unchanged", file.display());
     }
-    let source = source.unwrap_or_else(|| source_name(file));
-    let info = store.import_walk_network(&source, &network.positions, &network.osm_ids, &network.edges).await?;
+    let (ways, missing) = (read.ways, read.missing_node_refs);
+    let info = store.import_walk_network_tiles(&source, read.tiles).await?;
     eprintln!(
-        "imported the walking network of {source}: {} nodes, {} edges in {} tiles from {} walkable ways ({} references to nodes missing from the extract); network revision {}",
-        info.node_count, info.edge_count, info.tiles, network.ways, network.missing_node_refs, info.revision
+        "imported the walking network of {source}: {} nodes, {} edges in {} tiles from {ways} walkable ways ({missing} references to nodes missing from the extract); network revision {}",
+        info.node_count, info.edge_count, info.tiles, info.revision
     );
     Ok(())
 }

@@ -89,7 +89,7 @@ impl From<StoreError> for ApiError {
                 tracing::warn!(error = %e, "database unavailable");
                 ApiError::Unavailable
             }
-            StoreError::Corrupt(_) | StoreError::Db(_) => ApiError::internal(&e),
+            StoreError::Corrupt(_) | StoreError::Input(_) | StoreError::Db(_) => ApiError::internal(&e),
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod map_page;
 pub mod memory_release;
 pub mod metrics;
 pub mod osm_import;
+pub mod osm_tiles;
 pub mod planning_pool;
 pub mod rate_limit;
 pub mod startup;

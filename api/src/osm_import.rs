@@ -92,13 +92,19 @@ pub struct OsmNetwork {
 pub struct OsmError {
     path: String,
     // Not `source`: the message already says it, and a chain would print it twice.
-    reason: osmpbf::Error,
+    reason: String,
+}
+
+impl OsmError {
+    pub(crate) fn new(path: &Path, reason: String) -> Self {
+        Self { path: path.display().to_string(), reason }
+    }
 }
 
 /// Reads the walking network of a PBF file (two passes: ways, then the nodes they use).
 /// `progress` is told how many elements each pass has read.
 pub fn read_walking_network(path: &Path, progress: &(dyn Fn(u64) + Sync)) -> Result<OsmNetwork, OsmError> {
-    let error = |reason| OsmError { path: path.display().to_string(), reason };
+    let error = |reason: osmpbf::Error| OsmError::new(path, reason.to_string());
     let mut ways: Vec<Vec<i64>> = Vec::new();
     // Which of `ways` are pedestrian areas.
     let mut areas: Vec<usize> = Vec::new();
@@ -165,7 +171,7 @@ pub fn read_walking_network(path: &Path, progress: &(dyn Fn(u64) + Sync)) -> Res
     Ok(network)
 }
 
-fn is_pedestrian_area<'a>(tags: impl Iterator<Item = (&'a str, &'a str)>) -> bool {
+pub(crate) fn is_pedestrian_area<'a>(tags: impl Iterator<Item = (&'a str, &'a str)>) -> bool {
     let (mut pedestrian, mut area) = (false, false);
     for tag in tags {
         pedestrian |= tag == ("highway", "pedestrian");
@@ -179,7 +185,20 @@ fn is_pedestrian_area<'a>(tags: impl Iterator<Item = (&'a str, &'a str)>) -> boo
 /// extract are walked along their outline only.
 fn cross_areas(ways: &[Vec<i64>], areas: &[usize], position: &dyn Fn(i64) -> Option<LonLat>) -> Vec<(i64, i64)> {
     let outline_nodes: HashSet<i64> = areas.iter().flat_map(|&w| ways[w].iter().copied()).collect();
-    // How many walkable ways touch each outline node: two or more make it an entrance.
+    let touching = touching_counts(ways.iter().map(Vec::as_slice), &outline_nodes);
+    let mut crossings = Vec::new();
+    for &w in areas {
+        let ring = &ways[w][..ways[w].len() - 1];
+        let Some(points) = ring.iter().map(|&id| position(id)).collect::<Option<Vec<LonLat>>>() else {
+            continue;
+        };
+        crossings.extend(cross_area(ring, &points, &touching));
+    }
+    crossings
+}
+
+/// How many walkable ways touch each outline node: two or more make it an entrance.
+fn touching_counts<'a>(ways: impl Iterator<Item = &'a [i64]>, outline_nodes: &HashSet<i64>) -> HashMap<i64, u32> {
     let mut touching: HashMap<i64, u32> = HashMap::new();
     for refs in ways {
         let mut seen: Vec<i64> = refs.iter().copied().filter(|id| outline_nodes.contains(id)).collect();
@@ -189,37 +208,37 @@ fn cross_areas(ways: &[Vec<i64>], areas: &[usize], position: &dyn Fn(i64) -> Opt
             *touching.entry(id).or_default() += 1;
         }
     }
+    touching
+}
+
+/// The straight edges across one pedestrian area: `ring` its outline's node ids (without the
+/// closing repeat), `points` their positions, `touching` how many ways touch each node.
+pub(crate) fn cross_area(ring: &[i64], points: &[LonLat], touching: &HashMap<i64, u32>) -> Vec<(i64, i64)> {
     let mut crossings = Vec::new();
-    for &w in areas {
-        let ring = &ways[w][..ways[w].len() - 1];
-        let Some(points) = ring.iter().map(|&id| position(id)).collect::<Option<Vec<LonLat>>>() else {
-            continue;
-        };
-        let polygon = Polygon::new(
-            LineString::from(points.iter().chain(points.first()).map(|p| (p.lon, p.lat)).collect::<Vec<_>>()),
-            Vec::new(),
-        );
-        let mut linked: Vec<usize> = (0..ring.len()).collect();
-        if linked.len() > MAX_AREA_NODES {
-            // Entrances first, then the other nodes at even steps.
-            linked.sort_by_key(|&i| (touching.get(&ring[i]).copied().unwrap_or(0) < 2, i));
-            let entrances = linked.iter().take_while(|&&i| touching.get(&ring[i]).copied().unwrap_or(0) >= 2).count();
-            let rest = linked.split_off(entrances.min(MAX_AREA_NODES));
-            linked.truncate(MAX_AREA_NODES);
-            let room = MAX_AREA_NODES - linked.len();
-            if room > 0 && !rest.is_empty() {
-                linked.extend((0..room).map(|k| rest[k * rest.len() / room]));
-            }
-            linked.sort_unstable();
-            linked.dedup();
+    let polygon = Polygon::new(
+        LineString::from(points.iter().chain(points.first()).map(|p| (p.lon, p.lat)).collect::<Vec<_>>()),
+        Vec::new(),
+    );
+    let mut linked: Vec<usize> = (0..ring.len()).collect();
+    if linked.len() > MAX_AREA_NODES {
+        // Entrances first, then the other nodes at even steps.
+        linked.sort_by_key(|&i| (touching.get(&ring[i]).copied().unwrap_or(0) < 2, i));
+        let entrances = linked.iter().take_while(|&&i| touching.get(&ring[i]).copied().unwrap_or(0) >= 2).count();
+        let rest = linked.split_off(entrances.min(MAX_AREA_NODES));
+        linked.truncate(MAX_AREA_NODES);
+        let room = MAX_AREA_NODES - linked.len();
+        if room > 0 && !rest.is_empty() {
+            linked.extend((0..room).map(|k| rest[k * rest.len() / room]));
         }
-        let at = |i: usize| Coord { x: points[i].lon, y: points[i].lat };
-        for (k, &i) in linked.iter().enumerate() {
-            for &j in &linked[k + 1..] {
-                let neighbours = j == i + 1 || (i == 0 && j == ring.len() - 1);
-                if !neighbours && ring[i] != ring[j] && polygon.contains(&Line::new(at(i), at(j))) {
-                    crossings.push((ring[i], ring[j]));
-                }
+        linked.sort_unstable();
+        linked.dedup();
+    }
+    let at = |i: usize| Coord { x: points[i].lon, y: points[i].lat };
+    for (k, &i) in linked.iter().enumerate() {
+        for &j in &linked[k + 1..] {
+            let neighbours = j == i + 1 || (i == 0 && j == ring.len() - 1);
+            if !neighbours && ring[i] != ring[j] && polygon.contains(&Line::new(at(i), at(j))) {
+                crossings.push((ring[i], ring[j]));
             }
         }
     }

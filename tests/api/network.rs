@@ -340,7 +340,30 @@ async fn import_osm_refuses_unusable_files_and_leaves_the_stored_network_as_it_w
     let text = folder.join("text.osm.pbf");
     std::fs::write(&text, "this is not a protocol buffer\n").unwrap();
     let nothing = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/api/fixtures/no-walkable-ways.osm.pbf");
-    for file in [&truncated, &text, &nothing] {
+    // Liechtenstein with its first two blocks of nodes swapped: nodes out of id order.
+    let liechtenstein = extract("liechtenstein.osm.pbf");
+    let bytes = std::fs::read(&liechtenstein).unwrap();
+    let blobs: Vec<(usize, bool)> = osmpbf::BlobReader::seekable_from_path(&liechtenstein)
+        .unwrap()
+        .map(|blob| {
+            let blob = blob.unwrap();
+            let nodes = matches!(blob.decode().unwrap(), osmpbf::BlobDecode::OsmData(block)
+                if block.groups().any(|g| g.dense_nodes().len() + g.nodes().count() > 0));
+            (blob.offset().unwrap().0 as usize, nodes)
+        })
+        .collect();
+    let first = blobs.iter().position(|b| b.1).unwrap();
+    assert!(blobs[first + 1].1, "two blocks of nodes");
+    let end = blobs.get(first + 2).map_or(bytes.len(), |b| b.0);
+    let at = [blobs[first].0, blobs[first + 1].0, end];
+    let unsorted = folder.join("unsorted.osm.pbf");
+    std::fs::write(&unsorted, [&bytes[..at[0]], &bytes[at[1]..at[2]], &bytes[at[0]..at[1]], &bytes[at[2]..]].concat())
+        .unwrap();
+    let out = run(&["import-osm", unsorted.to_str().unwrap(), "--source", "monaco"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("osmium sort"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["import-osm", monaco.to_str().unwrap(), "--memory-mib", "0"]);
+    assert!(!out.status.success(), "a budget of 0 is refused");
+    for file in [&truncated, &text, &nothing, &unsorted] {
         let out = run(&["import-osm", file.to_str().unwrap(), "--source", "monaco"]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{}: {stderr}", file.display());
@@ -352,4 +375,36 @@ async fn import_osm_refuses_unusable_files_and_leaves_the_stored_network_as_it_w
     assert_eq!(listed(), before);
     std::fs::remove_dir_all(&folder).ok();
     drop(dir);
+}
+
+/// `import-osm` reads an extract through external sorts in bounded memory: the tiles it
+/// streams are exactly those cut from the network read whole in memory (nodes, positions,
+/// edges, border links, plaza crossings), whether the sorts spill to many files (a budget of
+/// 16 KiB: hundreds of sorted runs merged) or fit in memory.
+#[test]
+fn tiles_streamed_in_bounded_memory_equal_the_network_read_whole() {
+    use api::geo::network_tiles::{TILE_DEGREES, cut};
+    for name in ["monaco", "liechtenstein"] {
+        let path = extract(&format!("{name}.osm.pbf"));
+        let whole = read_walking_network(&path, &|_| {}).unwrap();
+        let expected = cut(&whole.positions, &whole.osm_ids, &whole.edges, TILE_DEGREES, name);
+        for memory in [16 * 1024, 256 << 20] {
+            let read = api::osm_tiles::read_walking_tiles(&path, name, memory, &|_| {}).unwrap();
+            assert_eq!((read.ways, read.missing_node_refs), (whole.ways, whole.missing_node_refs), "{name}");
+            let mut keys = Vec::new();
+            let streamed: HashMap<_, _> = read
+                .tiles
+                .map(|t| {
+                    let (key, tile) = t.unwrap();
+                    keys.push(key);
+                    (key, tile)
+                })
+                .collect();
+            assert!(keys.windows(2).all(|w| w[0] < w[1]), "{name}: tiles come once each, in order");
+            assert_eq!(streamed.len(), expected.len(), "{name} at {memory} bytes");
+            for (key, tile) in &expected {
+                assert!(streamed.get(key) == Some(tile), "{name} at {memory} bytes: tile {key:?} differs");
+            }
+        }
+    }
 }

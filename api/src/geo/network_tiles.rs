@@ -63,7 +63,7 @@ impl Tile {
         self.nodes.binary_search_by_key(&id, |n| n.0).is_ok()
     }
 
-    fn sort(&mut self) {
+    pub(crate) fn sort(&mut self) {
         // Stable: of two copies, the first pushed (the fresher import's) stays.
         self.nodes.sort_by_key(|n| n.0);
         self.nodes.dedup_by_key(|n| n.0);

@@ -44,6 +44,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// What was being imported could not be read (nothing was written).
+    #[error("cannot read the import: {0}")]
+    Input(String),
     #[error(transparent)]
     Invalid(#[from] crate::domain::Invalid),
     #[error(transparent)]

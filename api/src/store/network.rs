@@ -10,7 +10,7 @@ use entity::{network_revision, network_tile, walk_network};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// What one import wrote.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,19 +52,38 @@ impl Store {
         osm_ids: &[i64],
         edges: &[(u32, u32)],
     ) -> StoreResult<NetworkInfo> {
-        let tiles = cut(positions, osm_ids, edges, TILE_DEGREES, source);
-        let count = tiles.len();
+        let mut tiles: Vec<(TileKey, Tile)> =
+            cut(positions, osm_ids, edges, TILE_DEGREES, source).into_iter().collect();
+        tiles.sort_unstable_by_key(|(key, _)| *key);
+        self.import_walk_network_tiles(source, tiles.into_iter().map(Ok)).await
+    }
+
+    /// Writes one import's tiles (each cut from the import alone, `source` its only source) as
+    /// they come, in one transaction: a tile another import already wrote keeps what other
+    /// sources put there (`Tile::overwritten_by`). If reading a tile fails, nothing is written.
+    pub async fn import_walk_network_tiles(
+        &self,
+        source: &str,
+        tiles: impl Iterator<Item = std::io::Result<(TileKey, Tile)>>,
+    ) -> StoreResult<NetworkInfo> {
+        let at = Utc::now().trunc_subsecs(6);
         let txn = self.db.begin().await?;
-        // Tiles this import shares with earlier ones keep what other sources wrote there.
-        let keys: Vec<TileKey> = tiles.keys().copied().collect();
-        let mut stored = stored_tiles(&txn, &keys).await?;
-        let merged = tiles.into_iter().map(|(key, tile)| match stored.remove(&key) {
-            Some(old) => (key, old.overwritten_by(&tile)),
-            None => (key, tile),
-        });
-        let revision = write_tiles(&txn, source, merged, Utc::now().trunc_subsecs(6)).await?;
+        let revision = next_revision(&txn).await?;
+        let mut info = NetworkInfo { revision, tiles: 0, node_count: 0, edge_count: 0 };
+        for tile in tiles {
+            // On an error the transaction is dropped unfinished: rolled back.
+            let (key, tile) = tile.map_err(|e| StoreError::Input(e.to_string()))?;
+            info.tiles += 1;
+            info.node_count += tile.nodes.len();
+            info.edge_count += tile.owned_edges();
+            let merged = match network_tile::Entity::find_by_id((key.x, key.y)).one(&txn).await? {
+                Some(row) => decode_row(&row)?.overwritten_by(&tile),
+                None => tile,
+            };
+            write_tile(&txn, source, key, &merged, at, revision).await?;
+        }
         txn.commit().await?;
-        Ok(NetworkInfo { revision, tiles: count, node_count: positions.len(), edge_count: edges.len() })
+        Ok(info)
     }
 
     /// Removes a source's part of every tile (tiles left empty go), or every tile overlapping
@@ -184,16 +203,6 @@ impl Store {
 }
 
 /// The stored tiles among `keys`, decoded.
-async fn stored_tiles(txn: &impl ConnectionTrait, keys: &[TileKey]) -> StoreResult<HashMap<TileKey, Tile>> {
-    let mut found = HashMap::new();
-    for key in keys {
-        if let Some(row) = network_tile::Entity::find_by_id((key.x, key.y)).one(txn).await? {
-            found.insert(*key, decode_row(&row)?);
-        }
-    }
-    Ok(found)
-}
-
 /// A stored tile's data.
 pub(super) fn decode_row(row: &network_tile::Model) -> StoreResult<Tile> {
     decode_tile(&row.data, &row.source)
@@ -209,10 +218,22 @@ async fn write_tiles(
 ) -> StoreResult<i64> {
     let revision = next_revision(txn).await?;
     for (key, tile) in tiles {
-        network_tile::Entity::delete_by_id((key.x, key.y)).exec(txn).await?;
-        network_tile::Entity::insert(tile_row(source, key, &tile, at, revision)).exec(txn).await?;
+        write_tile(txn, source, key, &tile, at, revision).await?;
     }
     Ok(revision)
+}
+
+async fn write_tile(
+    txn: &impl ConnectionTrait,
+    source: &str,
+    key: TileKey,
+    tile: &Tile,
+    at: DateTime<Utc>,
+    revision: i64,
+) -> StoreResult<()> {
+    network_tile::Entity::delete_by_id((key.x, key.y)).exec(txn).await?;
+    network_tile::Entity::insert(tile_row(source, key, tile, at, revision)).exec(txn).await?;
+    Ok(())
 }
 
 fn tile_row(source: &str, key: TileKey, tile: &Tile, now: DateTime<Utc>, revision: i64) -> network_tile::ActiveModel {
