@@ -5,7 +5,7 @@
     python province_load.py points URL N SIDE SPACING          # nearby + reachable (NETWORK)
     python province_load.py districts URL SECONDS DISTRICTS    # random district coverage, for memory
 """
-import http.client, json, math, random, sys, time, urllib.parse
+import http.client, json, math, os, random, sys, time, urllib.parse
 
 ORIGIN = (105.8, 37.2)
 
@@ -42,7 +42,7 @@ REACHABLE = """query($p: PointInput!) { reachableFacilities(from: $p, minutes: 1
 def main():
     what = sys.argv[1]
     conn = client(sys.argv[2])
-    rng = random.Random(7)
+    rng = random.Random(int(os.environ.get("SEED", "7")))
     if what == "coverage":
         prefix, n = sys.argv[3], int(sys.argv[4])
         _, data = ask(conn, COVERAGE, {"p": prefix})

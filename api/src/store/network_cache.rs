@@ -129,9 +129,22 @@ impl NetworkCache {
         self.regions.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn hit(&self, key: RegionKey, stored: &[(TileKey, StoredTile)]) -> Option<Arc<LoadedNetwork>> {
+    /// The region built for `key`, or else the smallest current one whose rectangle holds
+    /// `key`'s: a walk within reach of the question's places never leaves `key`'s rectangle,
+    /// so it goes the same way in any region that holds it. (Snapping may only improve: a
+    /// fragment cut by `key`'s border counts as large there and may be seen whole in a larger
+    /// region.)
+    fn hit(&self, directory: &NetworkDirectory, key: RegionKey) -> Option<Arc<LoadedNetwork>> {
         let regions = self.regions();
-        let region = regions.get(&key).filter(|r| r.current(stored))?;
+        let exact = regions.get(&key).filter(|r| r.current(&directory.within(key.0, key.1)));
+        let region = exact.or_else(|| {
+            regions
+                .iter()
+                .filter(|(k, _)| holds(**k, key))
+                .filter(|(k, r)| r.current(&directory.within(k.0, k.1)))
+                .min_by_key(|(_, r)| r.bytes)
+                .map(|(_, r)| r)
+        })?;
         region.last_used.store(self.clock.fetch_add(1, Relaxed), Relaxed);
         Some(Arc::clone(&region.loaded))
     }
@@ -163,6 +176,29 @@ impl NetworkCache {
             builds: self.builds.load(Relaxed),
         }
     }
+}
+
+/// Whether the rectangle of tiles `outer` holds `inner`.
+fn holds(outer: RegionKey, inner: RegionKey) -> bool {
+    outer.0.x <= inner.0.x && outer.0.y <= inner.0.y && outer.1.x >= inner.1.x && outer.1.y >= inner.1.y
+}
+
+/// Regions of at most this many tiles across are built a tile wider on every side, so that the
+/// next questions nearby (a person's next search, the next random point of a load test) find
+/// them already built: questions at random points across a province otherwise built a region
+/// each (p99 33 ms against 4.6 ms for a search that needs no network).
+const GROWN_UP_TO_TILES: i32 = 2;
+
+/// The rectangle to build for a question needing `key`: `key` a tile wider on every side when
+/// it is small and the wider one fits in an eighth of the budget.
+fn to_build(directory: &NetworkDirectory, key: RegionKey, budget: usize) -> RegionKey {
+    let small = key.1.x - key.0.x < GROWN_UP_TO_TILES && key.1.y - key.0.y < GROWN_UP_TO_TILES;
+    let grown = (TileKey { x: key.0.x - 1, y: key.0.y - 1 }, TileKey { x: key.1.x + 1, y: key.1.y + 1 });
+    if small && estimated_bytes(&directory.within(grown.0, grown.1)) <= budget / 8 { grown } else { key }
+}
+
+fn estimated_bytes(stored: &[(TileKey, StoredTile)]) -> usize {
+    stored.iter().map(|(_, t)| t.edges * ESTIMATED_BYTES_PER_EDGE + t.nodes * ESTIMATED_BYTES_PER_NODE).sum()
 }
 
 /// The smallest rectangle of tiles that holds the rectangle `sw`-`ne`.
@@ -241,12 +277,11 @@ impl Store {
             return Ok(None);
         }
         let key = tiles_covering(sw, ne);
-        let stored = directory.within(key.0, key.1);
-        if let Some(hit) = self.network.hit(key, &stored) {
+        if let Some(hit) = self.network.hit(directory, key) {
             return Ok(Some(hit));
         }
-        let estimate: usize =
-            stored.iter().map(|(_, t)| t.edges * ESTIMATED_BYTES_PER_EDGE + t.nodes * ESTIMATED_BYTES_PER_NODE).sum();
+        let stored = directory.within(key.0, key.1);
+        let estimate = estimated_bytes(&stored);
         let budget = self.network.budget_bytes.load(Relaxed);
         if estimate > budget {
             return Err(StoreError::Invalid(Invalid::new(format!(
@@ -258,9 +293,10 @@ impl Store {
             ))));
         }
         let _building = self.network.builder.lock().await;
-        if let Some(hit) = self.network.hit(key, &stored) {
+        if let Some(hit) = self.network.hit(directory, key) {
             return Ok(Some(hit));
         }
+        let key = to_build(directory, key, budget);
         let rows = network_tile::Entity::find()
             .filter(network_tile::Column::TileX.between(key.0.x, key.1.x))
             .filter(network_tile::Column::TileY.between(key.0.y, key.1.y))
