@@ -207,8 +207,14 @@ pub fn join<'a>(tiles: impl IntoIterator<Item = &'a Tile>) -> Joined {
         joined.osm_ids.push(id);
         number.insert(id, (joined.positions.len() - 1) as u32);
     }
-    let mut edges: Vec<(u32, u32)> =
-        edges.into_iter().filter_map(|(a, b)| Some((*number.get(&a)?, *number.get(&b)?))).collect();
+    // Lower number first, as `WalkingNetwork::build` orders them: its sort then finds them sorted.
+    let mut edges: Vec<(u32, u32)> = edges
+        .into_iter()
+        .filter_map(|(a, b)| {
+            let (a, b) = (*number.get(&a)?, *number.get(&b)?);
+            Some((a.min(b), a.max(b)))
+        })
+        .collect();
     edges.sort_unstable();
     edges.dedup();
     joined.edges = edges;
