@@ -190,11 +190,14 @@ fn holds(outer: RegionKey, inner: RegionKey) -> bool {
 const GROWN_UP_TO_TILES: i32 = 2;
 
 /// The rectangle to build for a question needing `key`: `key` a tile wider on every side when
-/// it is small and the wider one fits in an eighth of the budget.
-fn to_build(directory: &NetworkDirectory, key: RegionKey, budget: usize) -> RegionKey {
+/// it is small and the wider one fits beside what the cache holds. Once the cache is full,
+/// regions are built as needed: on a 19.5-million-edge province, whose network is four times
+/// the budget, wider regions only evicted each other (p50 29 ms against 10 ms).
+fn to_build(directory: &NetworkDirectory, key: RegionKey, budget: usize, held: usize) -> RegionKey {
     let small = key.1.x - key.0.x < GROWN_UP_TO_TILES && key.1.y - key.0.y < GROWN_UP_TO_TILES;
     let grown = (TileKey { x: key.0.x - 1, y: key.0.y - 1 }, TileKey { x: key.1.x + 1, y: key.1.y + 1 });
-    if small && estimated_bytes(&directory.within(grown.0, grown.1)) <= budget / 8 { grown } else { key }
+    let estimate = estimated_bytes(&directory.within(grown.0, grown.1));
+    if small && estimate <= budget / 8 && held + estimate <= budget { grown } else { key }
 }
 
 fn estimated_bytes(stored: &[(TileKey, StoredTile)]) -> usize {
@@ -296,7 +299,7 @@ impl Store {
         if let Some(hit) = self.network.hit(directory, key) {
             return Ok(Some(hit));
         }
-        let key = to_build(directory, key, budget);
+        let key = to_build(directory, key, budget, self.network.usage().bytes);
         let rows = network_tile::Entity::find()
             .filter(network_tile::Column::TileX.between(key.0.x, key.1.x))
             .filter(network_tile::Column::TileY.between(key.0.y, key.1.y))
