@@ -202,13 +202,18 @@ fn touching_counts<'a>(ways: impl Iterator<Item = &'a [i64]>, outline_nodes: &Ha
     let mut touching: HashMap<i64, u32> = HashMap::new();
     for refs in ways {
         let mut seen: Vec<i64> = refs.iter().copied().filter(|id| outline_nodes.contains(id)).collect();
-        seen.sort_unstable();
-        seen.dedup();
-        for id in seen {
-            *touching.entry(id).or_default() += 1;
-        }
+        count_touching(&mut seen, &mut touching);
     }
     touching
+}
+
+/// Counts once each outline node one way touched (`nodes`, emptied).
+pub(crate) fn count_touching(nodes: &mut Vec<i64>, touching: &mut HashMap<i64, u32>) {
+    nodes.sort_unstable();
+    nodes.dedup();
+    for id in nodes.drain(..) {
+        *touching.entry(id).or_default() += 1;
+    }
 }
 
 /// The straight edges across one pedestrian area: `ring` its outline's node ids (without the

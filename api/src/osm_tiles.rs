@@ -15,7 +15,7 @@
 
 use crate::geo::LonLat;
 use crate::geo::network_tiles::{TILE_DEGREES, Tile, TileKey};
-use crate::osm_import::{OsmError, cross_area, is_pedestrian_area, is_walkable};
+use crate::osm_import::{OsmError, count_touching, cross_area, is_pedestrian_area, is_walkable};
 use extsort::{ExternalSorter, Sortable};
 use osmpbf::{Element, ElementReader};
 use std::collections::{HashMap, HashSet};
@@ -134,27 +134,19 @@ pub fn read_walking_tiles(
                 return;
             }
             last_id = id;
-            loop {
-                let next = match refs.peek() {
-                    None => break,
-                    Some(Err(_)) => {
-                        if let Some(Err(e)) = refs.next() {
-                            failed.get_or_insert(e);
-                        }
-                        break;
+            // The references to nodes up to this one: those before it are to missing nodes.
+            while let Some(next) = refs.next_if(|r| !matches!(r, Ok(r) if r.node > id)) {
+                let pushed = match next {
+                    Err(e) => Err(e),
+                    Ok(r) if r.node < id => {
+                        missing += 1;
+                        Ok(())
                     }
-                    Some(Ok(r)) => *r,
+                    Ok(r) => placed.push(PlacedRef { way: r.way, at: r.at, node: id, position: LonLat { lon, lat } }),
                 };
-                if next.node > id {
-                    break;
-                }
-                refs.next();
-                if next.node < id {
-                    missing += 1;
-                } else if let Err(e) =
-                    placed.push(PlacedRef { way: next.way, at: next.at, node: id, position: LonLat { lon, lat } })
-                {
+                if let Err(e) = pushed {
                     failed.get_or_insert(e);
+                    break;
                 }
             }
         })
@@ -230,15 +222,6 @@ pub fn read_walking_tiles(
     })
 }
 
-/// Counts once each outline node one way touched (`nodes`, emptied).
-fn count_touching(nodes: &mut Vec<i64>, touching: &mut HashMap<i64, u32>) {
-    nodes.sort_unstable();
-    nodes.dedup();
-    for id in nodes.drain(..) {
-        *touching.entry(id).or_default() += 1;
-    }
-}
-
 /// The pieces of an edge between two positioned nodes: both ends, the edge in each end's tile,
 /// and across a border the far end in each.
 fn edge_pieces(a: (i64, LonLat), b: (i64, LonLat)) -> Vec<TilePiece> {
@@ -282,7 +265,7 @@ impl Iterator for TileStream {
                     add(&mut tile, piece);
                     self.pieces.next();
                 }
-                Some(Err(_)) => return self.pieces.next().map(|r| r.map(|_| (first.tile, Tile::default()))),
+                Some(Err(_)) => return self.pieces.next().and_then(Result::err).map(Err),
                 _ => break,
             }
         }

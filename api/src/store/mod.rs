@@ -144,20 +144,8 @@ impl Store {
     /// its page cache). Called when the server has been quiet for a while.
     pub async fn close_idle_connections(&self, keep: u32) {
         match self.db.get_database_backend() {
-            DbBackend::Postgres => {
-                let pool = self.db.get_postgres_connection_pool();
-                while pool.size() > keep {
-                    let Some(connection) = pool.try_acquire() else { break };
-                    let _ = connection.close().await;
-                }
-            }
-            _ => {
-                let pool = self.db.get_sqlite_connection_pool();
-                while pool.size() > keep {
-                    let Some(connection) = pool.try_acquire() else { break };
-                    let _ = connection.close().await;
-                }
-            }
+            DbBackend::Postgres => close_idle(self.db.get_postgres_connection_pool(), keep).await,
+            _ => close_idle(self.db.get_sqlite_connection_pool(), keep).await,
         }
     }
 
@@ -174,5 +162,12 @@ impl Store {
 
     pub(crate) fn conn(&self) -> &impl ConnectionTrait {
         &self.db
+    }
+}
+
+async fn close_idle<DB: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<DB>, keep: u32) {
+    while pool.size() > keep {
+        let Some(connection) = pool.try_acquire() else { break };
+        let _ = connection.close().await;
     }
 }
