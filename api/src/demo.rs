@@ -5,6 +5,7 @@
 //! and 2,000 residential areas. Places are random (fixed seed) inside the district's real
 //! extent: the city in the west, villages in the east. None of it describes real places.
 
+use crate::domain::community_code::CommunityCode;
 use crate::domain::details::*;
 use crate::domain::facility::{FacilityDraft, FacilityKind};
 use crate::domain::residents::ResidentialAreaDraft;
@@ -35,17 +36,17 @@ const ESTATE_SUFFIXES: [&str; 6] = ["花园", "家园", "小区", "苑", "新村
 
 /// The 12-digit code of the synthetic community at a position: ten streets (001-010) of
 /// sixteen urban communities in the city, four towns (100-103) of sixteen villages outside.
-pub fn community_code_at(p: LonLat) -> String {
+pub fn community_code_at(p: LonLat) -> CommunityCode {
     let frac =
         |v: f64, lo: f64, hi: f64, n: usize| (((v - lo) / (hi - lo)) * n as f64).clamp(0.0, n as f64 - 1.0) as usize;
     if p.lon < CITY_EDGE_LON {
         let street = frac(p.lat, SOUTH, NORTH, 5) * 2 + frac(p.lon, WEST, CITY_EDGE_LON, 2);
         let community = frac(p.lat, SOUTH, NORTH, 20) % 4 * 4 + frac(p.lon, WEST, CITY_EDGE_LON, 8) % 4;
-        format!("640104{:03}{:03}", street + 1, community + 1)
+        CommunityCode::from_parts(640104, street as u32 + 1, community as u32 + 1)
     } else {
         let town = frac(p.lat, SOUTH, NORTH, 4);
         let village = frac(p.lat, SOUTH, NORTH, 16) % 4 * 4 + frac(p.lon, CITY_EDGE_LON, EAST, 4);
-        format!("640104{:03}{:03}", 100 + town, 200 + village)
+        CommunityCode::from_parts(640104, 100 + town as u32, 200 + village as u32)
     }
 }
 
@@ -160,7 +161,7 @@ impl Generator {
             phone: Some(format!("0951-{}", self.rng.random_range(5_000_000..7_000_000))),
             capacity: Some(self.rng.random_range(10..120)),
             services,
-            details: Some(details),
+            details: Some(Box::new(details)),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Facilities: kinds and categories, the validated draft of a new or changed facility, and
 //! the filter every facility query shares.
 
+use super::community_code::CommunityCode;
 use super::details::{CanteenDetails, ElderCareDetails, FacilityDetails, RestStationDetails};
 use super::hours::OpenMoment;
 use super::{Invalid, ids::FacilityId, validate};
@@ -8,6 +9,7 @@ use crate::geo::LonLat;
 use async_graphql::Enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// The three families of service a 15-minute circle is measured for.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -104,10 +106,10 @@ pub struct Facility {
     pub updated_at: DateTime<Utc>,
     /// Name of the token that created it (none for rows from before authors were recorded).
     #[serde(default)]
-    pub created_by: Option<String>,
+    pub created_by: Option<Arc<str>>,
     /// Name of the token that made this version.
     #[serde(default)]
-    pub updated_by: Option<String>,
+    pub updated_by: Option<Arc<str>>,
 }
 
 /// Everything a user says about a facility, already checked.
@@ -119,12 +121,13 @@ pub struct FacilityDraft {
     pub address: Option<String>,
     pub lon: f64,
     pub lat: f64,
-    pub community_code: Option<String>,
+    pub community_code: Option<CommunityCode>,
     pub opening_hours: Option<String>,
     pub phone: Option<String>,
     pub capacity: Option<i32>,
     pub services: Vec<String>,
-    pub details: Option<FacilityDetails>,
+    /// Boxed: most facilities have none, and a province holds a million of them.
+    pub details: Option<Box<FacilityDetails>>,
 }
 
 impl FacilityDraft {
@@ -195,7 +198,10 @@ impl FacilityFields {
             address: validate::optional_text("address", pick(self.address, current.address).as_deref(), 500)?,
             lon: location.lon,
             lat: location.lat,
-            community_code: validate::community_code(pick(self.community_code, current.community_code).as_deref())?,
+            community_code: match self.community_code {
+                Some(given) => validate::community_code(given.as_deref())?,
+                None => current.community_code,
+            },
             opening_hours: validate::opening_hours(pick(self.opening_hours, current.opening_hours).as_deref())?,
             phone: validate::phone(pick(self.phone, current.phone).as_deref())?,
             capacity,
@@ -207,11 +213,11 @@ impl FacilityFields {
 
 fn merge_details(
     kind: FacilityKind,
-    current: Option<FacilityDetails>,
+    current: Option<Box<FacilityDetails>>,
     canteen: Option<Option<CanteenDetails>>,
     elder_care: Option<Option<ElderCareDetails>>,
     rest_station: Option<Option<RestStationDetails>>,
-) -> Result<Option<FacilityDetails>, Invalid> {
+) -> Result<Option<Box<FacilityDetails>>, Invalid> {
     let category = kind.category();
     let given = [
         (FacilityCategory::Canteen, "canteen", matches!(canteen, Some(Some(_)))),
@@ -225,14 +231,13 @@ fn merge_details(
     }
     let replaced = match category {
         FacilityCategory::Canteen => {
-            canteen.map(|d| d.map(|d| d.validated().map(FacilityDetails::Canteen)).transpose())
+            canteen.map(|d| d.map(|d| d.validated().map(|d| Box::new(FacilityDetails::Canteen(d)))).transpose())
         }
         FacilityCategory::ElderCare => {
-            elder_care.map(|d| d.map(|d| d.validated().map(FacilityDetails::ElderCare)).transpose())
+            elder_care.map(|d| d.map(|d| d.validated().map(|d| Box::new(FacilityDetails::ElderCare(d)))).transpose())
         }
-        FacilityCategory::RestStation => {
-            rest_station.map(|d| d.map(|d| d.validated().map(FacilityDetails::RestStation)).transpose())
-        }
+        FacilityCategory::RestStation => rest_station
+            .map(|d| d.map(|d| d.validated().map(|d| Box::new(FacilityDetails::RestStation(d)))).transpose()),
     };
     match replaced {
         Some(result) => result,
@@ -248,6 +253,15 @@ impl FacilityDetails {
             FacilityDetails::RestStation(_) => FacilityCategory::RestStation,
         }
     }
+}
+
+/// The fields of a facility a filter reads.
+#[derive(Clone, Copy, Debug)]
+pub struct FilteredFields<'a> {
+    pub kind: FacilityKind,
+    pub services: &'a [String],
+    pub community_code: Option<&'a str>,
+    pub opening_hours: Option<&'a str>,
 }
 
 /// Which facilities a query counts: fields combine with AND, values of one list with OR,
@@ -266,14 +280,24 @@ impl FacilityFilter {
     /// Whether `facility` passes the filter (the same rule the database query applies; the
     /// database cannot read opening hours, so `open_at` is only ever checked here).
     pub fn matches(&self, facility: &FacilityDraft) -> bool {
+        self.admits(FilteredFields {
+            kind: facility.kind,
+            services: &facility.services,
+            community_code: facility.community_code.as_deref(),
+            opening_hours: facility.opening_hours.as_deref(),
+        })
+    }
+
+    /// Whether a facility with these fields passes the filter.
+    pub fn admits(&self, facility: FilteredFields<'_>) -> bool {
         self.categories.as_ref().is_none_or(|c| c.contains(&facility.kind.category()))
             && self.kinds.as_ref().is_none_or(|k| k.contains(&facility.kind))
             && self.services.iter().all(|tag| facility.services.contains(tag))
             && self
                 .community_code_prefix
                 .as_ref()
-                .is_none_or(|p| facility.community_code.as_ref().is_some_and(|code| code.starts_with(p.as_str())))
-            && self.open_at.as_ref().is_none_or(|at| at.is_open(facility.opening_hours.as_deref()) == Some(true))
+                .is_none_or(|p| facility.community_code.is_some_and(|code| code.starts_with(p.as_str())))
+            && self.open_at.as_ref().is_none_or(|at| at.is_open(facility.opening_hours) == Some(true))
     }
 
     /// The kinds the filter admits, combining `categories` and `kinds`.
@@ -320,7 +344,7 @@ mod tests {
         f.canteen = Some(Some(CanteenDetails { halal: true, ..Default::default() }));
         let d = f.create().unwrap();
         assert_eq!(d.name, "老饭桌");
-        assert!(matches!(d.details, Some(FacilityDetails::Canteen(CanteenDetails { halal: true, .. }))));
+        assert!(matches!(d.details.as_deref(), Some(FacilityDetails::Canteen(CanteenDetails { halal: true, .. }))));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! The enums derive `async_graphql::Enum` because they *are* the API's vocabulary; keeping one
 //! definition means a kind can never exist in the database but not in the schema.
 
+pub mod community_code;
 pub mod details;
 pub mod facility;
 pub mod hours;

@@ -1,8 +1,10 @@
 //! Residential areas (小区, villages): where the demand for services lives.
 
+use super::community_code::CommunityCode;
 use super::{Invalid, ids::ResidentialAreaId, validate};
 use crate::geo::LonLat;
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
 /// A stored residential area. `location` is WGS-84.
 #[derive(Clone, Debug, PartialEq)]
@@ -12,7 +14,15 @@ pub struct ResidentialArea {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Name of the token that created it.
-    pub created_by: Option<String>,
+    pub created_by: Option<Arc<str>>,
+}
+
+/// What coverage questions read of a stored residential area: its id and checked fields (when
+/// and by whom it was written stay in the database, read when a client asks for them).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AreaEntry {
+    pub id: ResidentialAreaId,
+    pub draft: ResidentialAreaDraft,
 }
 
 /// The most residents one residential area may have.
@@ -25,7 +35,7 @@ pub struct ResidentialAreaDraft {
     pub location: LonLat,
     pub population: i32,
     pub elderly_population: i32,
-    pub community_code: Option<String>,
+    pub community_code: Option<CommunityCode>,
 }
 
 impl ResidentialAreaDraft {

@@ -1,6 +1,7 @@
 //! Rules shared by facilities and residential areas.
 
 use super::Invalid;
+use super::community_code::CommunityCode;
 
 /// A required, trimmed, non-empty text of at most `max` characters without control characters.
 pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, Invalid> {
@@ -51,14 +52,8 @@ pub fn opening_hours(value: Option<&str>) -> Result<Option<String>, Invalid> {
 }
 
 /// A 12-digit statistical division code (6-digit county, 3-digit township, 3-digit community).
-pub fn community_code(value: Option<&str>) -> Result<Option<String>, Invalid> {
-    let Some(code) = value.map(str::trim).filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    if code.len() != 12 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Invalid::new(format!("communityCode must be 12 digits, got {code:?}")));
-    }
-    Ok(Some(code.to_owned()))
+pub fn community_code(value: Option<&str>) -> Result<Option<CommunityCode>, Invalid> {
+    value.map(str::trim).filter(|v| !v.is_empty()).map(CommunityCode::parse).transpose()
 }
 
 /// A prefix of a division code: 1 to 12 digits. Parents are prefixes of their children.
@@ -148,7 +143,7 @@ mod tests {
 
     #[test]
     fn community_codes_are_twelve_digits() {
-        assert_eq!(community_code(Some("640104001001")), Ok(Some("640104001001".into())));
+        assert_eq!(community_code(Some("640104001001")).unwrap().as_deref(), Some("640104001001"));
         assert!(community_code(Some("64010400100")).is_err());
         assert!(community_code(Some("64010400100a")).is_err());
         assert!(community_code_prefix("6401").is_ok());

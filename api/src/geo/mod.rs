@@ -13,6 +13,7 @@ pub mod isochrone;
 pub mod nearest;
 pub mod network;
 pub mod network_tiles;
+pub mod point_cells;
 pub mod sites;
 pub mod sphere_index;
 pub mod sphere_points;

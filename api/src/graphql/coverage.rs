@@ -8,7 +8,7 @@ use super::geometry::{Crs, Point, PointInput};
 use super::travel::{DistanceModel, TravelInput, TravelPlan, model_of};
 use super::{cost, deadline, limits, reading, store};
 use crate::domain::facility as domain_facility;
-use crate::domain::residents::ResidentialArea;
+use crate::domain::residents::AreaEntry;
 use crate::domain::travel::Travel;
 use crate::domain::{Invalid, validate};
 use crate::error::{ApiError, ApiResult};
@@ -55,7 +55,7 @@ impl CoverageInput {
 pub struct Evaluation {
     plan: TravelPlan,
     facilities: Vec<LonLat>,
-    areas: Vec<Arc<ResidentialArea>>,
+    areas: Vec<Arc<AreaEntry>>,
     demand: Vec<Demand>,
     covered: Vec<bool>,
     total: CoverageCounts,
@@ -88,22 +88,21 @@ impl Evaluation {
         // distance, among all of them.
         let any_distance = matches!(asked, Horizon::Nearest) && !plan.uses_network();
         let horizon = if any_distance { f64::INFINITY } else { horizon };
-        let facilities = {
+        let facilities: Vec<LonLat> = {
             let (store, _slot) = reading(ctx).await?;
             match plan.facility_bounds(&places, horizon) {
-                _ if any_distance => store.facilities_matching(&filter).await?,
-                Some(bounds) => store.facilities_matching_within(&filter, bounds).await?,
+                _ if any_distance => store.facility_locations(&filter).await?,
+                Some(bounds) => store.facility_locations_within(&filter, bounds).await?,
                 None => Vec::new(),
             }
         };
-        let facilities: Vec<LonLat> = facilities.iter().map(|f| f.draft.location()).collect();
         planning(ctx)?.run(deadline, move || Self::evaluate(plan, facilities, areas, horizon, deadline)).await?
     }
 
     fn evaluate(
         plan: TravelPlan,
         facilities: Vec<LonLat>,
-        areas: Vec<Arc<ResidentialArea>>,
+        areas: Vec<Arc<AreaEntry>>,
         horizon: f64,
         deadline: Deadline,
     ) -> ApiResult<Self> {
@@ -152,7 +151,7 @@ struct Scope {
 impl Scope {
     /// The areas that may be in scope, from the indexes (a district's areas, not the
     /// province's), in id order.
-    fn candidates<'a>(&self, areas: &'a Areas) -> Vec<&'a Arc<ResidentialArea>> {
+    fn candidates<'a>(&self, areas: &'a Areas) -> Vec<&'a Arc<AreaEntry>> {
         match (&self.prefix, self.within.as_ref().map(|w| w.bounds)) {
             (Some(prefix), _) => areas.with_code_prefix(prefix),
             (None, Some(Some(b))) => {
@@ -164,7 +163,7 @@ impl Scope {
     }
 
     /// The areas in scope, in id order.
-    fn areas(&self, areas: &Areas, deadline: Deadline) -> ApiResult<Vec<Arc<ResidentialArea>>> {
+    fn areas(&self, areas: &Areas, deadline: Deadline) -> ApiResult<Vec<Arc<AreaEntry>>> {
         let mut in_scope = Vec::new();
         for (i, area) in self.candidates(areas).into_iter().enumerate() {
             if i % 256 == 0 {
@@ -177,7 +176,7 @@ impl Scope {
         Ok(in_scope)
     }
 
-    fn holds(&self, area: &ResidentialArea) -> bool {
+    fn holds(&self, area: &AreaEntry) -> bool {
         let code = area.draft.community_code.as_ref();
         self.prefix.as_ref().is_none_or(|p| code.is_some_and(|c| c.starts_with(p.as_str())))
             && self.within.as_ref().is_none_or(|w| w.contains(area.draft.location))
@@ -503,7 +502,7 @@ fn gaps(e: &Evaluation, crs: Crs) -> ApiResult<Vec<CoverageGap>> {
         .into_iter()
         .map(|members| {
             let indices: Vec<usize> = members.iter().map(|&m| uncovered[m]).collect();
-            let areas: Vec<&ResidentialArea> = indices.iter().map(|&i| &*e.areas[i]).collect();
+            let areas: Vec<&AreaEntry> = indices.iter().map(|&i| &*e.areas[i]).collect();
             let elderly: i64 = areas.iter().map(|a| i64::from(a.draft.elderly_population)).sum();
             let population: i64 = areas.iter().map(|a| i64::from(a.draft.population)).sum();
             let locations: Vec<LonLat> = areas.iter().map(|a| a.draft.location).collect();

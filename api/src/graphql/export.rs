@@ -40,7 +40,7 @@ pub fn facility_feature(f: &Facility, crs: crate::geo::Crs) -> Json {
         "capacity": d.capacity,
         "services": d.services,
     });
-    let (key, details) = match &d.details {
+    let (key, details) = match d.details.as_deref() {
         Some(FacilityDetails::Canteen(c)) => ("canteen", serde_json::to_value(c)),
         Some(FacilityDetails::ElderCare(e)) => ("elderCare", serde_json::to_value(e)),
         Some(FacilityDetails::RestStation(r)) => ("restStation", serde_json::to_value(r)),

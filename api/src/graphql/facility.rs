@@ -81,21 +81,21 @@ impl Facility {
     }
     /// Canteen details; null unless the category is CANTEEN or none were given.
     async fn canteen(&self) -> Option<&CanteenDetails> {
-        match &self.0.draft.details {
+        match self.0.draft.details.as_deref() {
             Some(FacilityDetails::Canteen(d)) => Some(d),
             _ => None,
         }
     }
     /// Elder-care details; null unless the category is ELDER_CARE or none were given.
     async fn elder_care(&self) -> Option<&ElderCareDetails> {
-        match &self.0.draft.details {
+        match self.0.draft.details.as_deref() {
             Some(FacilityDetails::ElderCare(d)) => Some(d),
             _ => None,
         }
     }
     /// Rest-station details; null unless the category is REST_STATION or none were given.
     async fn rest_station(&self) -> Option<&RestStationDetails> {
-        match &self.0.draft.details {
+        match self.0.draft.details.as_deref() {
             Some(FacilityDetails::RestStation(d)) => Some(d),
             _ => None,
         }
@@ -369,17 +369,21 @@ impl FacilityQuery {
         let plan = TravelPlan::new(ctx, TravelInput::parse(travel, minutes)?, &[from], minutes).await?;
         let filter = FacilityFilter::parse(ctx, filter).await?;
         let walker = plan.walker();
+        let store = store(ctx)?;
         let found =
-            store(ctx)?.nearest_facilities(from, Some(walker.search_radius_m(minutes)), usize::MAX, &filter).await?;
-        let targets: Vec<LonLat> = found.iter().map(|(f, _)| f.draft.location()).collect();
+            store.nearest_facility_locations(from, Some(walker.search_radius_m(minutes)), usize::MAX, &filter).await?;
+        let targets: Vec<LonLat> = found.iter().map(|f| f.location).collect();
         let times = walker.times_from(from, &targets, minutes).map_err(|e| plan.off_network(e))?;
-        let mut hits: Vec<FacilityHit> = found
+        let reached: Vec<_> = found.into_iter().zip(times).filter_map(|(f, time)| time.map(|t| (f, t))).collect();
+        let ids: Vec<FacilityId> = reached.iter().map(|(f, _)| f.id).collect();
+        let mut full: std::collections::HashMap<FacilityId, domain::Facility> =
+            store.facilities_by_ids(&ids).await?.into_iter().map(|f| (f.id, f)).collect();
+        let mut hits: Vec<FacilityHit> = reached
             .into_iter()
-            .zip(times)
-            .filter_map(|((facility, distance_m), time)| {
-                time.map(|t| FacilityHit {
-                    facility: Facility(facility),
-                    distance_meters: distance_m,
+            .filter_map(|(f, t)| {
+                full.remove(&f.id).map(|facility| FacilityHit {
+                    facility: Facility(Arc::new(facility)),
+                    distance_meters: f.distance_m,
                     travel_minutes: t.minutes,
                     model: model_of(t.by),
                 })

@@ -87,7 +87,7 @@ fn parse_input<T: InputType>(object: Map<String, Json>) -> Result<T, String> {
 
 enum FacilityRow {
     Create(FacilityDraft),
-    Update(FacilityId, FacilityFields),
+    Update(FacilityId, Box<FacilityFields>),
 }
 
 fn facility_row(feature: &Json) -> Result<FacilityRow, String> {
@@ -103,7 +103,7 @@ fn facility_row(feature: &Json) -> Result<FacilityRow, String> {
         Some(Json::String(id)) => {
             let id = FacilityId::decode(&id).map_err(|e| e.0)?;
             let input: UpdateFacilityInput = parse_input(props)?;
-            Ok(FacilityRow::Update(id, input.into_fields().map_err(|e| e.0)?))
+            Ok(FacilityRow::Update(id, Box::new(input.into_fields().map_err(|e| e.0)?)))
         }
         Some(_) => Err("id must be a string".into()),
     }

@@ -9,10 +9,11 @@
 //! commit, so a reader that sees revision N finds every area up to N by `revision <= N`.
 
 use super::{Store, StoreResult};
-use crate::domain::residents::ResidentialArea;
+use crate::domain::ids::ResidentialAreaId;
+use crate::domain::residents::{AreaEntry, ResidentialAreaDraft};
 use crate::geo::LonLat;
+use crate::geo::point_cells::PointCells;
 use entity::{residential_area, residential_area_revision};
-use rstar::{AABB, RTree, primitives::GeomWithData};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::sync::{Arc, RwLock};
 
@@ -29,30 +30,24 @@ pub struct Areas {
     /// The revision reflected; -1 before the first load.
     revision: i64,
     /// In id order.
-    areas: Vec<Arc<ResidentialArea>>,
-    /// Positions (lon, lat) with the index of the area in `areas`.
-    positions: RTree<GeomWithData<[f64; 2], u32>>,
+    areas: Vec<Arc<AreaEntry>>,
+    /// Positions, naming each area by its index in `areas`.
+    positions: PointCells,
     /// Indices of the areas that have a community code, in code order.
     by_code: Vec<u32>,
 }
 
 impl Default for Areas {
     fn default() -> Self {
-        Self { revision: -1, areas: Vec::new(), positions: RTree::new(), by_code: Vec::new() }
+        Self { revision: -1, areas: Vec::new(), positions: PointCells::default(), by_code: Vec::new() }
     }
 }
 
 impl Areas {
-    fn new(revision: i64, mut areas: Vec<Arc<ResidentialArea>>) -> Self {
+    fn new(revision: i64, mut areas: Vec<Arc<AreaEntry>>) -> Self {
         areas.sort_by_key(|a| a.id);
         areas.dedup_by_key(|a| a.id);
-        let positions = RTree::bulk_load(
-            areas
-                .iter()
-                .enumerate()
-                .map(|(i, a)| GeomWithData::new([a.draft.location.lon, a.draft.location.lat], i as u32))
-                .collect(),
-        );
+        let positions = PointCells::new(&areas.iter().map(|a| a.draft.location).collect::<Vec<_>>());
         let mut by_code: Vec<u32> =
             (0..areas.len() as u32).filter(|&i| areas[i as usize].draft.community_code.is_some()).collect();
         by_code.sort_by(|&a, &b| areas[a as usize].draft.community_code.cmp(&areas[b as usize].draft.community_code));
@@ -68,12 +63,12 @@ impl Areas {
     }
 
     /// Every area, in id order.
-    pub fn all(&self) -> &[Arc<ResidentialArea>] {
+    pub fn all(&self) -> &[Arc<AreaEntry>] {
         &self.areas
     }
 
     /// The areas whose community code starts with `prefix`, in id order.
-    pub fn with_code_prefix(&self, prefix: &str) -> Vec<&Arc<ResidentialArea>> {
+    pub fn with_code_prefix(&self, prefix: &str) -> Vec<&Arc<AreaEntry>> {
         let code = |i: &u32| self.areas[*i as usize].draft.community_code.as_deref().unwrap_or_default();
         let first = self.by_code.partition_point(|i| code(i) < prefix);
         let mut found: Vec<u32> =
@@ -84,10 +79,8 @@ impl Areas {
 
     /// The areas inside the longitude-latitude rectangle from `min` to `max` (edges included),
     /// in id order.
-    pub fn in_bounds(&self, min: LonLat, max: LonLat) -> Vec<&Arc<ResidentialArea>> {
-        let envelope = AABB::from_corners([min.lon, min.lat], [max.lon, max.lat]);
-        let mut found: Vec<u32> = self.positions.locate_in_envelope(&envelope).map(|e| e.data).collect();
-        found.sort_unstable();
+    pub fn in_bounds(&self, min: LonLat, max: LonLat) -> Vec<&Arc<AreaEntry>> {
+        let found = self.positions.in_rectangle(min, max, |i| self.areas[i as usize].draft.location);
         found.into_iter().map(|i| &self.areas[i as usize]).collect()
     }
 }
@@ -106,6 +99,9 @@ pub(super) async fn next_revision(txn: &impl ConnectionTrait) -> StoreResult<i64
 async fn current_revision(conn: &impl ConnectionTrait) -> StoreResult<i64> {
     super::revision::read::<residential_area_revision::Entity>(conn, REVISION_ID, REVISION).await
 }
+
+/// The columns of an area the cache reads.
+type AreaRow = (i64, String, f64, f64, i32, i32, Option<String>);
 
 /// Areas read per query when loading them.
 const LOAD_PAGE: u64 = 10_000;
@@ -128,19 +124,39 @@ impl Store {
         }
         // A page at a time: each page's rows are turned into areas and dropped before the next
         // is read, so a province's areas are never held twice (which fragments the heap).
-        let mut areas: Vec<Arc<ResidentialArea>> = cached.areas.clone();
+        let mut areas: Vec<Arc<AreaEntry>> = cached.areas.clone();
         let mut after = None;
         loop {
             let mut query = residential_area::Entity::find()
+                .select_only()
+                .columns([
+                    residential_area::Column::Id,
+                    residential_area::Column::Name,
+                    residential_area::Column::Lon,
+                    residential_area::Column::Lat,
+                    residential_area::Column::Population,
+                    residential_area::Column::ElderlyPopulation,
+                    residential_area::Column::CommunityCode,
+                ])
                 .filter(residential_area::Column::Revision.gt(cached.revision))
                 .filter(residential_area::Column::Revision.lte(revision));
             if let Some(after) = after {
                 query = query.filter(residential_area::Column::Id.gt(after));
             }
-            let rows = query.order_by_asc(residential_area::Column::Id).limit(LOAD_PAGE).all(self.conn()).await?;
+            let rows: Vec<AreaRow> =
+                query.order_by_asc(residential_area::Column::Id).limit(LOAD_PAGE).into_tuple().all(self.conn()).await?;
             let full = rows.len() as u64 == LOAD_PAGE;
-            after = rows.last().map(|r| r.id);
-            areas.extend(rows.into_iter().map(|r| Arc::new(super::residents::to_domain(r))));
+            after = rows.last().map(|r| r.0);
+            for (id, name, lon, lat, population, elderly_population, code) in rows {
+                let draft = ResidentialAreaDraft {
+                    name,
+                    location: LonLat { lon, lat },
+                    population,
+                    elderly_population,
+                    community_code: super::stored_code(id, code.as_deref())?,
+                };
+                areas.push(Arc::new(AreaEntry { id: ResidentialAreaId(id), draft }));
+            }
             if !full {
                 break;
             }

@@ -2,7 +2,7 @@
 
 use super::changes::{ChangeKind, FacilityChange};
 use super::facility_cache::record_change;
-use super::{RevisionAction, Store, StoreError, StoreResult, history};
+use super::{RevisionAction, Store, StoreError, StoreResult, history, interned, stored_code};
 use crate::domain::facility::{Facility, FacilityDraft, FacilityFields, FacilityFilter, FacilityKind};
 use crate::domain::ids::FacilityId;
 use chrono::{SubsecRound, Utc};
@@ -35,10 +35,10 @@ impl Store {
         first: u64,
     ) -> StoreResult<(Vec<Facility>, bool)> {
         if filter.open_at.is_some() {
-            let matching = self.facilities_matching(filter).await?;
-            let start = after.map_or(0, |after| matching.partition_point(|f| f.id.0 <= after));
+            let matching = self.facility_ids_matching(filter).await?;
+            let start = after.map_or(0, |after| matching.partition_point(|id| id.0 <= after));
             let end = matching.len().min(start.saturating_add(first as usize));
-            let page = matching[start..end].iter().map(|f| Facility::clone(f)).collect();
+            let page = self.facilities_by_ids(&matching[start..end]).await?;
             return Ok((page, end < matching.len()));
         }
         let mut query = facility::Entity::find().filter(filter_condition(filter));
@@ -75,7 +75,7 @@ impl Store {
 
     pub async fn count_facilities(&self, filter: &FacilityFilter) -> StoreResult<u64> {
         if filter.open_at.is_some() {
-            return Ok(self.facilities_matching(filter).await?.len() as u64);
+            return Ok(self.facility_ids_matching(filter).await?.len() as u64);
         }
         Ok(facility::Entity::find().filter(filter_condition(filter)).count(self.conn()).await?)
     }
@@ -146,7 +146,7 @@ impl Store {
             created_at: current.created_at,
             updated_at: now,
             created_by: current.created_by,
-            updated_by: Some(actor.to_owned()),
+            updated_by: Some(interned::author(actor)),
         })
     }
 
@@ -243,7 +243,7 @@ impl Store {
                 row.version = Set(newest + 1);
                 row.created_at = Set(state.created_at);
                 row.updated_at = Set(now);
-                row.created_by = Set(state.created_by.clone());
+                row.created_by = Set(state.created_by.as_deref().map(str::to_owned));
                 row.updated_by = Set(Some(actor.to_owned()));
                 if let Err(e) = facility::Entity::insert(row).exec_without_returning(&txn).await {
                     txn.rollback().await?;
@@ -265,7 +265,7 @@ impl Store {
                     created_at: state.created_at,
                     updated_at: now,
                     created_by: state.created_by,
-                    updated_by: Some(actor.to_owned()),
+                    updated_by: Some(interned::author(actor)),
                 })
             }
         }
@@ -317,8 +317,8 @@ async fn insert_new(
         version: 1,
         created_at: now,
         updated_at: now,
-        created_by: Some(actor.to_owned()),
-        updated_by: Some(actor.to_owned()),
+        created_by: Some(interned::author(actor)),
+        updated_by: Some(interned::author(actor)),
     })
 }
 
@@ -385,7 +385,7 @@ fn active_model(draft: &FacilityDraft) -> facility::ActiveModel {
         address: Set(draft.address.clone()),
         lon: Set(draft.lon),
         lat: Set(draft.lat),
-        community_code: Set(draft.community_code.clone()),
+        community_code: Set(draft.community_code.map(|c| c.to_string())),
         opening_hours: Set(draft.opening_hours.clone()),
         phone: Set(draft.phone.clone()),
         capacity: Set(draft.capacity),
@@ -472,7 +472,7 @@ fn to_domain(row: facility::Model, services: Vec<String>) -> StoreResult<Facilit
             address: row.address,
             lon: row.lon,
             lat: row.lat,
-            community_code: row.community_code,
+            community_code: stored_code(row.id, row.community_code.as_deref())?,
             opening_hours: row.opening_hours,
             phone: row.phone,
             capacity: row.capacity,
@@ -482,8 +482,8 @@ fn to_domain(row: facility::Model, services: Vec<String>) -> StoreResult<Facilit
         version: row.version,
         created_at: row.created_at,
         updated_at: row.updated_at,
-        created_by: row.created_by,
-        updated_by: row.updated_by,
+        created_by: row.created_by.as_deref().map(interned::author),
+        updated_by: row.updated_by.as_deref().map(interned::author),
     })
 }
 

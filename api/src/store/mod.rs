@@ -9,6 +9,7 @@ mod facility;
 mod facility_cache;
 mod history;
 mod holidays;
+mod interned;
 mod network;
 mod network_cache;
 mod residents;
@@ -19,6 +20,7 @@ mod tokens;
 pub use area_cache::Areas;
 pub use changes::{ChangeKind, FacilityChange, FeedEvent};
 pub use facility::FacilityImport;
+pub use facility_cache::Located;
 pub use history::{FacilityRevision, RevisionAction};
 pub use holidays::CalendarLoad;
 pub use network::{NetworkInfo, NetworkSelection, NetworkSource};
@@ -170,4 +172,10 @@ async fn close_idle<DB: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<DB>,
         let Some(connection) = pool.try_acquire() else { break };
         let _ = connection.close().await;
     }
+}
+
+/// A stored community code, read back into its type; anything else in the column was not
+/// written by this service.
+fn stored_code(row: i64, code: Option<&str>) -> StoreResult<Option<crate::domain::community_code::CommunityCode>> {
+    crate::domain::validate::community_code(code).map_err(|e| StoreError::Corrupt(format!("row {row}: {e}")))
 }

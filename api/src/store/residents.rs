@@ -46,7 +46,7 @@ impl Store {
     }
 
     pub async fn residential_area(&self, id: ResidentialAreaId) -> StoreResult<Option<ResidentialArea>> {
-        Ok(residential_area::Entity::find_by_id(id.0).one(self.conn()).await?.map(to_domain))
+        residential_area::Entity::find_by_id(id.0).one(self.conn()).await?.map(to_domain).transpose()
     }
 }
 
@@ -65,7 +65,7 @@ async fn insert_area(
         lat: Set(draft.location.lat),
         population: Set(draft.population),
         elderly_population: Set(draft.elderly_population),
-        community_code: Set(draft.community_code.clone()),
+        community_code: Set(draft.community_code.map(|c| c.to_string())),
         boundary: Set(boundary),
         created_at: Set(now),
         updated_at: Set(now),
@@ -79,24 +79,24 @@ async fn insert_area(
         draft,
         created_at: now,
         updated_at: now,
-        created_by: Some(actor.to_owned()),
+        created_by: Some(super::interned::author(actor)),
     })
 }
 
-pub(super) fn to_domain(row: residential_area::Model) -> ResidentialArea {
-    ResidentialArea {
+pub(super) fn to_domain(row: residential_area::Model) -> StoreResult<ResidentialArea> {
+    Ok(ResidentialArea {
         id: ResidentialAreaId(row.id),
         draft: ResidentialAreaDraft {
             name: row.name,
             location: LonLat { lon: row.lon, lat: row.lat },
             population: row.population,
             elderly_population: row.elderly_population,
-            community_code: row.community_code,
+            community_code: super::stored_code(row.id, row.community_code.as_deref())?,
         },
         created_at: row.created_at,
         updated_at: row.updated_at,
-        created_by: row.created_by,
-    }
+        created_by: row.created_by.as_deref().map(super::interned::author),
+    })
 }
 
 /// A residential-area import in progress (see `Store::begin_area_import`).
