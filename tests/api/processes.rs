@@ -219,8 +219,10 @@ async fn two_server_processes_share_one_database() {
     let created = post(&client, &one.base, create, json!({}), &token).await.unwrap();
     let id = created["data"]["createFacility"]["id"].as_str().unwrap().to_owned();
     let near = "{ nearbyFacilities(near: { lon: 106.3, lat: 38.5 }, radiusMeters: 100) { facility { id } } }";
-    let found = post(&client, &two.base, near, json!({}), "none").await.unwrap();
-    assert_eq!(found["data"]["nearbyFacilities"][0]["facility"]["id"], id.as_str());
+    for base in [&one.base, &two.base] {
+        let found = post(&client, base, near, json!({}), "none").await.unwrap();
+        assert_eq!(found["data"]["nearbyFacilities"][0]["facility"]["id"], id.as_str());
+    }
     let update = "mutation($id: ID!, $v: Int!, $n: String!) { updateFacility(id: $id, version: $v, input: { name: $n }) { version } }";
     for version in 1..=5 {
         let (c1, c2) = (client.clone(), client.clone());
@@ -239,6 +241,18 @@ async fn two_server_processes_share_one_database() {
     let read = "query($id: ID!) { facility(id: $id) { version } }";
     let final_version = post(&client, &one.base, read, json!({ "id": id }), "none").await.unwrap();
     assert_eq!(final_version["data"]["facility"]["version"], 6);
+    // Searches return whole facilities from a memory of recent ones: both processes read the
+    // facility before the updates, and both must now return its last version.
+    let near =
+        "{ nearbyFacilities(near: { lon: 106.3, lat: 38.5 }, radiusMeters: 100) { facility { id version name } } }";
+    let mut names = Vec::new();
+    for base in [&one.base, &two.base] {
+        let found = post(&client, base, near, json!({}), "none").await.unwrap();
+        let facility = &found["data"]["nearbyFacilities"][0]["facility"];
+        assert_eq!(facility["version"], 6, "{found}");
+        names.push(facility["name"].clone());
+    }
+    assert_eq!(names[0], names[1]);
 }
 
 /// With LOG_FORMAT=json every log line is a JSON object (for log collectors).

@@ -376,13 +376,13 @@ impl FacilityQuery {
         let times = walker.times_from(from, &targets, minutes).map_err(|e| plan.off_network(e))?;
         let reached: Vec<_> = found.into_iter().zip(times).filter_map(|(f, time)| time.map(|t| (f, t))).collect();
         let ids: Vec<FacilityId> = reached.iter().map(|(f, _)| f.id).collect();
-        let mut full: std::collections::HashMap<FacilityId, domain::Facility> =
-            store.facilities_by_ids(&ids).await?.into_iter().map(|f| (f.id, f)).collect();
+        let mut full: std::collections::HashMap<FacilityId, Arc<domain::Facility>> =
+            store.whole_facilities(&ids).await?.into_iter().map(|f| (f.id, f)).collect();
         let mut hits: Vec<FacilityHit> = reached
             .into_iter()
             .filter_map(|(f, t)| {
                 full.remove(&f.id).map(|facility| FacilityHit {
-                    facility: Facility(Arc::new(facility)),
+                    facility: Facility(facility),
                     distance_meters: f.distance_m,
                     travel_minutes: t.minutes,
                     model: model_of(t.by),

@@ -21,9 +21,11 @@ use crate::geo::bounds::Bounds;
 use crate::geo::nearest::nearest_by_geodesic;
 use crate::geo::sphere_points::SpherePoints;
 use entity::{facility, facility_change, facility_revision, facility_service};
+use hashlink::LruCache;
+use sea_orm::sea_query::SimpleExpr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 /// Above this many changed facilities a full reload is cheaper than a partial one.
 const FULL_RELOAD_THRESHOLD: usize = 5_000;
@@ -31,11 +33,29 @@ const FULL_RELOAD_THRESHOLD: usize = 5_000;
 /// Facilities read per query when loading them.
 const LOAD_PAGE: u64 = 10_000;
 
-#[derive(Debug, Default)]
+/// How many whole facilities recently returned are kept (about 400 bytes each): the ones a
+/// city's map keeps asking for are answered without reading the database.
+const RECENT_FACILITIES: usize = 20_000;
+
+#[derive(Debug)]
 pub(super) struct FacilityCache {
     snapshot: RwLock<Snapshot>,
     /// One revision check at a time; requests waiting for it share its answer.
     check: super::shared_check::SharedCheck,
+    /// Whole facilities recently read, current as of the snapshot's revision: a change drops
+    /// its facilities (under the snapshot's write lock), and a read only lands here if no
+    /// change was applied while it ran.
+    recent: Mutex<LruCache<i64, Arc<Facility>>>,
+}
+
+impl Default for FacilityCache {
+    fn default() -> Self {
+        Self {
+            snapshot: RwLock::default(),
+            check: Default::default(),
+            recent: Mutex::new(LruCache::new(RECENT_FACILITIES)),
+        }
+    }
 }
 
 /// What searches and filters read of one facility.
@@ -154,13 +174,33 @@ impl FacilityCache {
             slot_of,
             index: SpherePoints::bulk_load(entries),
         };
-        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = snapshot;
+        let mut current = self.snapshot.write().unwrap_or_else(|e| e.into_inner());
+        *current = snapshot;
+        self.recent().clear();
+    }
+
+    fn recent(&self) -> MutexGuard<'_, LruCache<i64, Arc<Facility>>> {
+        self.recent.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Keeps facilities read from the database while the snapshot was at `revision`, unless
+    /// a change has been applied since (it may have dropped them already).
+    fn remember(&self, revision: i64, read: &[Arc<Facility>]) {
+        let snapshot = self.read();
+        if snapshot.revision == revision {
+            let mut recent = self.recent();
+            for f in read {
+                recent.insert(f.id.0, Arc::clone(f));
+            }
+        }
     }
 
     fn apply(&self, revision: i64, changed: &[i64], current: Vec<(i64, Indexed)>) {
         let mut s = self.snapshot.write().unwrap_or_else(|e| e.into_inner());
+        let mut recent = self.recent();
         for &id in changed {
             s.remove(id);
+            recent.remove(&id);
         }
         for (id, f) in current {
             s.insert(id, f);
@@ -234,82 +274,98 @@ impl Store {
     /// What the cache holds of the facilities with these ids (of every facility for `None`),
     /// in id order: a page of rows at a time, only the columns searches read.
     async fn indexed_facilities(&self, ids: Option<&[i64]>) -> StoreResult<Vec<(i64, Indexed)>> {
-        type Row = (i64, String, f64, f64, Option<String>, Option<String>);
+        let Some(ids) = ids else {
+            return self.indexed_all().await;
+        };
+        let mut loaded = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(LOAD_PAGE as usize) {
+            let which = facility::Column::Id.is_in(chunk.iter().copied());
+            let tags = facility_service::Column::FacilityId.is_in(chunk.iter().copied());
+            loaded.extend(self.indexed_rows(which, None, |_, _| tags.clone()).await?);
+        }
+        Ok(loaded)
+    }
+
+    /// What the cache holds of every facility, a page at a time.
+    async fn indexed_all(&self) -> StoreResult<Vec<(i64, Indexed)>> {
         let mut loaded = Vec::new();
-        let mut after = None;
-        let mut chunks = ids.map(|ids| ids.chunks(LOAD_PAGE as usize));
+        let mut after = i64::MIN;
         loop {
-            let mut query = facility::Entity::find().select_only().columns([
-                facility::Column::Id,
-                facility::Column::Kind,
-                facility::Column::Lon,
-                facility::Column::Lat,
-                facility::Column::CommunityCode,
-                facility::Column::OpeningHours,
-            ]);
-            let mut chunk = None;
-            match chunks.as_mut() {
-                Some(chunks) => match chunks.next() {
-                    Some(ids) => {
-                        query = query.filter(facility::Column::Id.is_in(ids.iter().copied()));
-                        chunk = Some(ids);
-                    }
-                    None => break,
-                },
-                None => {
-                    if let Some(after) = after {
-                        query = query.filter(facility::Column::Id.gt(after));
-                    }
-                    query = query.limit(LOAD_PAGE);
-                }
-            }
-            let rows: Vec<Row> = query.order_by_asc(facility::Column::Id).into_tuple().all(self.conn()).await?;
-            let full = rows.len() as u64 == LOAD_PAGE;
-            let (Some(first), Some(last)) = (rows.first().map(|r| r.0), rows.last().map(|r| r.0)) else {
-                if chunks.is_some() {
-                    continue;
-                }
+            let which = facility::Column::Id.gt(after);
+            let tags = |first, last| facility_service::Column::FacilityId.between(first, last);
+            let page = self.indexed_rows(which, Some(LOAD_PAGE), tags).await?;
+            let full = page.len() as u64 == LOAD_PAGE;
+            let Some(&(last, _)) = page.last() else {
                 break;
             };
-            let mut services = self.service_tags(chunk, first, last).await?.into_iter().peekable();
-            for (id, kind, lon, lat, code, hours) in rows {
-                let kind = FacilityKind::from_code(&kind)
-                    .ok_or_else(|| super::StoreError::Corrupt(format!("facility {id} has unknown kind {kind:?}")))?;
-                let mut tags = Vec::new();
-                while services.peek().is_some_and(|(of, _)| *of < id) {
-                    services.next();
-                }
-                while let Some((_, tag)) = services.next_if(|(of, _)| *of == id) {
-                    tags.push(tag);
-                }
-                let indexed = Indexed {
-                    location: LonLat { lon, lat },
-                    kind,
-                    community_code: stored_code(id, code.as_deref())?,
-                    opening_hours: hours.as_deref().map(interned::hours),
-                    services: (!tags.is_empty()).then(|| interned::tags(&tags)),
-                };
-                loaded.push((id, indexed));
-            }
-            after = Some(last);
-            if chunks.is_none() && !full {
+            loaded.extend(page);
+            after = last;
+            if !full {
                 break;
             }
         }
         Ok(loaded)
     }
 
-    /// The service tags of the facilities `ids` (given), or else of those with ids from `first`
-    /// to `last`, by facility id and then in their order.
-    async fn service_tags(&self, ids: Option<&[i64]>, first: i64, last: i64) -> StoreResult<Vec<(i64, String)>> {
-        let facilities = match ids {
-            Some(ids) => facility_service::Column::FacilityId.is_in(ids.iter().copied()),
-            None => facility_service::Column::FacilityId.between(first, last),
+    /// What the cache holds of the facilities `which` selects (at most `limit`), in id order,
+    /// with their service tags (of the facilities `tags` selects, given the first and last id).
+    async fn indexed_rows(
+        &self,
+        which: SimpleExpr,
+        limit: Option<u64>,
+        tags: impl Fn(i64, i64) -> SimpleExpr,
+    ) -> StoreResult<Vec<(i64, Indexed)>> {
+        type Row = (i64, String, f64, f64, Option<String>, Option<String>);
+        let rows: Vec<Row> = facility::Entity::find()
+            .select_only()
+            .columns([
+                facility::Column::Id,
+                facility::Column::Kind,
+                facility::Column::Lon,
+                facility::Column::Lat,
+                facility::Column::CommunityCode,
+                facility::Column::OpeningHours,
+            ])
+            .filter(which)
+            .order_by_asc(facility::Column::Id)
+            .limit(limit)
+            .into_tuple()
+            .all(self.conn())
+            .await?;
+        let (Some(first), Some(last)) = (rows.first().map(|r| r.0), rows.last().map(|r| r.0)) else {
+            return Ok(Vec::new());
         };
+        let mut services = self.service_tags(tags(first, last)).await?.into_iter().peekable();
+        let mut loaded = Vec::with_capacity(rows.len());
+        for (id, kind, lon, lat, code, hours) in rows {
+            let kind = FacilityKind::from_code(&kind)
+                .ok_or_else(|| super::StoreError::Corrupt(format!("facility {id} has unknown kind {kind:?}")))?;
+            let mut tags = Vec::new();
+            while services.peek().is_some_and(|(of, _)| *of < id) {
+                services.next();
+            }
+            while let Some((_, tag)) = services.next_if(|(of, _)| *of == id) {
+                tags.push(tag);
+            }
+            let indexed = Indexed {
+                location: LonLat { lon, lat },
+                kind,
+                community_code: stored_code(id, code.as_deref())?,
+                opening_hours: hours.as_deref().map(interned::hours),
+                services: (!tags.is_empty()).then(|| interned::tags(&tags)),
+            };
+            loaded.push((id, indexed));
+        }
+        Ok(loaded)
+    }
+
+    /// The service tags of the facilities `which` selects, by facility id and then in their
+    /// order.
+    async fn service_tags(&self, which: SimpleExpr) -> StoreResult<Vec<(i64, String)>> {
         Ok(facility_service::Entity::find()
             .select_only()
             .columns([facility_service::Column::FacilityId, facility_service::Column::Tag])
-            .filter(facilities)
+            .filter(which)
             .order_by_asc(facility_service::Column::FacilityId)
             .order_by_asc(facility_service::Column::Position)
             .into_tuple()
@@ -328,10 +384,35 @@ impl Store {
     ) -> StoreResult<Vec<(Arc<Facility>, f64)>> {
         let ranked = self.nearest_facility_locations(center, radius_m, limit, filter).await?;
         let ids: Vec<FacilityId> = ranked.iter().map(|r| r.id).collect();
-        let mut full: HashMap<i64, Facility> =
-            self.facilities_by_ids(&ids).await?.into_iter().map(|f| (f.id.0, f)).collect();
+        let mut full: HashMap<FacilityId, Arc<Facility>> =
+            self.whole_facilities(&ids).await?.into_iter().map(|f| (f.id, f)).collect();
         // A facility deleted since the search is left out.
-        Ok(ranked.into_iter().filter_map(|r| full.remove(&r.id.0).map(|f| (Arc::new(f), r.distance_m))).collect())
+        Ok(ranked.into_iter().filter_map(|r| full.remove(&r.id).map(|f| (f, r.distance_m))).collect())
+    }
+
+    /// The facilities with these ids that exist, in the order of `ids`: the recently read ones
+    /// from memory, the others from the database. As of the last revision check (every search
+    /// makes one) or newer.
+    pub async fn whole_facilities(&self, ids: &[FacilityId]) -> StoreResult<Vec<Arc<Facility>>> {
+        let revision = self.cache.read().revision;
+        let mut found: HashMap<FacilityId, Arc<Facility>> = HashMap::with_capacity(ids.len());
+        {
+            let mut recent = self.cache.recent();
+            for id in ids {
+                if let Some(f) = recent.get(&id.0) {
+                    found.insert(*id, Arc::clone(f));
+                }
+            }
+        }
+        let missing: Vec<FacilityId> = ids.iter().filter(|id| !found.contains_key(id)).copied().collect();
+        if !missing.is_empty() {
+            let read: Vec<Arc<Facility>> = self.facilities_by_ids(&missing).await?.into_iter().map(Arc::new).collect();
+            if read.len() <= RECENT_FACILITIES / 4 {
+                self.cache.remember(revision, &read);
+            }
+            found.extend(read.into_iter().map(|f| (f.id, f)));
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 
     /// As `nearest_facilities`, but only the ids and positions (nothing read from the
@@ -385,7 +466,7 @@ impl Store {
         if !self.cache.read().slot_of.contains_key(&id.0) {
             return Ok(None);
         }
-        Ok(self.facility(id).await?.map(Arc::new))
+        Ok(self.whole_facilities(&[id]).await?.pop())
     }
 
     /// The positions of the facilities passing `filter` inside `bounds`, in id order, as of
