@@ -89,6 +89,11 @@ async fn graphql_collections_match_the_command_line_export() {
         canteens["facilityFeatures"]["features"].as_array().unwrap().len() as u64,
         canteens["facilities"]["totalCount"].as_u64().unwrap()
     );
+    // Collections have a size limit, checked before any facility is read.
+    let everything = api::domain::facility::FacilityFilter::default();
+    let all = app.store.facilities_matching(&everything, usize::MAX).await.unwrap().unwrap();
+    assert_eq!(all.len() as u64, app.store.count_facilities(&everything).await.unwrap());
+    assert_eq!(app.store.facilities_matching(&everything, all.len() - 1).await.unwrap().err(), Some(all.len()));
 
     // The coverage export: one row per residential area, covered as the coverage report counts.
     let out = command(&url, &["export", "coverage", "--format", "csv", "--minutes", "15"]).output().unwrap();

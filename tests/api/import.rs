@@ -160,7 +160,7 @@ async fn a_fresh_process_loads_every_facility_and_area_across_pages() {
     let answer = app.ok(q, json!({ "f": { "type": "FeatureCollection", "features": areas } }), Some(&admin)).await;
     assert_eq!(answer["importResidentialAreas"]["created"], 10_001);
     let fresh = api::store::Store::connect(&app.database_url, 2).await.unwrap();
-    let loaded = fresh.facilities_matching(&Default::default()).await.unwrap();
+    let loaded = fresh.facilities_matching(&Default::default(), usize::MAX).await.unwrap().unwrap();
     let mut ids: Vec<i64> = loaded.iter().map(|f| f.id.0).collect();
     ids.dedup();
     assert_eq!(ids.len(), 9_001);

@@ -6,7 +6,7 @@ use super::facility::FacilityFilter;
 use super::geojson::{self, GeoJson};
 use super::geometry::{Crs, Point, PointInput};
 use super::travel::{DistanceModel, TravelInput, TravelPlan, model_of};
-use super::{cost, deadline, limits, reading, store};
+use super::{MAX_COLLECTION_FACILITIES, cost, deadline, limits, reading, store, too_many};
 use crate::domain::facility as domain_facility;
 use crate::domain::residents::AreaEntry;
 use crate::domain::travel::Travel;
@@ -484,7 +484,8 @@ impl CoverageQuery {
         let generalize_m = checked_generalize_meters(generalize_meters)?;
         let travel = TravelInput::parse(travel, minutes)?;
         let filter: domain_facility::FacilityFilter = FacilityFilter::parse(ctx, filter).await?;
-        let facilities = store(ctx)?.facilities_matching(&filter).await?;
+        let facilities = store(ctx)?.facilities_matching(&filter, MAX_COLLECTION_FACILITIES).await?;
+        let facilities = facilities.map_err(too_many)?;
         let places: Vec<LonLat> = facilities.iter().map(|f| f.draft.location()).collect();
         let plan = TravelPlan::new(ctx, travel, &places, minutes).await?;
         let deadline = deadline(ctx);

@@ -5,7 +5,7 @@
 use super::facility::FacilityFilter;
 use super::geojson::{self, GeoJson};
 use super::geometry::Crs;
-use super::{cost, store};
+use super::{MAX_COLLECTION_FACILITIES, cost, store, too_many};
 use crate::domain::details::FacilityDetails;
 use crate::domain::facility::Facility;
 use crate::error::ApiResult;
@@ -74,7 +74,8 @@ impl ExportQuery {
         #[graphql(default)] crs: Crs,
     ) -> ApiResult<GeoJson> {
         let filter = FacilityFilter::parse(ctx, filter).await?;
-        let facilities = store(ctx)?.facilities_matching(&filter).await?;
+        let facilities = store(ctx)?.facilities_matching(&filter, MAX_COLLECTION_FACILITIES).await?;
+        let facilities = facilities.map_err(too_many)?;
         Ok(geojson::feature_collection(facilities.iter().map(|f| facility_feature(f, crs.into())).collect()))
     }
 }

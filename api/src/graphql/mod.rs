@@ -203,6 +203,18 @@ async fn reading<'a>(ctx: &Context<'a>) -> ApiResult<(&'a Store, Option<tokio::s
     Ok((store(ctx)?, slot))
 }
 
+/// The most facilities one GeoJSON collection (`facilityFeatures`, `facilityCircles`) holds:
+/// about 15 MB of features, under the response cap; whole data sets go through the CLI's
+/// `export`, which pages.
+const MAX_COLLECTION_FACILITIES: usize = 50_000;
+
+/// The error for a collection of `count` facilities, more than one response holds.
+fn too_many(count: usize) -> ApiError {
+    ApiError::BadUserInput(format!(
+        "{count} facilities match; a collection holds at most {MAX_COLLECTION_FACILITIES}: narrow the filter (categories, kinds, communityCodePrefix) or use `service-circle export facilities`"
+    ))
+}
+
 fn store<'a>(ctx: &Context<'a>) -> ApiResult<&'a Store> {
     ctx.data::<Store>().map_err(|e| ApiError::internal(&e.message))
 }

@@ -507,9 +507,17 @@ impl Store {
         Ok(self.cache.read().matching(filter).into_iter().map(FacilityId).collect())
     }
 
-    /// Every facility passing `filter`, in id order, as of this call (read from the database).
-    pub async fn facilities_matching(&self, filter: &FacilityFilter) -> StoreResult<Vec<Arc<Facility>>> {
+    /// Every facility passing `filter`, in id order, as of this call (read from the database),
+    /// or `Err(count)` when more than `at_most` pass it (nothing is read then).
+    pub async fn facilities_matching(
+        &self,
+        filter: &FacilityFilter,
+        at_most: usize,
+    ) -> StoreResult<Result<Vec<Arc<Facility>>, usize>> {
         let ids = self.facility_ids_matching(filter).await?;
-        Ok(self.facilities_by_ids(&ids).await?.into_iter().map(Arc::new).collect())
+        if ids.len() > at_most {
+            return Ok(Err(ids.len()));
+        }
+        Ok(Ok(self.facilities_by_ids(&ids).await?.into_iter().map(Arc::new).collect()))
     }
 }
