@@ -129,16 +129,15 @@ impl Snapshot {
         self.index.insert(Entry { id, slot }, at);
     }
 
-    /// The ids of the facilities passing `filter`, in id order.
-    fn matching(&self, filter: &FacilityFilter) -> Vec<i64> {
-        let mut ids: Vec<i64> = self
+    /// The ids and positions of the facilities passing `filter`, in id order.
+    fn matching(&self, filter: &FacilityFilter) -> Vec<(i64, LonLat)> {
+        let mut found: Vec<(i64, LonLat)> = self
             .slot_of
             .iter()
-            .filter(|&(_, &slot)| self.facility(slot).is_some_and(|f| f.passes(filter)))
-            .map(|(&id, _)| id)
+            .filter_map(|(&id, &slot)| self.facility(slot).filter(|f| f.passes(filter)).map(|f| (id, f.location)))
             .collect();
-        ids.sort_unstable();
-        ids
+        found.sort_unstable_by_key(|(id, _)| *id);
+        found
     }
 }
 
@@ -260,11 +259,11 @@ impl Store {
         // Rows read now may be newer than `current`; applying them again later is harmless.
         match changed {
             Some(ids) => {
-                let rows = self.indexed_facilities(Some(&ids)).await?;
+                let rows = self.indexed_by_ids(&ids).await?;
                 self.cache.apply(current, &ids, rows);
             }
             None => {
-                let all = self.indexed_facilities(None).await?;
+                let all = self.indexed_all().await?;
                 tracing::info!(facilities = all.len(), revision = current, "loaded all facilities");
                 self.cache.replace(current, all);
             }
@@ -272,12 +271,9 @@ impl Store {
         Ok(())
     }
 
-    /// What the cache holds of the facilities with these ids (of every facility for `None`),
-    /// in id order: a page of rows at a time, only the columns searches read.
-    async fn indexed_facilities(&self, ids: Option<&[i64]>) -> StoreResult<Vec<(i64, Indexed)>> {
-        let Some(ids) = ids else {
-            return self.indexed_all().await;
-        };
+    /// What the cache holds of the facilities with these ids that exist: only the columns
+    /// searches read.
+    async fn indexed_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<(i64, Indexed)>> {
         let mut loaded = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(LOAD_PAGE as usize) {
             let which = facility::Column::Id.is_in(chunk.iter().copied());
@@ -492,19 +488,13 @@ impl Store {
     /// The positions of every facility passing `filter`, in id order, as of this call.
     pub async fn facility_locations(&self, filter: &FacilityFilter) -> StoreResult<Vec<LonLat>> {
         self.sync_facilities().await?;
-        let snapshot = self.cache.read();
-        let ids = snapshot.matching(filter);
-        Ok(ids
-            .iter()
-            .filter_map(|id| snapshot.slot_of.get(id).and_then(|&slot| snapshot.facility(slot)))
-            .map(|f| f.location)
-            .collect())
+        Ok(self.cache.read().matching(filter).into_iter().map(|(_, p)| p).collect())
     }
 
     /// The ids of every facility passing `filter`, in id order, as of this call.
     pub async fn facility_ids_matching(&self, filter: &FacilityFilter) -> StoreResult<Vec<FacilityId>> {
         self.sync_facilities().await?;
-        Ok(self.cache.read().matching(filter).into_iter().map(FacilityId).collect())
+        Ok(self.cache.read().matching(filter).into_iter().map(|(id, _)| FacilityId(id)).collect())
     }
 
     /// Every facility passing `filter`, in id order, as of this call (read from the database),

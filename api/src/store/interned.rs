@@ -10,17 +10,17 @@ use std::sync::{Arc, LazyLock, Mutex};
 /// without bound, and real deployments have far fewer tokens.
 const MAX_SHARED: usize = 4_096;
 
-static NAMES: LazyLock<Mutex<HashSet<Arc<str>>>> = LazyLock::new(Mutex::default);
+static TEXTS: LazyLock<Mutex<HashSet<Arc<str>>>> = LazyLock::new(Mutex::default);
 static TAG_LISTS: LazyLock<Mutex<HashSet<Arc<[String]>>>> = LazyLock::new(Mutex::default);
 
 /// `name` as a shared string, the same allocation for every equal name.
 pub(super) fn author(name: &str) -> Arc<str> {
-    shared(&NAMES, name)
+    shared(&TEXTS, name)
 }
 
 /// An opening-hours text as a shared string: facilities of one operator share their hours.
 pub(super) fn hours(text: &str) -> Arc<str> {
-    shared(&NAMES, text)
+    shared(&TEXTS, text)
 }
 
 /// A facility's service tags as a shared list: a handful of combinations recur.
