@@ -200,7 +200,10 @@ pub async fn create_at(app: &TestApp, token: &str, kind: &str, lon: f64, lat: f6
 
 /// awc's default 5 s timeout is shorter than a large request may take in a debug build while
 /// the whole suite loads both cores (large bodies run at nice 10); the server's own deadlines
-/// are what the tests assert.
-fn test_client() -> awc::Client {
-    awc::Client::builder().timeout(std::time::Duration::from_secs(60)).finish()
+/// are what the tests assert. Idle connections are dropped after 2 s, well before the
+/// server's 5 s keep-alive closes them: awc would otherwise reuse one the server is closing and
+/// fail with `Connect(Disconnected)` on a slow machine.
+pub fn test_client() -> awc::Client {
+    let connector = awc::Connector::new().conn_keep_alive(std::time::Duration::from_secs(2));
+    awc::Client::builder().connector(connector).timeout(std::time::Duration::from_secs(60)).finish()
 }

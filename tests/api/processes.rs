@@ -2,7 +2,7 @@
 //! writes (after a restart every acknowledged write is there, whole, and an interrupted import
 //! left all or nothing), stopped with SIGTERM (it drains), and two of them over one database.
 
-use crate::helpers::{TempDir, fresh_database};
+use crate::helpers::{TempDir, fresh_database, test_client};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -278,7 +278,7 @@ async fn connections_a_burst_opened_close_when_requests_stop() {
     let (url, _dir): (String, Option<TempDir>) = fresh_database().await;
     let token = editor_token(&url);
     let server = Server::start(&url);
-    let client = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
+    let client = test_client();
     let create = "mutation { createFacility(input: { kind: MEAL_POINT, name: \"a\", location: { lon: 106.3, lat: 38.5 } }) { id } }";
     let created = post(&client, &server.base, create, json!({}), &token).await.unwrap();
     let id = created["data"]["createFacility"]["id"].as_str().unwrap().to_owned();
