@@ -515,6 +515,8 @@ fn with_security_headers<S, B>(
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
 {
+    let mut request = request;
+    own_header_values(&mut request);
     let graphiql = request.path() == "/graphql";
     let response = service.call(request);
     async move {
@@ -526,6 +528,20 @@ where
         headers.insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));
         headers.insert(header::REFERRER_POLICY, header::HeaderValue::from_static("no-referrer"));
         Ok(response)
+    }
+}
+
+/// Replaces the request's header values with copies of their own. actix-http parses them as
+/// slices of the connection's read buffer, which also holds the start of the body (up to
+/// 128 KiB), and actix-web keeps up to 128 finished requests per worker for reuse with their
+/// headers: after an attack of large bodies those requests pinned 1.7 MB of read buffers for
+/// as long as the server ran. A few small copies a request free them.
+fn own_header_values(request: &mut ServiceRequest) {
+    let headers = &mut request.head_mut().headers;
+    let shared = std::mem::take(headers);
+    for (name, value) in shared.iter() {
+        let owned = header::HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
+        headers.append(name.clone(), owned);
     }
 }
 
