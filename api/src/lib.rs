@@ -13,6 +13,7 @@ pub mod error;
 pub mod export_file;
 pub mod geo;
 pub mod graphql;
+pub mod graphql_http;
 pub mod import_file;
 pub mod map_page;
 pub mod memory_release;

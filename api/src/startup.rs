@@ -7,6 +7,7 @@ use crate::graphql::admission::Admission;
 use crate::graphql::errors::add_codes;
 use crate::graphql::hours::RequestCalendar;
 use crate::graphql::{AppSchema, RequestClient, RequestNetwork, RequestReads, RequestStarted, build_schema};
+use crate::graphql_http::{self, GetRefusal, MediaType, RequestErrors};
 use crate::metrics::Metrics;
 use crate::planning_pool::PlanningPool;
 use crate::rate_limit::{ClientKey, Limiter, extra_points};
@@ -237,6 +238,13 @@ async fn graphql(
     payload: web::Payload,
 ) -> HttpResponse {
     let started = Instant::now();
+    if !graphql_http::is_json_body(&http) {
+        return refuse(
+            HttpResponse::UnsupportedMediaType(),
+            "UNSUPPORTED_MEDIA_TYPE",
+            "a GraphQL request is sent as JSON: Content-Type: application/json",
+        );
+    }
     let address = rate.client(&http);
     let client = RequestClient::new(address.map(ClientKey::key));
     let body = match read_body(payload, &http, limits.max_body_bytes).await {
@@ -251,6 +259,7 @@ async fn graphql(
         max_response_bytes: limits.max_response_bytes,
         secret: bearer_secret(&http),
         client: client.clone(),
+        media: MediaType::accepted(&http),
     };
     let answer = if body.len() > BULK_BODY_BYTES {
         let body = body.clone();
@@ -260,18 +269,25 @@ async fn graphql(
     };
     // What the request cost beyond the one request the middleware charged.
     let written = match &answer {
-        Answer::Json(json) => json.len(),
+        Answer::Json { json, .. } => json.len(),
         _ => 0,
     };
     let worked = client.worked(started.elapsed());
     rate.charge_extra(address, extra_points(worked, body.len(), written));
+    answer_response(answer, MediaType::accepted(&http), &metrics, limits.max_response_bytes)
+}
+
+/// The HTTP response that carries an answer.
+fn answer_response(answer: Answer, media: MediaType, metrics: &Metrics, max_response_bytes: usize) -> HttpResponse {
     match answer {
-        Answer::Json(json) => HttpResponse::Ok().content_type("application/json").body(json),
+        Answer::Json { json, request_failed, .. } => {
+            let mut response = if request_failed { HttpResponse::BadRequest() } else { HttpResponse::Ok() };
+            response.content_type(media.content_type()).body(json)
+        }
         Answer::BadRequest(why) => refuse(HttpResponse::BadRequest(), "BAD_REQUEST", &why),
         Answer::TooLarge => {
             let why = format!(
-                "the response would be larger than {} bytes; ask for fewer items (first, limit), fields or geometries",
-                limits.max_response_bytes
+                "the response would be larger than {max_response_bytes} bytes; ask for fewer items (first, limit), fields or geometries"
             );
             metrics.observe("other".to_owned(), 0.0, std::iter::once("RESPONSE_TOO_LARGE"));
             refuse(HttpResponse::Ok(), "RESPONSE_TOO_LARGE", &why)
@@ -289,10 +305,17 @@ struct Answering {
     max_response_bytes: usize,
     secret: Option<String>,
     client: RequestClient,
+    media: MediaType,
 }
 
 enum Answer {
-    Json(Vec<u8>),
+    Json {
+        json: Vec<u8>,
+        /// The request did not parse or validate (answered 400 in `application/graphql-response+json`).
+        request_failed: bool,
+        /// Some error is reported (such an answer is not cached).
+        errors: bool,
+    },
     BadRequest(String),
     TooLarge,
     Failed,
@@ -315,8 +338,12 @@ impl Answering {
                 ));
             }
         };
+        // A body without `query` (or with an empty one) is not a GraphQL request.
+        if batch.iter().any(|request| request.query.trim().is_empty()) {
+            return Answer::BadRequest("a GraphQL request needs a `query`".to_owned());
+        }
         let json = match batch {
-            BatchRequest::Single(request) => capped_json(&self.execute(request).await, self.max_response_bytes),
+            BatchRequest::Single(request) => return self.answer_one(request).await,
             BatchRequest::Batch(requests) if requests.len() > self.max_batch || requests.is_empty() => {
                 return Answer::BadRequest(format!(
                     "a batch holds 1 to {} requests, this one {}",
@@ -329,19 +356,38 @@ impl Answering {
                 for request in requests {
                     responses.push(self.execute(request).await);
                 }
-                capped_json(&responses, self.max_response_bytes)
+                let errors = responses.iter().any(|r| !r.errors.is_empty());
+                capped_json(&responses, self.max_response_bytes).map(|json| (json, errors))
             }
         };
-        match json {
-            Ok(json) => Answer::Json(json),
-            Err(JsonError::TooLarge) => Answer::TooLarge,
-            Err(JsonError::Serialize(e)) => {
-                tracing::error!(error = %e, "a response could not be serialized");
-                Answer::Failed
-            }
-        }
+        json_answer(json, false)
     }
 
+    /// Runs one request; in `application/graphql-response+json`, a request that failed before
+    /// execution is answered without `data`, to be sent with 400.
+    async fn answer_one(&self, request: async_graphql::Request) -> Answer {
+        let response = self.execute(request).await;
+        let errors = !response.errors.is_empty();
+        if self.media == MediaType::GraphqlResponse && graphql_http::is_request_error(&response) {
+            let failed = RequestErrors::from(&response);
+            return json_answer(capped_json(&failed, self.max_response_bytes).map(|json| (json, errors)), true);
+        }
+        json_answer(capped_json(&response, self.max_response_bytes).map(|json| (json, errors)), false)
+    }
+}
+
+fn json_answer(json: Result<(Vec<u8>, bool), JsonError>, request_failed: bool) -> Answer {
+    match json {
+        Ok((json, errors)) => Answer::Json { json, request_failed, errors },
+        Err(JsonError::TooLarge) => Answer::TooLarge,
+        Err(JsonError::Serialize(e)) => {
+            tracing::error!(error = %e, "a response could not be serialized");
+            Answer::Failed
+        }
+    }
+}
+
+impl Answering {
     /// Runs one GraphQL request with the caller's credentials, and counts it.
     async fn execute(&self, mut request: async_graphql::Request) -> async_graphql::Response {
         let (admission, metrics) = (&self.admission, &self.metrics);
@@ -445,9 +491,8 @@ async fn read_body(payload: web::Payload, http: &HttpRequest, limit: usize) -> R
     }
 }
 
-/// An HTTP-level refusal with a GraphQL-shaped body, so clients read the code where they
-/// always do.
-/// An HTTP-level refusal with a GraphQL-shaped body carrying the machine-readable code.
+/// An HTTP-level refusal with a GraphQL-shaped body, so clients read the machine-readable code
+/// where they always do.
 pub(crate) fn refuse(mut response: actix_web::HttpResponseBuilder, code: &str, message: &str) -> HttpResponse {
     response.json(serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
 }
@@ -578,11 +623,18 @@ fn bearer_secret(http: &HttpRequest) -> Option<String> {
     scheme.eq_ignore_ascii_case("bearer").then(|| secret.trim().to_owned())
 }
 
-/// A WebSocket upgrade starts a subscription connection; any other GET gets GraphiQL.
+/// How long a browser or CDN may reuse a query's answer sent by GET: map reads repeat, and a
+/// change shows at most this late through a cache.
+const GET_MAX_AGE_SECONDS: u32 = 10;
+
+/// A WebSocket upgrade starts a subscription connection; a query string with `query` runs that
+/// query (GraphQL over HTTP; mutations only by POST); any other GET gets GraphiQL.
+#[allow(clippy::too_many_arguments)]
 async fn graphql_get(
     request: HttpRequest,
     body: web::Payload,
     schema: web::Data<AppSchema>,
+    admission: web::Data<Admission>,
     metrics: web::Data<Metrics>,
     limits: web::Data<HttpLimits>,
     shutdown: web::Data<tokio::sync::watch::Receiver<bool>>,
@@ -606,9 +658,58 @@ async fn graphql_get(
         };
         return crate::websocket::serve(request, body, connection, &metrics, limits.max_websockets).await;
     }
-    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(
+    let query = match graphql_http::get_request(request.query_string()) {
+        Ok(Some(query)) => query,
+        Ok(None) => return Ok(graphiql()),
+        Err(GetRefusal::NotAQuery) => {
+            let mut refused = HttpResponse::MethodNotAllowed();
+            refused.insert_header((header::ALLOW, "POST"));
+            return Ok(refuse(
+                refused,
+                "METHOD_NOT_ALLOWED",
+                "only queries run by GET: send mutations by POST, subscriptions over a WebSocket",
+            ));
+        }
+        Err(GetRefusal::BadRequest(why)) => return Ok(refuse(HttpResponse::BadRequest(), "BAD_REQUEST", &why)),
+    };
+    let started = Instant::now();
+    let address = rate.client(&request);
+    let client = RequestClient::new(address.map(ClientKey::key));
+    let media = MediaType::accepted(&request);
+    let secret = bearer_secret(&request);
+    let answering = Answering {
+        schema: schema.into_inner(),
+        admission: admission.into_inner(),
+        metrics: Arc::clone(&metrics),
+        max_batch: limits.max_batch,
+        max_response_bytes: limits.max_response_bytes,
+        secret: secret.clone(),
+        client: client.clone(),
+        media,
+    };
+    let answer = answering.answer_one(query).await;
+    let (written, cacheable) = match &answer {
+        Answer::Json { json, errors, .. } => (json.len(), !errors),
+        _ => (0, false),
+    };
+    rate.charge_extra(address, extra_points(client.worked(started.elapsed()), request.query_string().len(), written));
+    let mut response = answer_response(answer, media, &metrics, limits.max_response_bytes);
+    let cache = match (cacheable, secret.is_some()) {
+        (false, _) => "no-store".to_owned(),
+        (true, false) => format!("public, max-age={GET_MAX_AGE_SECONDS}"),
+        (true, true) => format!("private, max-age={GET_MAX_AGE_SECONDS}"),
+    };
+    if let Ok(value) = header::HeaderValue::from_str(&cache) {
+        response.headers_mut().insert(header::CACHE_CONTROL, value);
+    }
+    response.headers_mut().insert(header::VARY, header::HeaderValue::from_static("Accept, Authorization"));
+    Ok(response)
+}
+
+fn graphiql() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(
         GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql").title("service-circle").finish(),
-    ))
+    )
 }
 
 async fn healthz(store: web::Data<Store>) -> HttpResponse {

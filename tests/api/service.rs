@@ -1,6 +1,6 @@
-use crate::helpers::{TestApp, create_at};
+use crate::helpers::{TestApp, create_at, test_client};
 use api::auth::Role;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[actix_web::test]
 async fn health_and_graphiql_are_served() {
@@ -184,4 +184,82 @@ async fn clients_over_their_rate_limit_get_429_and_others_do_not() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 429);
     assert_eq!(app.get("/healthz").await.0, 200);
+}
+
+/// GraphQL over HTTP: queries by GET (cacheable), mutations only by POST, JSON bodies only, and
+/// the specification's media type, in which a request that fails before execution is 400
+/// without `data`.
+#[actix_web::test]
+async fn graphql_over_http_by_get_post_and_media_type() {
+    let app = TestApp::spawn().await;
+    let editor = app.token(Role::Editor).await;
+    let id = create_at(&app, &editor, "MEAL_POINT", 106.3, 38.5).await;
+    let read = "query($id: ID!) { facility(id: $id) { id name kind } }";
+    let variables = json!({ "id": id }).to_string();
+    let posted = app.ok(read, json!({ "id": id }), None).await;
+    let client = test_client();
+    let graphql = format!("{}/graphql", app.address);
+
+    let mut got =
+        client.get(&graphql).query(&[("query", read), ("variables", &variables)]).unwrap().send().await.unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.headers().get("cache-control").unwrap(), "public, max-age=10");
+    let body: Value = got.json().await.unwrap();
+    assert_eq!(body["data"], posted);
+    let mut with_token = client
+        .get(&graphql)
+        .insert_header(("authorization", format!("Bearer {editor}")))
+        .query(&[("query", read), ("variables", &variables)])
+        .unwrap()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_token.headers().get("cache-control").unwrap(), "private, max-age=10");
+    assert_eq!(with_token.json::<Value>().await.unwrap()["data"], posted);
+
+    let delete = format!("mutation {{ deleteFacility(id: \"{id}\") }}");
+    let mut refused = client
+        .get(&graphql)
+        .insert_header(("authorization", format!("Bearer {editor}")))
+        .query(&[("query", delete.as_str())])
+        .unwrap()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 405);
+    assert_eq!(refused.headers().get("allow").unwrap(), "POST");
+    assert_eq!(refused.json::<Value>().await.unwrap()["errors"][0]["extensions"]["code"], "METHOD_NOT_ALLOWED");
+    assert_eq!(app.ok(read, json!({ "id": id }), None).await, posted, "the mutation sent by GET did not run");
+
+    let mut text =
+        client.post(&graphql).content_type("text/plain").send_body(json!({ "query": read }).to_string()).await.unwrap();
+    assert_eq!(text.status(), 415);
+    assert_eq!(text.json::<Value>().await.unwrap()["errors"][0]["extensions"]["code"], "UNSUPPORTED_MEDIA_TYPE");
+
+    let invalid = json!({ "query": "{ facility { id } }" });
+    let mut specified = client
+        .post(&graphql)
+        .insert_header(("accept", "application/graphql-response+json, application/json;q=0.9"))
+        .send_json(&invalid)
+        .await
+        .unwrap();
+    assert_eq!(specified.status(), 400);
+    assert!(
+        specified
+            .headers()
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("application/graphql-response+json")
+    );
+    let body: Value = specified.json().limit(1 << 20).await.unwrap();
+    assert!(body.get("data").is_none(), "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED");
+    let mut legacy =
+        client.post(&graphql).insert_header(("accept", "application/json")).send_json(&invalid).await.unwrap();
+    assert_eq!(legacy.status(), 200);
+    let body: Value = legacy.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED");
+    app.stop().await;
 }

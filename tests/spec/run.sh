@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 binary=${1:-target/debug/service-circle}
 [[ -x $binary ]] || { echo "no server binary at $binary (cargo build first, or pass its path)" >&2; exit 2; }
-[[ -d web/node_modules/graphql ]] || npm ci --prefix web --no-audit --no-fund
+[[ -d web/node_modules/graphql && -d web/node_modules/graphql-http ]] || npm ci --prefix web --no-audit --no-fund
 work=$(mktemp -d)
 server_pid=
 trap '[[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
