@@ -1,4 +1,5 @@
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, create_at};
+use api::auth::Role;
 use serde_json::json;
 
 /// `schema.graphql` at the repository root is the API's published contract. Run with
@@ -58,4 +59,43 @@ async fn graphiql_introspection_passes_the_limits_and_matches_schema_graphql() {
         }) || ["String", "Int", "Float", "Boolean", "ID"].contains(&name);
         assert!(declared, "{name} is served but not in the SDL");
     }
+}
+
+/// Optional arguments and input fields are nullable with a default (the contract): a declared
+/// variable left out and an explicit null both mean the default, as leaving the argument out
+/// does.
+#[actix_web::test]
+async fn omitted_variables_and_nulls_mean_the_defaults() {
+    let app = TestApp::spawn().await;
+    let editor = app.token(Role::Editor).await;
+    // 25 facilities within a few hundred metres: more than the default limit of 20, and every
+    // one within the default 15 minutes of an elderly walk (0.75 m/s x 1.3 detour: 519 m).
+    for i in 0..25 {
+        create_at(&app, &editor, "MEAL_POINT", 106.3 + f64::from(i % 5) * 0.0005, 38.5 + f64::from(i / 5) * 0.0005)
+            .await;
+    }
+    let fields = "facility { id location { lon lat } } distanceMeters travelMinutes model";
+    let defaults = format!(
+        "{{ nearbyFacilities(near: {{ lon: 106.301, lat: 38.501 }}) {{ {fields} }} \
+           reachableFacilities(from: {{ lon: 106.301, lat: 38.501 }}, travel: {{ model: STRAIGHT_LINE }}) {{ {fields} }} }}"
+    );
+    let with_variables = format!(
+        "query($limit: Int, $crs: Crs, $minutes: Float, $profile: TravelProfile, $detour: Float) {{ \
+           nearbyFacilities(near: {{ lon: 106.301, lat: 38.501, crs: $crs }}, limit: $limit) {{ {fields} }} \
+           reachableFacilities(from: {{ lon: 106.301, lat: 38.501, crs: $crs }}, minutes: $minutes, \
+             travel: {{ model: STRAIGHT_LINE, profile: $profile, detourFactor: $detour }}) {{ {fields} }} }}"
+    );
+    let expected = app.ok(&defaults, json!({}), None).await;
+    assert_eq!(expected["nearbyFacilities"].as_array().unwrap().len(), 20, "the default limit");
+    assert_eq!(expected["reachableFacilities"].as_array().unwrap().len(), 25, "all within 15 minutes");
+    let omitted = app.ok(&with_variables, json!({}), None).await;
+    assert_eq!(omitted, expected, "declared variables left out");
+    let nulls = json!({ "limit": null, "crs": null, "minutes": null, "profile": null, "detour": null });
+    assert_eq!(app.ok(&with_variables, nulls, None).await, expected, "explicit nulls");
+    // The variables do reach the arguments: other values give other answers.
+    let given = json!({ "limit": 3, "minutes": 1.0, "profile": "WALK", "detour": 1.0 });
+    let other = app.ok(&with_variables, given, None).await;
+    assert_eq!(other["nearbyFacilities"].as_array().unwrap().len(), 3);
+    assert_ne!(other["reachableFacilities"], expected["reachableFacilities"]);
+    app.stop().await;
 }

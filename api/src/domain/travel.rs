@@ -4,6 +4,9 @@ use super::Invalid;
 use crate::geo::travel::{DEFAULT_DETOUR_FACTOR, ELDERLY_WALK_SPEED_M_PER_S, TravelSettings, WALK_SPEED_M_PER_S};
 use async_graphql::Enum;
 
+/// The travel budget when a question names none: the 15-minute service circle.
+pub const DEFAULT_MINUTES: f64 = 15.0;
+
 /// Who walks.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
 pub enum TravelProfile {

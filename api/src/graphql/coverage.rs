@@ -9,6 +9,7 @@ use super::travel::{DistanceModel, TravelInput, TravelPlan, model_of};
 use super::{MAX_COLLECTION_FACILITIES, cost, deadline, limits, reading, store, too_many};
 use crate::domain::facility as domain_facility;
 use crate::domain::residents::AreaEntry;
+use crate::domain::travel::DEFAULT_MINUTES;
 use crate::domain::travel::Travel;
 use crate::domain::{Invalid, validate};
 use crate::error::{ApiError, ApiResult};
@@ -34,8 +35,8 @@ pub struct CoverageInput {
     /// Which facilities count as service.
     pub filter: Option<FacilityFilter>,
     /// The travel budget in minutes, (0, 120].
-    #[graphql(default = 15.0)]
-    pub minutes: f64,
+    #[graphql(default_with = "Some(DEFAULT_MINUTES)")]
+    pub minutes: Option<f64>,
     pub travel: Option<TravelInput>,
     /// Restricts demand to the residential areas of a division (leading digits of the code).
     pub community_code_prefix: Option<String>,
@@ -44,6 +45,11 @@ pub struct CoverageInput {
 }
 
 impl CoverageInput {
+    /// The travel budget; an explicit null means the default, as an omitted field does.
+    fn budget_minutes(&self) -> f64 {
+        self.minutes.unwrap_or(DEFAULT_MINUTES)
+    }
+
     /// Vertices of the `within` polygon, for the cost of the question (0 for none or junk,
     /// which the resolver refuses).
     fn vertices(&self) -> usize {
@@ -70,7 +76,7 @@ impl Evaluation {
     /// of them for trips of up to `horizon` minutes (the budget, or longer for questions that
     /// report the nearest facility beyond it), then evaluates it on the planning pool.
     async fn run(ctx: &Context<'_>, input: CoverageInput, asked: Horizon) -> ApiResult<Self> {
-        let travel = TravelInput::parse(input.travel, input.minutes)?;
+        let travel = TravelInput::parse(input.travel, input.budget_minutes())?;
         let horizon = asked.minutes(travel);
         let deadline = deadline(ctx);
         let filter = FacilityFilter::parse(ctx, input.filter).await?;
@@ -275,8 +281,9 @@ impl CoverageReport {
     #[graphql(complexity = "cost::unbounded(child_complexity)")]
     async fn by_community(
         &self,
-        #[graphql(default = 12, desc = "Digits of the code to group by, 1 to 12.")] code_length: i32,
+        #[graphql(default = 12, desc = "Digits of the code to group by, 1 to 12.")] code_length: Option<i32>,
     ) -> ApiResult<Vec<CommunityCoverage>> {
+        let code_length = code_length.unwrap_or(12);
         if !(1..=12).contains(&code_length) {
             return Err(ApiError::BadUserInput(format!("codeLength must be 1 to 12, got {code_length}")));
         }
@@ -347,7 +354,8 @@ pub struct SuggestedSite {
 #[Object]
 impl SuggestedSite {
     /// Where to put it, in the requested coordinate system.
-    async fn location(&self, #[graphql(default)] crs: Crs) -> Point {
+    async fn location(&self, #[graphql(default_with = "Some(Crs::default())")] crs: Option<Crs>) -> Point {
+        let crs = crs.unwrap_or_default();
         Point::from_wgs84(self.location, crs)
     }
     /// Index of the chosen candidate in `candidates` (or among the uncovered areas, by id).
@@ -426,8 +434,9 @@ impl CoverageQuery {
         &self,
         ctx: &Context<'_>,
         input: CoverageInput,
-        #[graphql(default)] crs: Crs,
+        #[graphql(default_with = "Some(Crs::default())")] crs: Option<Crs>,
     ) -> ApiResult<Vec<CoverageGap>> {
+        let crs = crs.unwrap_or_default();
         let e = Evaluation::run(ctx, input, Horizon::Nearest).await?;
         let deadline = e.deadline;
         planning(ctx)?.run(deadline, move || gaps(&e, crs)).await?
@@ -435,8 +444,10 @@ impl CoverageQuery {
 
     /// Greedy maximal coverage: up to `count` new sites, each newly covering the most elderly
     /// residents (ties: lowest candidate index); existing facilities stay.
-    #[graphql(complexity = "cost::suggestions(input.candidates.as_ref().map(Vec::len), input.coverage.minutes, \
-                            input.count, input.coverage.vertices(), child_complexity)")]
+    #[graphql(
+        complexity = "cost::suggestions(input.candidates.as_ref().map(Vec::len), input.coverage.budget_minutes(), \
+                            input.count, input.coverage.vertices(), child_complexity)"
+    )]
     async fn suggest_sites(&self, ctx: &Context<'_>, input: SiteSuggestionInput) -> ApiResult<SiteSuggestion> {
         if !(1..=50).contains(&input.count) {
             return Err(ApiError::BadUserInput(format!("count must be 1 to 50, got {}", input.count)));
@@ -460,8 +471,9 @@ impl CoverageQuery {
         &self,
         ctx: &Context<'_>,
         input: CoverageInput,
-        #[graphql(default)] crs: Crs,
+        #[graphql(default_with = "Some(Crs::default())")] crs: Option<Crs>,
     ) -> ApiResult<GeoJson> {
+        let crs = crs.unwrap_or_default();
         let e = Evaluation::run(ctx, input, Horizon::Nearest).await?;
         planning(ctx)?.run(e.deadline, move || area_features(&e, crs)).await?
     }
@@ -472,15 +484,17 @@ impl CoverageQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<FacilityFilter>,
-        #[graphql(default = 15.0)] minutes: f64,
+        #[graphql(default_with = "Some(DEFAULT_MINUTES)")] minutes: Option<f64>,
         travel: Option<TravelInput>,
-        #[graphql(default)] crs: Crs,
+        #[graphql(default_with = "Some(Crs::default())")] crs: Option<Crs>,
         #[graphql(
             default = 4.0,
             desc = "Tolerance of the isochrone outlines' generalisation (Douglas-Peucker), metres, [0, 1000]."
         )]
         generalize_meters: Option<f64>,
     ) -> ApiResult<GeoJson> {
+        let crs = crs.unwrap_or_default();
+        let minutes = minutes.unwrap_or(DEFAULT_MINUTES);
         let generalize_m = checked_generalize_meters(generalize_meters)?;
         let travel = TravelInput::parse(travel, minutes)?;
         let filter: domain_facility::FacilityFilter = FacilityFilter::parse(ctx, filter).await?;

@@ -71,8 +71,9 @@ impl ExportQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<FacilityFilter>,
-        #[graphql(default)] crs: Crs,
+        #[graphql(default_with = "Some(Crs::default())")] crs: Option<Crs>,
     ) -> ApiResult<GeoJson> {
+        let crs = crs.unwrap_or_default();
         let filter = FacilityFilter::parse(ctx, filter).await?;
         let facilities = store(ctx)?.facilities_matching(&filter, MAX_COLLECTION_FACILITIES).await?;
         let facilities = facilities.map_err(too_many)?;

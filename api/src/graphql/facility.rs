@@ -10,6 +10,7 @@ use crate::auth::Role;
 use crate::domain::details::{CanteenDetails, ElderCareDetails, FacilityDetails, RestStationDetails};
 use crate::domain::facility::{self as domain, FacilityCategory, FacilityFields, FacilityKind};
 use crate::domain::ids::{FacilityId, decode_cursor, encode_cursor};
+use crate::domain::travel::DEFAULT_MINUTES;
 use crate::domain::travel::Travel;
 use crate::domain::{Invalid, validate};
 use crate::error::{ApiError, ApiResult};
@@ -48,7 +49,8 @@ impl Facility {
         self.0.draft.address.as_deref()
     }
     /// Where the facility is, in the requested coordinate system.
-    async fn location(&self, #[graphql(default)] crs: Crs) -> Point {
+    async fn location(&self, #[graphql(default_with = "Some(Crs::default())")] crs: Option<Crs>) -> Point {
+        let crs = crs.unwrap_or_default();
         Point::from_wgs84(self.0.draft.location(), crs)
     }
     /// 12-digit statistical division code of the community.
@@ -108,15 +110,17 @@ impl Facility {
     async fn service_circle(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 15.0)] minutes: f64,
+        #[graphql(default_with = "Some(DEFAULT_MINUTES)")] minutes: Option<f64>,
         travel: Option<TravelInput>,
-        #[graphql(default)] crs: Crs,
+        #[graphql(default_with = "Some(Crs::default())")] crs: Option<Crs>,
         #[graphql(
             default = 4.0,
             desc = "Tolerance of the isochrone outline's generalisation (Douglas-Peucker), metres, [0, 1000]."
         )]
         generalize_meters: Option<f64>,
     ) -> ApiResult<GeoJson> {
+        let crs = crs.unwrap_or_default();
+        let minutes = minutes.unwrap_or(DEFAULT_MINUTES);
         let deadline = super::deadline(ctx);
         deadline.check()?;
         let generalize_m = super::coverage::checked_generalize_meters(generalize_meters)?;
@@ -361,10 +365,11 @@ impl FacilityQuery {
         &self,
         ctx: &Context<'_>,
         from: PointInput,
-        #[graphql(default = 15.0, desc = "The travel budget, (0, 120].")] minutes: f64,
+        #[graphql(default_with = "Some(DEFAULT_MINUTES)", desc = "The travel budget, (0, 120].")] minutes: Option<f64>,
         travel: Option<TravelInput>,
         filter: Option<FacilityFilter>,
     ) -> ApiResult<Vec<FacilityHit>> {
+        let minutes = minutes.unwrap_or(DEFAULT_MINUTES);
         let from = from.to_wgs84()?;
         let plan = TravelPlan::new(ctx, TravelInput::parse(travel, minutes)?, &[from], minutes).await?;
         let filter = FacilityFilter::parse(ctx, filter).await?;
@@ -417,7 +422,7 @@ impl FacilityQuery {
         let filter = FacilityFilter::parse(ctx, filter).await?;
         let hits = store(ctx)?.nearest_facilities(center, radius_meters, limit as usize, &filter).await?;
         // Nearby hits are timed with the default travel settings, in a straight line.
-        Ok(FacilityHit::straight_line(hits, &Travel::default_for(15.0)?).collect())
+        Ok(FacilityHit::straight_line(hits, &Travel::default_for(DEFAULT_MINUTES)?).collect())
     }
 }
 

@@ -29,15 +29,15 @@ pub struct PointInput {
     /// Latitude in degrees, [-90, 90].
     pub lat: f64,
     /// The system `lon` and `lat` are expressed in.
-    #[graphql(default)]
-    pub crs: Crs,
+    #[graphql(default_with = "Some(Crs::default())")]
+    pub crs: Option<Crs>,
 }
 
 impl PointInput {
     /// The position in WGS-84, after checking its range in the system it was given in.
     pub fn to_wgs84(self) -> Result<LonLat, Invalid> {
         let given = LonLat::new(self.lon, self.lat).map_err(|e| Invalid::new(e.to_string()))?;
-        Ok(given.to_wgs84(self.crs.into()))
+        Ok(given.to_wgs84(self.crs.unwrap_or_default().into()))
     }
 }
 

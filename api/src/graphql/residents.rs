@@ -22,7 +22,8 @@ impl ResidentialArea {
         &self.0.draft.name
     }
     /// Where the area is (its centroid for polygons), in the requested coordinate system.
-    async fn location(&self, #[graphql(default)] crs: Crs) -> Point {
+    async fn location(&self, #[graphql(default_with = "Some(Crs::default())")] crs: Option<Crs>) -> Point {
+        let crs = crs.unwrap_or_default();
         Point::from_wgs84(self.0.draft.location, crs)
     }
     /// Residents.

@@ -8,6 +8,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::geo::LonLat;
 use crate::geo::bounds::Bounds;
 use crate::geo::network::WalkingNetwork;
+use crate::geo::travel::DEFAULT_DETOUR_FACTOR;
 use crate::geo::walk_times::{By, NetworkUse, OffNetwork, Walker};
 use crate::store::LoadedNetwork;
 use async_graphql::{Context, InputObject};
@@ -17,15 +18,15 @@ use std::sync::Arc;
 #[derive(InputObject, Clone, Copy, Debug)]
 pub struct TravelInput {
     /// WALK is 1.0 m/s, ELDERLY_WALK 0.75 m/s.
-    #[graphql(default)]
-    pub profile: TravelProfile,
+    #[graphql(default_with = "Some(TravelProfile::default())")]
+    pub profile: Option<TravelProfile>,
     /// Overrides the profile's speed; (0, 10].
     pub speed_meters_per_second: Option<f64>,
-    #[graphql(default)]
-    pub model: DistanceModel,
+    #[graphql(default_with = "Some(DistanceModel::default())")]
+    pub model: Option<DistanceModel>,
     /// Walking distance over straight-line distance for STRAIGHT_LINE; [1, 3].
-    #[graphql(default = 1.3)]
-    pub detour_factor: f64,
+    #[graphql(default_with = "Some(DEFAULT_DETOUR_FACTOR)")]
+    pub detour_factor: Option<f64>,
 }
 
 impl TravelInput {
@@ -33,7 +34,14 @@ impl TravelInput {
     pub fn parse(travel: Option<Self>, minutes: f64) -> Result<Travel, Invalid> {
         match travel {
             None => Travel::default_for(minutes),
-            Some(t) => Travel::new(minutes, t.profile, t.speed_meters_per_second, t.model, t.detour_factor),
+            // An explicit null means the default, as an omitted field does.
+            Some(t) => Travel::new(
+                minutes,
+                t.profile.unwrap_or_default(),
+                t.speed_meters_per_second,
+                t.model.unwrap_or_default(),
+                t.detour_factor.unwrap_or(DEFAULT_DETOUR_FACTOR),
+            ),
         }
     }
 }
