@@ -297,3 +297,36 @@ async fn admins_restore_deleted_and_overwritten_facilities_from_history() {
     assert_eq!(error_codes(&app.gql(authors, json!({ "id": id }), Some(&editor)).await), ["FORBIDDEN", "FORBIDDEN"]);
     assert_eq!(error_codes(&app.gql(authors, json!({ "id": id }), None).await), ["UNAUTHENTICATED", "UNAUTHENTICATED"]);
 }
+
+/// Details fields that have a default are nullable: null, like leaving the field out, stores
+/// the default.
+#[actix_web::test]
+async fn null_details_fields_store_their_defaults() {
+    let app = TestApp::spawn().await;
+    let editor = app.token(Role::Editor).await;
+    let read = "query($id: ID!) { facility(id: $id) { \
+        canteen { meals diets ageprices: agePrices { minAge } halal delivery seats } \
+        restStation { amenities access open24Hours targetGroups mobile } } }";
+    let canteen_with = |details: Value| json!({ "input": { "kind": "MEAL_POINT", "name": "a", "location": { "lon": 106.3, "lat": 38.5 }, "canteen": details } });
+    let nulls =
+        json!({ "meals": null, "diets": null, "agePrices": null, "halal": null, "delivery": null, "seats": 12 });
+    let omitted = json!({ "seats": 12 });
+    let mut stored = Vec::new();
+    for details in [nulls, omitted] {
+        let id = app.ok(CREATE_FACILITY, canteen_with(details), Some(&editor)).await["createFacility"]["id"].clone();
+        stored.push(app.ok(read, json!({ "id": id }), None).await["facility"]["canteen"].clone());
+    }
+    assert_eq!(stored[0], stored[1]);
+    assert_eq!(
+        stored[0],
+        json!({ "meals": [], "diets": [], "ageprices": [], "halal": false, "delivery": false, "seats": 12 })
+    );
+    let station = json!({ "input": { "kind": "OUTDOOR_WORKER_STATION", "name": "b", "location": { "lon": 106.3, "lat": 38.5 },
+        "restStation": { "amenities": null, "access": null, "open24Hours": null, "targetGroups": null, "mobile": true } } });
+    let id = app.ok(CREATE_FACILITY, station, Some(&editor)).await["createFacility"]["id"].clone();
+    let read_back = app.ok(read, json!({ "id": id }), None).await["facility"]["restStation"].clone();
+    assert_eq!(
+        read_back,
+        json!({ "amenities": [], "access": "OPEN", "open24Hours": false, "targetGroups": [], "mobile": true })
+    );
+}

@@ -40,12 +40,10 @@ pub struct AgePrice {
 }
 
 /// What a community canteen, meal point or partner restaurant offers.
-#[derive(SimpleObject, InputObject, Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
-#[graphql(input_name = "CanteenDetailsInput")]
+#[derive(SimpleObject, Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct CanteenDetails {
     /// Meals served, in the order given.
-    #[graphql(default)]
     pub meals: Vec<Meal>,
     /// Number of seats.
     pub seats: Option<i32>,
@@ -53,16 +51,12 @@ pub struct CanteenDetails {
     pub base_price_yuan: Option<f64>,
     /// Age-tiered prices for elderly diners (e.g. 60-69 pay 7, 70-89 pay 5, 90+ free);
     /// sorted by `minAge`, bands never overlap.
-    #[graphql(default)]
     pub age_prices: Vec<AgePrice>,
     /// Special diets the kitchen cooks.
-    #[graphql(default)]
     pub diets: Vec<Diet>,
     /// Halal (清真) kitchen.
-    #[graphql(default)]
     pub halal: bool,
     /// Whether meals are delivered to homes.
-    #[graphql(default)]
     pub delivery: bool,
     /// Delivery fee in yuan, when meals are delivered.
     pub delivery_fee_yuan: Option<f64>,
@@ -86,8 +80,7 @@ pub enum CareService {
 
 /// What a day-care center, senior activity center, rural happiness home, nursing home or
 /// community care station offers.
-#[derive(SimpleObject, InputObject, Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
-#[graphql(input_name = "ElderCareDetailsInput")]
+#[derive(SimpleObject, Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ElderCareDetails {
     /// Residential care beds.
@@ -95,7 +88,6 @@ pub struct ElderCareDetails {
     /// Day-care places.
     pub day_care_places: Option<i32>,
     /// Services offered, in the order given.
-    #[graphql(default)]
     pub care_services: Vec<CareService>,
     /// Floor area in square metres.
     pub floor_area_square_meters: Option<f64>,
@@ -147,24 +139,18 @@ pub enum WorkerGroup {
 
 /// What an outdoor workers' service station (户外劳动者服务站, 红色驿站) or enterprise care
 /// point provides.
-#[derive(SimpleObject, InputObject, Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
-#[graphql(input_name = "RestStationDetailsInput")]
+#[derive(SimpleObject, Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct RestStationDetails {
     /// Amenities, in the order given.
-    #[graphql(default)]
     pub amenities: Vec<Amenity>,
     /// How workers get in.
-    #[graphql(default)]
     pub access: StationAccess,
     /// Open around the clock.
-    #[graphql(default)]
     pub open_24_hours: bool,
     /// The workers it is meant for.
-    #[graphql(default)]
     pub target_groups: Vec<WorkerGroup>,
     /// A mobile station (for example a converted bus) rather than a fixed room.
-    #[graphql(default)]
     pub mobile: bool,
 }
 

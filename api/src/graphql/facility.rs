@@ -1,6 +1,7 @@
 //! Facilities: lookup, Relay pages, nearby search and versioned writes.
 
 use super::coverage::service_area;
+use super::details_input::{CanteenDetailsInput, ElderCareDetailsInput, RestStationDetailsInput};
 use super::geojson::{self, GeoJson};
 use super::geometry::{Crs, Point, PointInput};
 use super::hours;
@@ -250,9 +251,9 @@ pub struct CreateFacilityInput {
     pub capacity: Option<i32>,
     /// Free tags; order kept, repeats dropped.
     pub services: Option<Vec<String>>,
-    pub canteen: Option<CanteenDetails>,
-    pub elder_care: Option<ElderCareDetails>,
-    pub rest_station: Option<RestStationDetails>,
+    pub canteen: Option<CanteenDetailsInput>,
+    pub elder_care: Option<ElderCareDetailsInput>,
+    pub rest_station: Option<RestStationDetailsInput>,
 }
 
 /// Changes to a facility: fields left out stay as they are, fields set to null are cleared.
@@ -268,16 +269,16 @@ pub struct UpdateFacilityInput {
     pub phone: MaybeUndefined<String>,
     pub capacity: MaybeUndefined<i32>,
     pub services: Option<Vec<String>>,
-    pub canteen: MaybeUndefined<CanteenDetails>,
-    pub elder_care: MaybeUndefined<ElderCareDetails>,
-    pub rest_station: MaybeUndefined<RestStationDetails>,
+    pub canteen: MaybeUndefined<CanteenDetailsInput>,
+    pub elder_care: MaybeUndefined<ElderCareDetailsInput>,
+    pub rest_station: MaybeUndefined<RestStationDetailsInput>,
 }
 
-fn patch<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
+fn patch<T, U: From<T>>(value: MaybeUndefined<T>) -> Option<Option<U>> {
     match value {
         MaybeUndefined::Undefined => None,
         MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
+        MaybeUndefined::Value(v) => Some(Some(v.into())),
     }
 }
 
@@ -293,9 +294,9 @@ impl CreateFacilityInput {
             phone: Some(self.phone),
             capacity: Some(self.capacity),
             services: self.services,
-            canteen: self.canteen.map(Some),
-            elder_care: self.elder_care.map(Some),
-            rest_station: self.rest_station.map(Some),
+            canteen: self.canteen.map(|d| Some(d.into())),
+            elder_care: self.elder_care.map(|d| Some(d.into())),
+            rest_station: self.rest_station.map(|d| Some(d.into())),
         })
     }
 }

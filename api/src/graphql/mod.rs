@@ -5,6 +5,7 @@ pub mod admission;
 mod changes;
 pub mod cost;
 mod coverage;
+mod details_input;
 pub mod errors;
 pub mod export;
 mod facility;
