@@ -12,7 +12,8 @@ use super::{Mutation, Query, QueryLimits, Subscription};
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Request, Response, Schema, ServerError, ValidationResult, Variables};
-use std::sync::Arc;
+use hashlink::LruCache;
+use std::sync::{Arc, Mutex};
 
 /// async-graphql's message when `limit_complexity` refuses a document.
 const TOO_COMPLEX: &str = "Query is too complex.";
@@ -22,7 +23,15 @@ pub struct Admission {
     limits: QueryLimits,
     probe: Schema<Query, Mutation, Subscription>,
     types: super::nulls::FieldTypes,
+    /// Recently parsed documents by their text: a map or an app sends the same few documents
+    /// over and over with other variables.
+    documents: Mutex<LruCache<String, ExecutableDocument>>,
 }
+
+/// Documents kept parsed, and the longest kept: at most a few megabytes of syntax trees, and an
+/// attacker sending ever new documents only evicts.
+const CACHED_DOCUMENTS: usize = 256;
+const CACHED_DOCUMENT_BYTES: usize = 4096;
 
 /// What the cost probe needs of a request, kept before the request is executed.
 pub struct Retained {
@@ -41,11 +50,11 @@ impl Admission {
     pub fn new(limits: QueryLimits) -> Self {
         let probe = Schema::build(Query::default(), Mutation::default(), Subscription).extension(MeasureCost).finish();
         let types = super::nulls::FieldTypes::from_sdl(&probe.sdl());
-        Self { limits, probe, types }
+        Self { limits, probe, types, documents: Mutex::new(LruCache::new(CACHED_DOCUMENTS)) }
     }
 
     /// Refuses a document that is too long or names too many fields; parses it once, for the
-    /// execution too.
+    /// execution too (or takes it from the documents parsed lately).
     pub fn admit(&self, request: &mut Request) -> Result<(), Box<Response>> {
         if request.query.len() > self.limits.document_bytes {
             return Err(Box::new(refusal(
@@ -57,11 +66,22 @@ impl Admission {
                 None,
             )));
         }
-        // A document that does not parse is reported by the execution, with its position.
-        let Ok(document) = request.parsed_query() else {
-            return Ok(());
+        let cached = self.documents().get(&request.query).cloned();
+        let document = match cached {
+            Some(document) => document,
+            None => {
+                // A document that does not parse is reported by the execution, with its position.
+                let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+                    return Ok(());
+                };
+                if request.query.len() <= CACHED_DOCUMENT_BYTES {
+                    self.documents().insert(request.query.clone(), document.clone());
+                }
+                document
+            }
         };
-        let fields = written_fields(document);
+        let fields = written_fields(&document);
+        request.set_parsed_query(document);
         if fields > self.limits.fields {
             return Err(Box::new(refusal(
                 format!("the document has {fields} fields, more than the {} allowed", self.limits.fields),
@@ -69,6 +89,10 @@ impl Admission {
             )));
         }
         Ok(())
+    }
+
+    fn documents(&self) -> std::sync::MutexGuard<'_, LruCache<String, ExecutableDocument>> {
+        self.documents.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// What the probe needs if the budget refuses the request.
@@ -172,6 +196,29 @@ impl Extension for MeasureCost {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn documents_are_parsed_once_and_the_cache_stays_bounded() {
+        let admission = Admission::new(QueryLimits::default());
+        let admit = |query: String| {
+            let mut request = Request::new(query);
+            assert!(admission.admit(&mut request).is_ok());
+            assert!(request.parsed_query().is_ok());
+        };
+        admit("{ __typename }".to_owned());
+        admit("{ __typename }".to_owned());
+        assert_eq!(admission.documents().len(), 1);
+        assert!(admission.documents().contains_key("{ __typename }"));
+        let long = format!("{{ __typename {} }}", "a: __typename ".repeat(CACHED_DOCUMENT_BYTES / 14));
+        assert!(long.len() > CACHED_DOCUMENT_BYTES);
+        admit(long.clone());
+        assert!(!admission.documents().contains_key(&long), "long documents are not kept");
+        for i in 0..2 * CACHED_DOCUMENTS {
+            admit(format!("{{ a{i}: __typename }}"));
+        }
+        assert_eq!(admission.documents().len(), CACHED_DOCUMENTS);
+        assert!(!admission.documents().contains_key("{ __typename }"), "the least recent is dropped");
+    }
 
     #[test]
     fn fields_are_counted_where_written() {
