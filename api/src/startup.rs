@@ -111,6 +111,10 @@ impl Application {
                 })
                 .wrap_fn(with_request_id)
                 .wrap_fn(with_security_headers)
+                .wrap_fn(|mut request, service| {
+                    own_header_values(&mut request);
+                    service.call(request)
+                })
                 .app_data(schema.clone())
                 .app_data(admission.clone())
                 .app_data(bulk.clone())
@@ -251,16 +255,8 @@ async fn graphql(
         Ok(body) => body,
         Err(refusal) => return refusal,
     };
-    let answering = Answering {
-        schema: schema.into_inner(),
-        admission: admission.into_inner(),
-        metrics: Arc::clone(&metrics),
-        max_batch: limits.max_batch,
-        max_response_bytes: limits.max_response_bytes,
-        secret: bearer_secret(&http),
-        client: client.clone(),
-        media: MediaType::accepted(&http),
-    };
+    let answering = Answering::new(&http, schema, admission, &metrics, &limits, client.clone());
+    let media = answering.media;
     let answer = if body.len() > BULK_BODY_BYTES {
         let body = body.clone();
         bulk.run(async move { answering.answer(&body).await }).await.unwrap_or(Answer::Failed)
@@ -274,7 +270,7 @@ async fn graphql(
     };
     let worked = client.worked(started.elapsed());
     rate.charge_extra(address, extra_points(worked, body.len(), written));
-    answer_response(answer, MediaType::accepted(&http), &metrics, limits.max_response_bytes)
+    answer_response(answer, media, &metrics, limits.max_response_bytes)
 }
 
 /// The HTTP response that carries an answer.
@@ -322,6 +318,27 @@ enum Answer {
 }
 
 impl Answering {
+    /// What answering `http` needs: the caller's token and the media type it accepts.
+    fn new(
+        http: &HttpRequest,
+        schema: web::Data<AppSchema>,
+        admission: web::Data<Admission>,
+        metrics: &web::Data<Metrics>,
+        limits: &HttpLimits,
+        client: RequestClient,
+    ) -> Self {
+        Self {
+            schema: schema.into_inner(),
+            admission: admission.into_inner(),
+            metrics: Arc::clone(metrics),
+            max_batch: limits.max_batch,
+            max_response_bytes: limits.max_response_bytes,
+            secret: bearer_secret(http),
+            client,
+            media: MediaType::accepted(http),
+        }
+    }
+
     async fn answer(&self, body: &[u8]) -> Answer {
         // serde reads a JSON list into a struct too: `[]` would be run as an empty request. A
         // body is an object (one request) or a list of objects (a batch), nothing else.
@@ -342,7 +359,7 @@ impl Answering {
         if batch.iter().any(|request| request.query.trim().is_empty()) {
             return Answer::BadRequest("a GraphQL request needs a `query`".to_owned());
         }
-        let json = match batch {
+        let (json, errors) = match batch {
             BatchRequest::Single(request) => return self.answer_one(request).await,
             BatchRequest::Batch(requests) if requests.len() > self.max_batch || requests.is_empty() => {
                 return Answer::BadRequest(format!(
@@ -357,10 +374,10 @@ impl Answering {
                     responses.push(self.execute(request).await);
                 }
                 let errors = responses.iter().any(|r| !r.errors.is_empty());
-                capped_json(&responses, self.max_response_bytes).map(|json| (json, errors))
+                (capped_json(&responses, self.max_response_bytes), errors)
             }
         };
-        json_answer(json, false)
+        json_answer(json, errors, false)
     }
 
     /// Runs one request; in `application/graphql-response+json`, a request that failed before
@@ -369,25 +386,11 @@ impl Answering {
         let response = self.execute(request).await;
         let errors = !response.errors.is_empty();
         if self.media == MediaType::GraphqlResponse && graphql_http::is_request_error(&response) {
-            let failed = RequestErrors::from(&response);
-            return json_answer(capped_json(&failed, self.max_response_bytes).map(|json| (json, errors)), true);
+            return json_answer(capped_json(&RequestErrors::from(&response), self.max_response_bytes), errors, true);
         }
-        json_answer(capped_json(&response, self.max_response_bytes).map(|json| (json, errors)), false)
+        json_answer(capped_json(&response, self.max_response_bytes), errors, false)
     }
-}
 
-fn json_answer(json: Result<(Vec<u8>, bool), JsonError>, request_failed: bool) -> Answer {
-    match json {
-        Ok((json, errors)) => Answer::Json { json, request_failed, errors },
-        Err(JsonError::TooLarge) => Answer::TooLarge,
-        Err(JsonError::Serialize(e)) => {
-            tracing::error!(error = %e, "a response could not be serialized");
-            Answer::Failed
-        }
-    }
-}
-
-impl Answering {
     /// Runs one GraphQL request with the caller's credentials, and counts it.
     async fn execute(&self, mut request: async_graphql::Request) -> async_graphql::Response {
         let (admission, metrics) = (&self.admission, &self.metrics);
@@ -416,6 +419,17 @@ impl Answering {
         }
         metrics.observe(operation, started.elapsed().as_secs_f64(), response.errors.iter().filter_map(error_code));
         response
+    }
+}
+
+fn json_answer(json: Result<Vec<u8>, JsonError>, errors: bool, request_failed: bool) -> Answer {
+    match json {
+        Ok(json) => Answer::Json { json, request_failed, errors },
+        Err(JsonError::TooLarge) => Answer::TooLarge,
+        Err(JsonError::Serialize(e)) => {
+            tracing::error!(error = %e, "a response could not be serialized");
+            Answer::Failed
+        }
     }
 }
 
@@ -560,8 +574,6 @@ fn with_security_headers<S, B>(
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
 {
-    let mut request = request;
-    own_header_values(&mut request);
     let graphiql = request.path() == "/graphql";
     let response = service.call(request);
     async move {
@@ -675,26 +687,15 @@ async fn graphql_get(
     let started = Instant::now();
     let address = rate.client(&request);
     let client = RequestClient::new(address.map(ClientKey::key));
-    let media = MediaType::accepted(&request);
-    let secret = bearer_secret(&request);
-    let answering = Answering {
-        schema: schema.into_inner(),
-        admission: admission.into_inner(),
-        metrics: Arc::clone(&metrics),
-        max_batch: limits.max_batch,
-        max_response_bytes: limits.max_response_bytes,
-        secret: secret.clone(),
-        client: client.clone(),
-        media,
-    };
+    let answering = Answering::new(&request, schema, admission, &metrics, &limits, client.clone());
     let answer = answering.answer_one(query).await;
     let (written, cacheable) = match &answer {
         Answer::Json { json, errors, .. } => (json.len(), !errors),
         _ => (0, false),
     };
     rate.charge_extra(address, extra_points(client.worked(started.elapsed()), request.query_string().len(), written));
-    let mut response = answer_response(answer, media, &metrics, limits.max_response_bytes);
-    let cache = match (cacheable, secret.is_some()) {
+    let mut response = answer_response(answer, answering.media, &metrics, limits.max_response_bytes);
+    let cache = match (cacheable, answering.secret.is_some()) {
         (false, _) => "no-store".to_owned(),
         (true, false) => format!("public, max-age={GET_MAX_AGE_SECONDS}"),
         (true, true) => format!("private, max-age={GET_MAX_AGE_SECONDS}"),

@@ -9,8 +9,7 @@ use super::travel::{DistanceModel, TravelInput, TravelPlan, model_of};
 use super::{MAX_COLLECTION_FACILITIES, cost, deadline, limits, reading, store, too_many};
 use crate::domain::facility as domain_facility;
 use crate::domain::residents::AreaEntry;
-use crate::domain::travel::DEFAULT_MINUTES;
-use crate::domain::travel::Travel;
+use crate::domain::travel::{DEFAULT_MINUTES, Travel};
 use crate::domain::{Invalid, validate};
 use crate::error::{ApiError, ApiResult};
 use crate::geo::LonLat;
@@ -43,6 +42,9 @@ pub struct CoverageInput {
     /// Restricts demand to the residential areas inside a WGS-84 Polygon or MultiPolygon.
     pub within: Option<GeoJson>,
 }
+
+/// Digits of a whole community code: groups by community.
+const FULL_CODE_LENGTH: i32 = 12;
 
 impl CoverageInput {
     /// The travel budget; an explicit null means the default, as an omitted field does.
@@ -281,10 +283,11 @@ impl CoverageReport {
     #[graphql(complexity = "cost::unbounded(child_complexity)")]
     async fn by_community(
         &self,
-        #[graphql(default = 12, desc = "Digits of the code to group by, 1 to 12.")] code_length: Option<i32>,
+        #[graphql(default_with = "Some(FULL_CODE_LENGTH)", desc = "Digits of the code to group by, 1 to 12.")]
+        code_length: Option<i32>,
     ) -> ApiResult<Vec<CommunityCoverage>> {
-        let code_length = code_length.unwrap_or(12);
-        if !(1..=12).contains(&code_length) {
+        let code_length = code_length.unwrap_or(FULL_CODE_LENGTH);
+        if !(1..=FULL_CODE_LENGTH).contains(&code_length) {
             return Err(ApiError::BadUserInput(format!("codeLength must be 1 to 12, got {code_length}")));
         }
         let e = &self.0;
@@ -355,8 +358,7 @@ pub struct SuggestedSite {
 impl SuggestedSite {
     /// Where to put it, in the requested coordinate system.
     async fn location(&self, #[graphql(default_with = "Some(Crs::default())")] crs: Option<Crs>) -> Point {
-        let crs = crs.unwrap_or_default();
-        Point::from_wgs84(self.location, crs)
+        Point::from_wgs84(self.location, crs.unwrap_or_default())
     }
     /// Index of the chosen candidate in `candidates` (or among the uncovered areas, by id).
     async fn candidate_index(&self) -> i32 {

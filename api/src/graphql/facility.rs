@@ -11,8 +11,7 @@ use crate::auth::Role;
 use crate::domain::details::{CanteenDetails, ElderCareDetails, FacilityDetails, RestStationDetails};
 use crate::domain::facility::{self as domain, FacilityCategory, FacilityFields, FacilityKind};
 use crate::domain::ids::{FacilityId, decode_cursor, encode_cursor};
-use crate::domain::travel::DEFAULT_MINUTES;
-use crate::domain::travel::Travel;
+use crate::domain::travel::{DEFAULT_MINUTES, Travel};
 use crate::domain::{Invalid, validate};
 use crate::error::{ApiError, ApiResult};
 use crate::geo::LonLat;
@@ -51,8 +50,7 @@ impl Facility {
     }
     /// Where the facility is, in the requested coordinate system.
     async fn location(&self, #[graphql(default_with = "Some(Crs::default())")] crs: Option<Crs>) -> Point {
-        let crs = crs.unwrap_or_default();
-        Point::from_wgs84(self.0.draft.location(), crs)
+        Point::from_wgs84(self.0.draft.location(), crs.unwrap_or_default())
     }
     /// 12-digit statistical division code of the community.
     async fn community_code(&self) -> Option<&str> {

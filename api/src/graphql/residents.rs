@@ -23,8 +23,7 @@ impl ResidentialArea {
     }
     /// Where the area is (its centroid for polygons), in the requested coordinate system.
     async fn location(&self, #[graphql(default_with = "Some(Crs::default())")] crs: Option<Crs>) -> Point {
-        let crs = crs.unwrap_or_default();
-        Point::from_wgs84(self.0.draft.location, crs)
+        Point::from_wgs84(self.0.draft.location, crs.unwrap_or_default())
     }
     /// Residents.
     async fn population(&self) -> i32 {
