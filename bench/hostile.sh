@@ -9,7 +9,8 @@
 # first user loads), peak, and 10 s and 60 s after the attack (database connections a burst
 # opened close after 30 s idle).
 #
-#   bash bench/hostile.sh   # DURATION (60), LEGIT_RATE (200/s), NEARBY_RATE (50/s), ADDRESSES (2 per attack)
+#   bash bench/hostile.sh   # DURATION (60), LEGIT_RATE (200/s), NEARBY_RATE (50/s), ADDRESSES (2 per attack),
+#                           # ATTACKER_NICE (10)
 #   ADDRESSES=0 bash bench/hostile.sh   # the same legitimate load with no attacker: the baseline
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,9 @@ DURATION=${DURATION:-60}
 LEGIT_RATE=${LEGIT_RATE:-200}
 NEARBY_RATE=${NEARBY_RATE:-50}
 ADDRESSES=${ADDRESSES:-2}
+# The attackers share this machine's cores with the server and the legitimate client; niced,
+# they take the CPU left over, as attackers on machines of their own would. 0 to compare.
+ATTACKER_NICE=${ATTACKER_NICE:-10}
 export CONNECTIONS=${CONNECTIONS:-16}
 SERVE_FLAGS="--trust-forwarded-for" source bench/server.sh
 rss() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
@@ -33,7 +37,8 @@ legit=$!
 CLIENTS=4096 MIX=nearby CONNECTIONS=4 RATE=$NEARBY_RATE wrk -t1 -c4 -d"${DURATION}s" --latency -s bench/mix.lua \
   "$base/graphql" >"$tmp/nearby.txt" 2>"$tmp/nearby_errors" &
 nearby=$!
-python3 bench/hostile.py "$base" --pid "$server" --seconds "$DURATION" --addresses "$ADDRESSES" >"$tmp/attack.json"
+python3 bench/hostile.py "$base" --pid "$server" --seconds "$DURATION" --addresses "$ADDRESSES" \
+  --nice "$ATTACKER_NICE" >"$tmp/attack.json"
 wait "$legit" "$nearby"
 sleep 10
 after=$(rss)

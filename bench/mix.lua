@@ -36,7 +36,11 @@ request = function()
   local headers = nil
   if clients then
     local n = math.random(0, clients - 1)
-    headers = { ["X-Forwarded-For"] = string.format("198.18.%d.%d", math.floor(n / 256), n % 256) }
+    -- wrk.format uses the table it is given instead of wrk.headers, so both go in.
+    headers = {
+      ["Content-Type"] = wrk.headers["Content-Type"],
+      ["X-Forwarded-For"] = string.format("198.18.%d.%d", math.floor(n / 256), n % 256),
+    }
   end
   return wrk.format(nil, "/graphql", headers, body)
 end

@@ -181,7 +181,8 @@ pub struct ServeArgs {
     /// IANA time zone in which opening hours are read.
     #[arg(long, env = "TIME_ZONE", default_value = "Asia/Shanghai")]
     pub time_zone: TimeZone,
-    /// The map page's folder (default: `web` here, else the source tree's).
+    /// A folder whose `index.html` and `static/` replace the built-in map page (to work on the
+    /// page without rebuilding).
     #[arg(long, env = "WEB_DIR")]
     pub web_dir: Option<std::path::PathBuf>,
     /// Base-map tile URL template for the map page (`https://host/{z}/{x}/{y}.png`); without
@@ -415,6 +416,9 @@ async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     };
     let app = Application::build(&settings).await.context("cannot start the server")?;
     println!("listening on http://{}", app.address());
+    if let Some(why) = crate::web_assets::missing_scripts() {
+        tracing::warn!(%why, "the map page and GraphiQL have no scripts in this build; the API works");
+    }
     app.run_until_stopped().await?;
     Ok(())
 }
@@ -459,7 +463,7 @@ async fn import(
     let failed = |e: crate::error::ApiError| anyhow::anyhow!("import failed: {e}");
     let mut import = match what {
         ImportKind::Facilities => {
-            ImportBatches::Facilities(FacilityBatches::begin(store, actor).await.map_err(failed)?)
+            ImportBatches::Facilities(Box::new(FacilityBatches::begin(store, actor).await.map_err(failed)?))
         }
         ImportKind::ResidentialAreas => ImportBatches::Areas(AreaBatches::begin(store, actor).await.map_err(failed)?),
     };

@@ -25,4 +25,5 @@ pub mod rate_limit;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod web_assets;
 pub mod websocket;

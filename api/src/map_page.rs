@@ -1,11 +1,13 @@
-//! The built-in map page: `GET /` and its own scripts from the `web` folder, Leaflet from that
-//! folder's `node_modules` (installed with `npm ci --prefix web`, never copied into the
-//! repository), and `GET /map-config.json` telling the page which base map to draw, if any.
+//! The built-in map page: `GET /` with its own scripts and styles under `/static`, the browser
+//! libraries under `/vendor` (all built into the binary, see `web_assets`), and
+//! `GET /map-config.json` telling the page which base map to draw, if any. `--web-dir` serves the
+//! page's own files from a folder instead, for work on the page without rebuilding.
 
+use crate::web_assets;
 use actix_files::{Files, NamedFile};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, guard, web};
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Coordinate system of the configured tile layer: the page asks the API for coordinates in it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -19,7 +21,7 @@ pub enum TileCrs {
 #[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MapSettings {
-    /// The page's folder; `None` uses `web` in the working directory, else the source tree's.
+    /// A folder with the page's `index.html` and `static/` to serve instead of the built-in ones.
     #[serde(skip)]
     pub web_dir: Option<PathBuf>,
     /// A Leaflet tile URL template (`https://.../{z}/{x}/{y}.png`); none draws no base map, so
@@ -29,31 +31,36 @@ pub struct MapSettings {
     pub tile_crs: TileCrs,
 }
 
-impl MapSettings {
-    fn folder(&self) -> PathBuf {
-        if let Some(dir) = &self.web_dir {
-            return dir.clone();
-        }
-        let here = PathBuf::from("web");
-        if here.join("index.html").is_file() {
-            return here;
-        }
-        // `cargo run` from anywhere in a clone still finds the page.
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../web")
-    }
-}
-
 /// Registers the page's routes on an app.
 pub fn configure(settings: &MapSettings) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
-    let folder = settings.folder();
     let config = web::Data::new(settings.clone());
-    let index = folder.join("index.html");
+    let folder = settings.web_dir.clone();
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(config)
             .route("/map-config.json", web::get().to(map_config))
-            .route("/", web::get().to(move || page(index.clone())))
-            .service(Files::new("/static", folder.join("static")))
-            .service(Files::new("/vendor/leaflet", folder.join("node_modules/leaflet/dist")));
+            .route("/vendor/{file:.*}", get_or_head().to(built_in));
+        match folder {
+            Some(folder) => {
+                let index = folder.join("index.html");
+                cfg.route("/", web::get().to(move || page(index.clone())))
+                    .service(Files::new("/static", folder.join("static")));
+            }
+            None => {
+                cfg.route("/", get_or_head().to(built_in)).route("/static/{file:.*}", get_or_head().to(built_in));
+            }
+        }
+    }
+}
+
+fn get_or_head() -> actix_web::Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
+/// A file built into the binary, by its URL path.
+async fn built_in(request: HttpRequest) -> HttpResponse {
+    match web_assets::find(request.path()) {
+        Some(asset) => web_assets::respond(&request, asset),
+        None => HttpResponse::NotFound().finish(),
     }
 }
 

@@ -17,7 +17,6 @@ use actix_web::dev::{Server, ServerHandle, Service, ServiceRequest, ServiceRespo
 use actix_web::http::header;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use async_graphql::BatchRequest;
-use async_graphql::http::GraphiQLSource;
 use futures_util::future::Either;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -554,16 +553,12 @@ where
     .instrument(span)
 }
 
-/// The page's own scripts, styles and API only; tiles from anywhere (the base map's host is
-/// the operator's choice); never framed by another site.
+/// The pages' own scripts, styles and API only (GraphiQL's bundle included: it is served from
+/// here); tiles from anywhere (the base map's host is the operator's choice); fonts from the
+/// stylesheets' data URLs; never framed by another site.
 const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-     img-src 'self' data: blob: https: http:; connect-src 'self' ws: wss:; object-src 'none'; \
-     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-/// GraphiQL's page is inline script loading its bundle from unpkg (until it is served from
-/// here); nothing else.
-const GRAPHIQL_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
-     style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https:; font-src 'self' data: \
-     https://unpkg.com; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+     img-src 'self' data: blob: https: http:; font-src 'self' data:; connect-src 'self' ws: wss:; \
+     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// Content-Security-Policy, X-Content-Type-Options and X-Frame-Options on every response
 /// (JSON answers included: a browser must never sniff them into HTML).
@@ -574,13 +569,11 @@ fn with_security_headers<S, B>(
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
 {
-    let graphiql = request.path() == "/graphql";
     let response = service.call(request);
     async move {
         let mut response = response.await?;
         let headers = response.headers_mut();
-        let policy = if graphiql { GRAPHIQL_POLICY } else { PAGE_POLICY };
-        headers.insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static(policy));
+        headers.insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static(PAGE_POLICY));
         headers.insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
         headers.insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));
         headers.insert(header::REFERRER_POLICY, header::HeaderValue::from_static("no-referrer"));
@@ -672,7 +665,7 @@ async fn graphql_get(
     }
     let query = match graphql_http::get_request(request.query_string()) {
         Ok(Some(query)) => query,
-        Ok(None) => return Ok(graphiql()),
+        Ok(None) => return Ok(graphiql(&request)),
         Err(GetRefusal::NotAQuery) => {
             let mut refused = HttpResponse::MethodNotAllowed();
             refused.insert_header((header::ALLOW, "POST"));
@@ -707,10 +700,11 @@ async fn graphql_get(
     Ok(response)
 }
 
-fn graphiql() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(
-        GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql").title("service-circle").finish(),
-    )
+fn graphiql(request: &HttpRequest) -> HttpResponse {
+    match crate::web_assets::find("/graphql") {
+        Some(page) => crate::web_assets::respond(request, page),
+        None => HttpResponse::NotFound().finish(),
+    }
 }
 
 async fn healthz(store: web::Data<Store>) -> HttpResponse {

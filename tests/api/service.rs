@@ -13,6 +13,47 @@ async fn health_and_graphiql_are_served() {
     assert!(body.to_lowercase().contains("graphiql"));
 }
 
+/// The map page and GraphiQL load nothing but what this server serves (built into the binary
+/// from npm packages): every script and stylesheet they name is a path here, and is served.
+#[actix_web::test]
+async fn the_pages_load_only_assets_served_here() {
+    let app = TestApp::spawn().await;
+    for page in ["/", "/graphql"] {
+        let (status, html) = app.get(page).await;
+        assert_eq!(status, 200, "{page}");
+        let assets: Vec<&str> = ["src=\"", "href=\""]
+            .iter()
+            .flat_map(|attribute| html.split(attribute).skip(1))
+            .filter_map(|rest| rest.split('"').next())
+            .filter(|url| !url.starts_with("data:"))
+            .collect();
+        assert!(assets.len() >= 3, "{page}: {assets:?}");
+        for asset in assets {
+            assert!(asset.starts_with('/'), "{page} loads {asset} from elsewhere");
+            let response = test_client().get(format!("{}{asset}", app.address)).send().await.unwrap();
+            assert_eq!(response.status().as_u16(), 200, "{page}: {asset}");
+            let kind = response.headers().get("content-type").unwrap().to_str().unwrap().to_owned();
+            let expected = if asset.ends_with(".js") { "text/javascript" } else { "text/css" };
+            assert!(kind.starts_with(expected), "{asset}: {kind}");
+        }
+    }
+}
+
+/// A load balancer's probe must not see the service as down because requests hold every pooled
+/// connection: the health check has a connection of its own.
+#[actix_web::test]
+async fn the_health_check_answers_while_requests_hold_the_whole_pool() {
+    let app = TestApp::spawn().await;
+    let store = api::store::Store::connect(&app.database_url, 1).await.unwrap();
+    let import = store.begin_facility_import("holding the only pooled connection").await.unwrap();
+    let started = std::time::Instant::now();
+    assert!(store.ping().await, "the database answers on the health connection");
+    // The pool's acquire timeout is 2 s: a ping through the pool would have waited for it.
+    assert!(started.elapsed() < std::time::Duration::from_secs(1), "{:?}", started.elapsed());
+    drop(import);
+    store.close().await;
+}
+
 #[actix_web::test]
 async fn data_survives_a_restart() {
     let app = TestApp::spawn().await;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Headless-browser test of the map page against a real server with the demo data.
+# Headless-browser tests of the map page and GraphiQL against a real server with the demo data.
 #
 #   bash tests/browser/run.sh [SERVER_BINARY]     (default: target/debug/service-circle)
 #
@@ -44,7 +44,7 @@ start_server() {
   EDITOR_TOKEN=$("$binary" token create --role editor --name browser-test --database-url "sqlite://$work/$name.db?mode=rwc")
   export EDITOR_TOKEN
   "$binary" serve --listen 127.0.0.1:0 --database-url "sqlite://$work/$name.db?mode=rwc" \
-    --demo --web-dir web --rate-limit-exempt-loopback "$@" >"$work/$name.out" 2>"$work/$name.err" &
+    --demo --rate-limit-exempt-loopback "$@" >"$work/$name.out" 2>"$work/$name.err" &
   server_pid=$!
   server_url=
   for _ in $(seq 1 1200); do
@@ -64,6 +64,8 @@ status=0
 echo "== map page, no base map"
 start_server plain
 SERVER_URL=$server_url node --test --test-reporter=spec tests/browser/map.test.mjs || status=$?
+echo "== GraphiQL, network cut off"
+SERVER_URL=$server_url node --test --test-reporter=spec tests/browser/graphiql.test.mjs || status=$?
 stop_server
 
 echo "== map page, GCJ-02 tiles (unreachable)"

@@ -90,8 +90,8 @@ const SUGGEST = `query Suggest($input: SiteSuggestionInput!, $crs: Crs!) {
 
 async function main() {
   if (!window.L) {
-    // The server serves Leaflet from web/node_modules, which a fresh checkout lacks.
-    showError('Leaflet is not installed on the server: run `npm ci --prefix web` in the repository, then reload.');
+    // Leaflet is built into the server from npm; a build on a machine without npm lacks it.
+    showError('Leaflet was not built into this server: install Node.js 20 or later with npm, then build service-circle again.');
     setStatus('');
     return;
   }

@@ -271,7 +271,7 @@ impl AreaBatches {
 
 /// Either kind of batched import, for a caller that feeds both the same way (the CLI).
 pub enum ImportBatches {
-    Facilities(FacilityBatches),
+    Facilities(Box<FacilityBatches>),
     Areas(AreaBatches),
 }
 

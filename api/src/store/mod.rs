@@ -61,6 +61,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    /// One connection of its own for `/healthz`, so that a pool busy with requests does not
+    /// make the service look down (or slow) to a load balancer's probe.
+    health: DatabaseConnection,
     cache: std::sync::Arc<facility_cache::FacilityCache>,
     areas: std::sync::Arc<area_cache::AreaCache>,
     network: std::sync::Arc<network_cache::NetworkCache>,
@@ -81,33 +84,15 @@ impl std::fmt::Debug for DatabaseUrl {
 }
 
 impl Store {
-    /// Connects and brings the schema up to date. SQLite files are created when missing, in
-    /// WAL mode with `synchronous=NORMAL`: a killed process loses no committed transaction.
+    /// Connects and brings the schema up to date.
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
-        let mut options = ConnectOptions::new(url);
-        options
-            .max_connections(max_connections)
-            .min_connections(1)
-            .connect_timeout(Duration::from_secs(5))
-            // Short, so that requests fail fast (SERVICE_UNAVAILABLE) while the database is down.
-            .acquire_timeout(Duration::from_secs(2))
-            // A burst opens up to max_connections; each holds a page cache (SQLite) or a
-            // backend (PostgreSQL), so connections idle this long are closed again.
-            .idle_timeout(Duration::from_secs(30))
-            .sqlx_logging(false)
-            .map_sqlx_sqlite_opts(|o| {
-                o.create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
-                    .foreign_keys(true)
-                    // Another process holding the write lock (an import) makes a write wait
-                    // this long, then fail as SERVICE_UNAVAILABLE: a request must not hang.
-                    .busy_timeout(Duration::from_secs(3))
-            });
-        let db = Database::connect(options).await?;
+        let db = Database::connect(pool_options(url, max_connections)).await?;
         Migrator::up(&db, None).await?;
+        let mut health = pool_options(url, 1);
+        health.acquire_timeout(Duration::from_secs(1));
         let store = Self {
             db,
+            health: Database::connect(health).await?,
             cache: Default::default(),
             areas: Default::default(),
             network: Default::default(),
@@ -119,9 +104,9 @@ impl Store {
         Ok(store)
     }
 
-    /// Whether the database answers.
+    /// Whether the database answers, asked on the health connection.
     pub async fn ping(&self) -> bool {
-        self.db.ping().await.is_ok()
+        self.health.ping().await.is_ok()
     }
 
     /// Connections the pool holds, and how many of them are idle.
@@ -157,14 +142,42 @@ impl Store {
 
     /// Closes the pool (so that a SQLite file can be reopened by the next process at once).
     pub async fn close(self) {
-        if let Err(e) = self.db.close().await {
-            tracing::warn!(error = %e, "closing the database pool failed");
+        for pool in [self.db, self.health] {
+            if let Err(e) = pool.close().await {
+                tracing::warn!(error = %e, "closing the database pool failed");
+            }
         }
     }
 
     pub(crate) fn conn(&self) -> &impl ConnectionTrait {
         &self.db
     }
+}
+
+/// A pool of up to `max_connections`. SQLite files are created when missing, in WAL mode with
+/// `synchronous=NORMAL`: a killed process loses no committed transaction.
+fn pool_options(url: &str, max_connections: u32) -> ConnectOptions {
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        // Short, so that requests fail fast (SERVICE_UNAVAILABLE) while the database is down.
+        .acquire_timeout(Duration::from_secs(2))
+        // A burst opens up to max_connections; each holds a page cache (SQLite) or a
+        // backend (PostgreSQL), so connections idle this long are closed again.
+        .idle_timeout(Duration::from_secs(30))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                // Another process holding the write lock (an import) makes a write wait
+                // this long, then fail as SERVICE_UNAVAILABLE: a request must not hang.
+                .busy_timeout(Duration::from_secs(3))
+        });
+    options
 }
 
 async fn close_idle<DB: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<DB>, keep: u32) {
