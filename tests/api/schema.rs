@@ -61,6 +61,43 @@ async fn graphiql_introspection_passes_the_limits_and_matches_schema_graphql() {
     }
 }
 
+/// Every type, field, argument, input field and enum value the schema serves is described
+/// (GraphiQL's docs and generated clients show these), the library's own types included.
+#[actix_web::test]
+async fn every_part_of_the_schema_is_described() {
+    let app = TestApp::spawn().await;
+    let data = app.ok(INTROSPECTION, json!({}), None).await;
+    let described = |item: &serde_json::Value| item["description"].as_str().is_some_and(|d| !d.trim().is_empty());
+    let (mut missing, mut checked) = (Vec::new(), 0);
+    for t in data["__schema"]["types"].as_array().unwrap() {
+        let name = t["name"].as_str().unwrap();
+        if name.starts_with("__") || ["String", "Int", "Float", "Boolean", "ID"].contains(&name) {
+            continue;
+        }
+        checked += 1;
+        if !described(t) {
+            missing.push(name.to_owned());
+        }
+        let members =
+            ["fields", "inputFields", "enumValues"].map(|list| t[list].as_array().cloned().unwrap_or_default());
+        for member in members.iter().flatten() {
+            let member_name = format!("{name}.{}", member["name"].as_str().unwrap());
+            checked += 1;
+            if !described(member) {
+                missing.push(member_name.clone());
+            }
+            for argument in member["args"].as_array().into_iter().flatten() {
+                checked += 1;
+                if !described(argument) {
+                    missing.push(format!("{member_name}({})", argument["name"].as_str().unwrap()));
+                }
+            }
+        }
+    }
+    assert!(checked > 400, "{checked} parts checked");
+    assert!(missing.is_empty(), "without a description: {missing:?}");
+}
+
 /// Optional arguments and input fields are nullable with a default (the contract): a declared
 /// variable left out and an explicit null both mean the default, as leaving the argument out
 /// does.

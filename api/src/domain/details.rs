@@ -10,8 +10,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Meal {
+    /// Breakfast (早餐).
     Breakfast,
+    /// Lunch (午餐).
     Lunch,
+    /// Dinner (晚餐).
     Dinner,
 }
 
@@ -19,10 +22,15 @@ pub enum Meal {
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Diet {
+    /// Low-salt dishes (低盐), e.g. for high blood pressure.
     LowSalt,
+    /// Low-oil dishes (少油).
     LowOil,
+    /// Low-sugar dishes (低糖), e.g. for diabetes.
     LowSugar,
+    /// Soft or minced food (软食) for diners who chew with difficulty.
     SoftFood,
+    /// Vegetarian dishes (素食).
     Vegetarian,
 }
 
@@ -68,13 +76,21 @@ pub struct CanteenDetails {
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CareService {
+    /// Meals for residents and visitors (助餐).
     Meals,
+    /// Rehabilitation and physiotherapy (康复).
     Rehabilitation,
+    /// Medical care, e.g. a clinic or visiting doctors (医疗).
     Medical,
+    /// Psychological counselling and companionship (心理慰藉).
     Counselling,
+    /// Help with bathing (助浴).
     Bathing,
+    /// Care during the day, going home at night (日间照料).
     DayCare,
+    /// Short residential stays, e.g. respite care (短期托养).
     ShortStay,
+    /// Cultural and leisure activities (文体娱乐).
     Recreation,
 }
 
@@ -97,20 +113,35 @@ pub struct ElderCareDetails {
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Amenity {
+    /// Drinking water (饮用水).
     DrinkingWater,
+    /// Hot water (热水).
     HotWater,
+    /// Tea (茶水).
     Tea,
+    /// A microwave oven for heating food (微波炉).
     Microwave,
+    /// A fridge (冰箱).
     Fridge,
+    /// Mobile phone charging (手机充电).
     PhoneCharging,
+    /// Charging for electric bikes and scooters (电动车充电).
     EbikeCharging,
+    /// A toilet (卫生间).
     Toilet,
+    /// Seats to rest on (休息座椅).
     Seating,
+    /// Air conditioning or heating (空调).
     AirConditioning,
+    /// A first-aid kit (急救药箱).
     FirstAid,
+    /// Wi-Fi.
     Wifi,
+    /// Umbrellas to borrow (爱心雨伞).
     Umbrella,
+    /// A tyre pump (打气筒).
     TyrePump,
+    /// Car washing (洗车).
     CarWash,
 }
 
@@ -131,9 +162,13 @@ pub enum StationAccess {
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum WorkerGroup {
+    /// Sanitation workers and street cleaners (环卫工人).
     Sanitation,
+    /// Food-delivery riders (外卖骑手).
     Delivery,
+    /// Parcel couriers (快递员).
     Courier,
+    /// Taxi, ride-hailing and other professional drivers (司机).
     Driver,
 }
 

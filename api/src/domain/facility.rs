@@ -39,7 +39,9 @@ pub enum FacilityKind {
     SeniorActivityCenter,
     /// 农村幸福院.
     RuralHappinessHome,
+    /// 护理院 / 养老院: residential care with beds.
     NursingHome,
+    /// 社区养老服务站: a small elder-care service point inside a community.
     CommunityCareStation,
     /// 户外劳动者服务站 / 红色驿站.
     OutdoorWorkerStation,

@@ -12,10 +12,14 @@ use futures_util::Stream;
 use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
 
+/// What a change did to a facility.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum FacilityChangeKind {
+    /// Created by `createFacility` or an import; the version is 1.
     Created,
+    /// Changed by `updateFacility` or by an import feature naming its id.
     Updated,
+    /// Deleted by `deleteFacility`; `deletedFacility` holds its last state.
     Deleted,
     /// Brought back from history by `restoreFacility`.
     Restored,
@@ -39,11 +43,14 @@ pub struct FacilityChangeEvent {
     state: Arc<domain::Facility>,
 }
 
+/// One committed change of a facility, as `facilityChanged` sends it.
 #[Object]
 impl FacilityChangeEvent {
+    /// What the change did.
     async fn kind(&self) -> FacilityChangeKind {
         self.change.kind.into()
     }
+    /// The id of the facility changed (also for a deletion).
     async fn id(&self) -> ID {
         ID(FacilityId(self.change.id).encode())
     }
@@ -51,6 +58,7 @@ impl FacilityChangeEvent {
     async fn version(&self) -> i32 {
         self.change.version
     }
+    /// When the change was committed.
     async fn changed_at(&self) -> DateTime<Utc> {
         self.change.at
     }
@@ -67,6 +75,8 @@ impl FacilityChangeEvent {
 #[derive(Default)]
 pub struct Subscription;
 
+/// Live updates, over a WebSocket on `/graphql` (graphql-transport-ws, or the legacy
+/// graphql-ws protocol). Needs no token.
 #[Subscription]
 impl Subscription {
     /// Every facility change committed from now on, through any instance of the service,
@@ -78,7 +88,7 @@ impl Subscription {
     async fn facility_changed(
         &self,
         ctx: &Context<'_>,
-        filter: Option<FacilityFilter>,
+        #[graphql(desc = "Which facilities' changes to send; default: every facility.")] filter: Option<FacilityFilter>,
     ) -> Result<impl Stream<Item = ApiResult<FacilityChangeEvent>> + use<>, ApiError> {
         let filter = FacilityFilter::parse(ctx, filter).await?;
         let store = store(ctx)?.clone();

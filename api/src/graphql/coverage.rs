@@ -36,6 +36,7 @@ pub struct CoverageInput {
     /// The travel budget in minutes, (0, 120].
     #[graphql(default_with = "Some(DEFAULT_MINUTES)")]
     pub minutes: Option<f64>,
+    /// How residents travel; default: ELDERLY_WALK (0.75 m/s), AUTO, detour factor 1.3.
     pub travel: Option<TravelInput>,
     /// Restricts demand to the residential areas of a division (leading digits of the code).
     pub community_code_prefix: Option<String>,
@@ -252,17 +253,24 @@ fn int(n: i64) -> i32 {
 /// Coverage of residential areas (and of their population and elderly) within the budget.
 pub struct CoverageReport(Arc<Evaluation>);
 
+/// How much of the demand in scope can reach a counted facility within the budget: a
+/// residential area is covered when its travel time to the nearest counted facility is at
+/// most `minutes`, and its residents count as covered with it.
 #[Object]
 impl CoverageReport {
+    /// Residential areas in scope (by `communityCodePrefix` and `within`).
     async fn residential_areas(&self) -> i32 {
         int(self.0.total.areas)
     }
+    /// Residential areas in scope that are covered.
     async fn covered_residential_areas(&self) -> i32 {
         int(self.0.total.covered_areas)
     }
+    /// Residents of the areas in scope.
     async fn population(&self) -> i32 {
         int(self.0.total.population)
     }
+    /// Residents of the covered areas.
     async fn covered_population(&self) -> i32 {
         int(self.0.total.covered_population)
     }
@@ -270,6 +278,7 @@ impl CoverageReport {
     async fn elderly_population(&self) -> i32 {
         int(self.0.total.elderly)
     }
+    /// Residents aged 60 or more of the covered areas.
     async fn covered_elderly_population(&self) -> i32 {
         int(self.0.total.covered_elderly)
     }
@@ -307,12 +316,19 @@ impl CoverageReport {
 pub struct CommunityCoverage {
     /// The division's code (or its leading digits); null for areas without a code.
     pub community_code: Option<String>,
+    /// Residential areas in scope in this division.
     pub residential_areas: i32,
+    /// Those of them that are covered.
     pub covered_residential_areas: i32,
+    /// Residents of the division's areas in scope.
     pub population: i32,
+    /// Residents of its covered areas.
     pub covered_population: i32,
+    /// Residents aged 60 or more.
     pub elderly_population: i32,
+    /// Residents aged 60 or more of its covered areas.
     pub covered_elderly_population: i32,
+    /// coveredElderlyPopulation / elderlyPopulation; 1.0 when the division has no elderly.
     pub elderly_coverage_ratio: f64,
 }
 
@@ -335,8 +351,11 @@ impl CommunityCoverage {
 /// they are within the budget's straight-line reach of each other.
 #[derive(SimpleObject)]
 pub struct CoverageGap {
+    /// The uncovered residential areas of the gap.
     pub residential_area_ids: Vec<ID>,
+    /// Residents aged 60 or more of the gap's areas; gaps come largest first by it.
     pub elderly_population: i32,
+    /// Residents of the gap's areas.
     pub population: i32,
     /// A polygon containing every area of the gap (the convex hull of 50 m circles around them).
     pub area: GeoJson,
@@ -354,10 +373,15 @@ pub struct SuggestedSite {
     cumulative_ratio: f64,
 }
 
+/// A proposed site for a new facility, in the order the greedy choice picked it.
 #[Object]
 impl SuggestedSite {
     /// Where to put it, in the requested coordinate system.
-    async fn location(&self, #[graphql(default_with = "Some(Crs::default())")] crs: Option<Crs>) -> Point {
+    async fn location(
+        &self,
+        #[graphql(default_with = "Some(Crs::default())", desc = "The coordinate system of the point; default WGS84.")]
+        crs: Option<Crs>,
+    ) -> Point {
         Point::from_wgs84(self.location, crs.unwrap_or_default())
     }
     /// Index of the chosen candidate in `candidates` (or among the uncovered areas, by id).
@@ -377,14 +401,19 @@ impl SuggestedSite {
 /// New sites chosen greedily for the most newly covered elderly residents.
 #[derive(SimpleObject)]
 pub struct SiteSuggestion {
+    /// The sites in the order chosen; fewer than `count` when no candidate would cover
+    /// anyone new.
     pub sites: Vec<SuggestedSite>,
+    /// The elderly coverage ratio with the existing facilities only.
     pub elderly_coverage_ratio_before: f64,
+    /// The elderly coverage ratio with every suggested site added.
     pub elderly_coverage_ratio_after: f64,
 }
 
 /// Where to look for new sites.
 #[derive(InputObject)]
 pub struct SiteSuggestionInput {
+    /// The coverage question to improve: the demand, the facilities that count and the budget.
     pub coverage: CoverageInput,
     /// How many sites, 1 to 50.
     pub count: i32,
@@ -426,7 +455,11 @@ impl CoverageQuery {
     /// What share of residential areas, residents and elderly residents can reach a counted
     /// facility within the budget.
     #[graphql(complexity = "cost::planning(input.vertices(), child_complexity)")]
-    async fn coverage(&self, ctx: &Context<'_>, input: CoverageInput) -> ApiResult<CoverageReport> {
+    async fn coverage(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The demand, the facilities that count and the travel budget.")] input: CoverageInput,
+    ) -> ApiResult<CoverageReport> {
         Ok(CoverageReport(Arc::new(Evaluation::run(ctx, input, Horizon::Budget).await?)))
     }
 
@@ -435,8 +468,12 @@ impl CoverageQuery {
     async fn coverage_gaps(
         &self,
         ctx: &Context<'_>,
-        input: CoverageInput,
-        #[graphql(default_with = "Some(Crs::default())")] crs: Option<Crs>,
+        #[graphql(desc = "The demand, the facilities that count and the travel budget.")] input: CoverageInput,
+        #[graphql(
+            default_with = "Some(Crs::default())",
+            desc = "The coordinate system of the gap polygons; default WGS84."
+        )]
+        crs: Option<Crs>,
     ) -> ApiResult<Vec<CoverageGap>> {
         let crs = crs.unwrap_or_default();
         let e = Evaluation::run(ctx, input, Horizon::Nearest).await?;
@@ -450,7 +487,11 @@ impl CoverageQuery {
         complexity = "cost::suggestions(input.candidates.as_ref().map(Vec::len), input.coverage.budget_minutes(), \
                             input.count, input.coverage.vertices(), child_complexity)"
     )]
-    async fn suggest_sites(&self, ctx: &Context<'_>, input: SiteSuggestionInput) -> ApiResult<SiteSuggestion> {
+    async fn suggest_sites(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The coverage question, how many sites and where they may go.")] input: SiteSuggestionInput,
+    ) -> ApiResult<SiteSuggestion> {
         if !(1..=50).contains(&input.count) {
             return Err(ApiError::BadUserInput(format!("count must be 1 to 50, got {}", input.count)));
         }
@@ -472,8 +513,9 @@ impl CoverageQuery {
     async fn residential_area_coverage(
         &self,
         ctx: &Context<'_>,
-        input: CoverageInput,
-        #[graphql(default_with = "Some(Crs::default())")] crs: Option<Crs>,
+        #[graphql(desc = "The demand, the facilities that count and the travel budget.")] input: CoverageInput,
+        #[graphql(default_with = "Some(Crs::default())", desc = "The coordinate system of the points; default WGS84.")]
+        crs: Option<Crs>,
     ) -> ApiResult<GeoJson> {
         let crs = crs.unwrap_or_default();
         let e = Evaluation::run(ctx, input, Horizon::Nearest).await?;
@@ -485,10 +527,18 @@ impl CoverageQuery {
     async fn service_circles(
         &self,
         ctx: &Context<'_>,
-        filter: Option<FacilityFilter>,
-        #[graphql(default_with = "Some(DEFAULT_MINUTES)")] minutes: Option<f64>,
+        #[graphql(desc = "Which facilities to draw; default: all (at most 50,000 may match).")] filter: Option<
+            FacilityFilter,
+        >,
+        #[graphql(default_with = "Some(DEFAULT_MINUTES)", desc = "The travel budget in minutes, (0, 120].")]
+        minutes: Option<f64>,
+        #[graphql(desc = "How people travel; default: ELDERLY_WALK (0.75 m/s), AUTO, detour factor 1.3.")]
         travel: Option<TravelInput>,
-        #[graphql(default_with = "Some(Crs::default())")] crs: Option<Crs>,
+        #[graphql(
+            default_with = "Some(Crs::default())",
+            desc = "The coordinate system of the geometries; default WGS84."
+        )]
+        crs: Option<Crs>,
         #[graphql(
             default = 4.0,
             desc = "Tolerance of the isochrone outlines' generalisation (Douglas-Peucker), metres, [0, 1000]."

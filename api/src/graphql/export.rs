@@ -70,8 +70,14 @@ impl ExportQuery {
     async fn facility_features(
         &self,
         ctx: &Context<'_>,
-        filter: Option<FacilityFilter>,
-        #[graphql(default_with = "Some(Crs::default())")] crs: Option<Crs>,
+        #[graphql(desc = "Which facilities to export; default: all (at most 50,000 may match).")] filter: Option<
+            FacilityFilter,
+        >,
+        #[graphql(
+            default_with = "Some(Crs::default())",
+            desc = "The coordinate system of the points; default WGS84, as RFC 7946 expects."
+        )]
+        crs: Option<Crs>,
     ) -> ApiResult<GeoJson> {
         let crs = crs.unwrap_or_default();
         let filter = FacilityFilter::parse(ctx, filter).await?;

@@ -29,6 +29,8 @@ impl From<domain::Facility> for Facility {
     }
 }
 
+/// A community service facility: a canteen (社区食堂, 助餐点, 爱心商户), an elder-care facility
+/// (日间照料中心, 养老院 and the like) or a rest station for outdoor workers (户外劳动者服务站).
 #[Object]
 impl Facility {
     /// Opaque, stable id.
@@ -39,17 +41,25 @@ impl Facility {
     async fn category(&self) -> FacilityCategory {
         self.0.draft.kind.category()
     }
+    /// What the facility is (e.g. MEAL_POINT, 助餐点); it decides `category` and which details
+    /// object applies.
     async fn kind(&self) -> FacilityKind {
         self.0.draft.kind
     }
+    /// Display name for maps and lists.
     async fn name(&self) -> &str {
         &self.0.draft.name
     }
+    /// Postal address as free text; null when not given.
     async fn address(&self) -> Option<&str> {
         self.0.draft.address.as_deref()
     }
     /// Where the facility is, in the requested coordinate system.
-    async fn location(&self, #[graphql(default_with = "Some(Crs::default())")] crs: Option<Crs>) -> Point {
+    async fn location(
+        &self,
+        #[graphql(default_with = "Some(Crs::default())", desc = "The coordinate system of the point; default WGS84.")]
+        crs: Option<Crs>,
+    ) -> Point {
         Point::from_wgs84(self.0.draft.location(), crs.unwrap_or_default())
     }
     /// 12-digit statistical division code of the community.
@@ -63,12 +73,17 @@ impl Facility {
     /// Whether the facility is open at `at` (default: now), by its opening hours read in the
     /// service's time zone (Asia/Shanghai by default) with public holidays and make-up working
     /// days. Null when the hours are unknown.
-    async fn is_open(&self, ctx: &Context<'_>, at: Option<DateTime<Utc>>) -> ApiResult<Option<bool>> {
+    async fn is_open(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The instant to test, in the years 1900 to 2199; default: now.")] at: Option<DateTime<Utc>>,
+    ) -> ApiResult<Option<bool>> {
         if self.0.draft.opening_hours.is_none() {
             return Ok(None);
         }
         Ok(hours::moment(ctx, at).await?.is_open(self.0.draft.opening_hours.as_deref()))
     }
+    /// Contact telephone number (digits, spaces and + - ( ) #); null when not given.
     async fn phone(&self) -> Option<&str> {
         self.0.draft.phone.as_deref()
     }
@@ -109,9 +124,15 @@ impl Facility {
     async fn service_circle(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "Some(DEFAULT_MINUTES)")] minutes: Option<f64>,
+        #[graphql(default_with = "Some(DEFAULT_MINUTES)", desc = "The travel budget in minutes, (0, 120].")]
+        minutes: Option<f64>,
+        #[graphql(desc = "How people travel; default: ELDERLY_WALK (0.75 m/s), AUTO, detour factor 1.3.")]
         travel: Option<TravelInput>,
-        #[graphql(default_with = "Some(Crs::default())")] crs: Option<Crs>,
+        #[graphql(
+            default_with = "Some(Crs::default())",
+            desc = "The coordinate system of the geometry; default WGS84."
+        )]
+        crs: Option<Crs>,
         #[graphql(
             default = 4.0,
             desc = "Tolerance of the isochrone outline's generalisation (Douglas-Peucker), metres, [0, 1000]."
@@ -138,9 +159,11 @@ impl Facility {
     async fn version(&self) -> i32 {
         self.0.version
     }
+    /// When the facility was created; kept through updates and restores.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When this version was written (by a create, update, import or restore).
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -160,6 +183,7 @@ impl Facility {
 /// A facility found by a search, with how far it is.
 #[derive(SimpleObject)]
 pub struct FacilityHit {
+    /// The facility found.
     pub facility: Facility,
     /// Straight-line geodesic distance on the WGS-84 ellipsoid, in metres.
     pub distance_meters: f64,
@@ -186,7 +210,9 @@ impl FacilityHit {
 /// `services`: everything).
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct FacilityFilter {
+    /// Only facilities of one of these categories.
     pub categories: Option<Vec<FacilityCategory>>,
+    /// Only facilities of one of these kinds.
     pub kinds: Option<Vec<FacilityKind>>,
     /// Tags a facility must all have.
     pub services: Option<Vec<String>>,
@@ -237,20 +263,30 @@ impl FacilityTotals {
 /// A new facility. Only the details object of the kind's category may be given.
 #[derive(InputObject)]
 pub struct CreateFacilityInput {
+    /// What the facility is; its category decides which details object may be given.
     pub kind: FacilityKind,
+    /// Display name for maps and lists, 1 to 200 characters (trimmed).
     pub name: String,
+    /// Where it is, in any supported coordinate system; stored as WGS-84.
     pub location: PointInput,
+    /// Postal address, up to 500 characters.
     pub address: Option<String>,
     /// 12-digit statistical division code.
     pub community_code: Option<String>,
     /// OpenStreetMap `opening_hours` syntax.
     pub opening_hours: Option<String>,
+    /// Contact telephone number, up to 40 characters: digits, spaces and + - ( ) #.
     pub phone: Option<String>,
+    /// How many people it serves at once (seats, places); not negative.
     pub capacity: Option<i32>,
     /// Free tags; order kept, repeats dropped.
     pub services: Option<Vec<String>>,
+    /// Details of a canteen (COMMUNITY_CANTEEN, MEAL_POINT, PARTNER_RESTAURANT).
     pub canteen: Option<CanteenDetailsInput>,
+    /// Details of an elder-care facility (DAY_CARE_CENTER, SENIOR_ACTIVITY_CENTER,
+    /// RURAL_HAPPINESS_HOME, NURSING_HOME, COMMUNITY_CARE_STATION).
     pub elder_care: Option<ElderCareDetailsInput>,
+    /// Details of a rest station (OUTDOOR_WORKER_STATION, ENTERPRISE_CARE_POINT).
     pub rest_station: Option<RestStationDetailsInput>,
 }
 
@@ -258,17 +294,31 @@ pub struct CreateFacilityInput {
 /// A details object replaces the previous details as a whole.
 #[derive(InputObject)]
 pub struct UpdateFacilityInput {
+    /// The new kind (null keeps the current one). A kind of another category drops the old
+    /// category's details.
     pub kind: Option<FacilityKind>,
+    /// The new name, 1 to 200 characters (null keeps the current one).
     pub name: Option<String>,
+    /// The new position, in any supported coordinate system (null keeps the current one).
     pub location: Option<PointInput>,
+    /// Postal address, up to 500 characters; null clears it.
     pub address: MaybeUndefined<String>,
+    /// 12-digit statistical division code; null clears it.
     pub community_code: MaybeUndefined<String>,
+    /// OpenStreetMap `opening_hours` syntax; null clears it (hours unknown).
     pub opening_hours: MaybeUndefined<String>,
+    /// Contact telephone number, up to 40 characters: digits, spaces and + - ( ) #; null
+    /// clears it.
     pub phone: MaybeUndefined<String>,
+    /// How many people it serves at once, not negative; null clears it.
     pub capacity: MaybeUndefined<i32>,
+    /// Replaces the whole tag list (order kept, repeats dropped; [] clears it); null keeps it.
     pub services: Option<Vec<String>>,
+    /// Replaces the canteen details; null removes them. Only for a canteen kind.
     pub canteen: MaybeUndefined<CanteenDetailsInput>,
+    /// Replaces the elder-care details; null removes them. Only for an elder-care kind.
     pub elder_care: MaybeUndefined<ElderCareDetailsInput>,
+    /// Replaces the rest-station details; null removes them. Only for a rest-station kind.
     pub rest_station: MaybeUndefined<RestStationDetailsInput>,
 }
 
@@ -330,7 +380,11 @@ pub struct FacilityQuery;
 #[Object]
 impl FacilityQuery {
     /// The facility with this id, or null if there is none.
-    async fn facility(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Facility>> {
+    async fn facility(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The facility's opaque id; a malformed id is BAD_USER_INPUT.")] id: ID,
+    ) -> ApiResult<Option<Facility>> {
         let id = FacilityId::decode(&id)?;
         let (store, _slot) = reading(ctx).await?;
         Ok(store.facility(id).await?.map(Facility::from))
@@ -341,7 +395,7 @@ impl FacilityQuery {
     async fn facilities(
         &self,
         ctx: &Context<'_>,
-        filter: Option<FacilityFilter>,
+        #[graphql(desc = "Which facilities to list; default: all.")] filter: Option<FacilityFilter>,
         #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> ApiResult<Connection<String, Facility, FacilityTotals>> {
@@ -363,10 +417,11 @@ impl FacilityQuery {
     async fn reachable_facilities(
         &self,
         ctx: &Context<'_>,
-        from: PointInput,
+        #[graphql(desc = "Where the trip starts, e.g. a resident's home.")] from: PointInput,
         #[graphql(default_with = "Some(DEFAULT_MINUTES)", desc = "The travel budget, (0, 120].")] minutes: Option<f64>,
+        #[graphql(desc = "How people travel; default: ELDERLY_WALK (0.75 m/s), AUTO, detour factor 1.3.")]
         travel: Option<TravelInput>,
-        filter: Option<FacilityFilter>,
+        #[graphql(desc = "Which facilities to look for; default: all.")] filter: Option<FacilityFilter>,
     ) -> ApiResult<Vec<FacilityHit>> {
         let minutes = minutes.unwrap_or(DEFAULT_MINUTES);
         let from = from.to_wgs84()?;
@@ -403,10 +458,10 @@ impl FacilityQuery {
     async fn nearby_facilities(
         &self,
         ctx: &Context<'_>,
-        near: PointInput,
+        #[graphql(desc = "The point distances are measured from.")] near: PointInput,
         #[graphql(desc = "Search radius in metres, (0, 100000].")] radius_meters: Option<f64>,
         #[graphql(default = 20, desc = "How many hits at most, 1 to 500.")] limit: Option<i32>,
-        filter: Option<FacilityFilter>,
+        #[graphql(desc = "Which facilities to look for; default: all.")] filter: Option<FacilityFilter>,
     ) -> ApiResult<Vec<FacilityHit>> {
         let center = near.to_wgs84()?;
         let limit = limit.unwrap_or(DEFAULT_NEARBY_LIMIT);
@@ -431,7 +486,11 @@ pub struct FacilityMutation;
 #[Object]
 impl FacilityMutation {
     /// Adds a facility. Needs the editor role.
-    async fn create_facility(&self, ctx: &Context<'_>, input: CreateFacilityInput) -> ApiResult<Facility> {
+    async fn create_facility(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new facility's fields.")] input: CreateFacilityInput,
+    ) -> ApiResult<Facility> {
         let actor = require(ctx, Role::Editor).await?;
         let draft = input.into_fields()?.create()?;
         Ok(Facility::from(store(ctx)?.create_facility(draft, &actor.name).await?))
@@ -442,9 +501,9 @@ impl FacilityMutation {
     async fn update_facility(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        version: i32,
-        input: UpdateFacilityInput,
+        #[graphql(desc = "The facility to change.")] id: ID,
+        #[graphql(desc = "Its `version` as last read; CONFLICT if it has changed since.")] version: i32,
+        #[graphql(desc = "The fields to change; fields left out stay as they are.")] input: UpdateFacilityInput,
     ) -> ApiResult<Facility> {
         let actor = require(ctx, Role::Editor).await?;
         let id = FacilityId::decode(&id)?;
@@ -454,7 +513,12 @@ impl FacilityMutation {
 
     /// Deletes a facility if `version` is the current one (else CONFLICT). Its last state is
     /// kept in its history. Needs the editor role.
-    async fn delete_facility(&self, ctx: &Context<'_>, id: ID, version: i32) -> ApiResult<bool> {
+    async fn delete_facility(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The facility to delete.")] id: ID,
+        #[graphql(desc = "Its `version` as last read; CONFLICT if it has changed since.")] version: i32,
+    ) -> ApiResult<bool> {
         let actor = require(ctx, Role::Editor).await?;
         let id = FacilityId::decode(&id)?;
         store(ctx)?.delete_facility(id, version, &actor.name).await?;

@@ -12,6 +12,9 @@ use serde_json::{Value as Json, json};
 #[derive(Clone, Debug, PartialEq)]
 pub struct GeoJson(pub Json);
 
+/// An RFC 7946 GeoJSON Geometry, Feature or FeatureCollection object, as a JSON value (not a
+/// string); positions are [longitude, latitude] in degrees. Inputs are WGS-84; outputs are in
+/// the coordinate system named by the `crs` argument of the query that returns them.
 #[Scalar(name = "GeoJSON")]
 impl ScalarType for GeoJson {
     fn parse(value: Value) -> InputValueResult<Self> {

@@ -27,6 +27,7 @@ pub struct FacilityRevision {
     after: Option<crate::domain::facility::Facility>,
 }
 
+/// A state of a facility recorded before an update or a delete, with what replaced it.
 #[Object]
 impl FacilityRevision {
     /// The facility as it was, with the version it had then.
@@ -59,7 +60,11 @@ impl HistoryQuery {
     /// Every earlier state of a facility (also of a deleted one), oldest first. Needs the
     /// admin role.
     #[graphql(complexity = "cost::unbounded(child_complexity)")]
-    async fn facility_history(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Vec<FacilityRevision>> {
+    async fn facility_history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The facility's id; a deleted facility's id works too.")] id: ID,
+    ) -> ApiResult<Vec<FacilityRevision>> {
         require(ctx, Role::Admin).await?;
         let id = FacilityId::decode(&id)?;
         let (store, _slot) = reading(ctx).await?;
@@ -92,8 +97,9 @@ impl HistoryMutation {
     async fn restore_facility(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        to_version: i32,
+        #[graphql(desc = "The facility to restore, existing or deleted.")] id: ID,
+        #[graphql(desc = "The version to bring back, as `facilityHistory` lists it.")] to_version: i32,
+        #[graphql(desc = "The facility's current version if it exists; left out for a deleted facility.")]
         version: Option<i32>,
     ) -> ApiResult<Facility> {
         let actor = require(ctx, Role::Admin).await?;

@@ -45,14 +45,22 @@ pub async fn moment(ctx: &Context<'_>, at: Option<DateTime<Utc>>) -> ApiResult<O
     Ok(OpenMoment::new(at.unwrap_or_else(Utc::now), zone, &*calendar(ctx).await?))
 }
 
+/// A day of the week: the one whose opening hours a make-up working day keeps.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Weekday {
+    /// Monday (星期一).
     Monday,
+    /// Tuesday (星期二).
     Tuesday,
+    /// Wednesday (星期三).
     Wednesday,
+    /// Thursday (星期四).
     Thursday,
+    /// Friday (星期五).
     Friday,
+    /// Saturday (星期六).
     Saturday,
+    /// Sunday (星期日).
     Sunday,
 }
 
@@ -84,6 +92,7 @@ impl From<chrono::Weekday> for Weekday {
     }
 }
 
+/// What an official holiday notice says about a date.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum CalendarDayKind {
     /// A public holiday (放假): `PH` rules apply.
@@ -96,7 +105,9 @@ pub enum CalendarDayKind {
 #[derive(InputObject, SimpleObject, Clone, Debug)]
 #[graphql(input_name = "CalendarDayInput")]
 pub struct CalendarDayEntry {
+    /// The date (YYYY-MM-DD); on input it must lie in the calendar's year and appear once.
     pub date: NaiveDate,
+    /// Whether the date is a day off or a make-up working day.
     pub kind: CalendarDayKind,
     /// E.g. 国庆节.
     pub name: Option<String>,
@@ -104,6 +115,7 @@ pub struct CalendarDayEntry {
     pub as_weekday: Option<Weekday>,
 }
 
+/// Where a year's holiday calendar comes from.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum CalendarSource {
     /// Loaded by an admin from the official notice.
@@ -116,9 +128,13 @@ pub enum CalendarSource {
 #[derive(SimpleObject, Clone, Debug)]
 #[graphql(complex)]
 pub struct HolidayCalendarYear {
+    /// The calendar year.
     pub year: i32,
+    /// Whether the days come from an official notice an admin loaded or from the built-in data.
     pub source: CalendarSource,
+    /// The year's days off and make-up working days (only days off when built in).
     pub days: Vec<CalendarDayEntry>,
+    /// When an admin loaded this year's calendar; null when built in.
     pub loaded_at: Option<DateTime<Utc>>,
     /// The name of the token that loaded it. Needs the admin role, like `createdBy`.
     #[graphql(skip)]
@@ -200,7 +216,11 @@ pub struct HoursQuery;
 #[Object]
 impl HoursQuery {
     /// The public holidays and make-up working days that opening hours use in `year`.
-    async fn holiday_calendar(&self, ctx: &Context<'_>, year: i32) -> ApiResult<HolidayCalendarYear> {
+    async fn holiday_calendar(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The calendar year, 1900 to 9999.")] year: i32,
+    ) -> ApiResult<HolidayCalendarYear> {
         check_year(year)?;
         year_view(ctx, &*calendar(ctx).await?, year).await
     }
@@ -217,7 +237,10 @@ impl HoursMutation {
     async fn load_holiday_calendar(
         &self,
         ctx: &Context<'_>,
-        year: i32,
+        #[graphql(desc = "The year the notice is for, 1900 to 9999.")] year: i32,
+        #[graphql(
+            desc = "Every day off and make-up working day of `year`, each date once; replaces the days loaded before."
+        )]
         days: Vec<CalendarDayEntry>,
     ) -> ApiResult<HolidayCalendarYear> {
         let actor = require(ctx, Role::Admin).await?;

@@ -23,7 +23,10 @@ use std::collections::{HashMap, HashSet};
 /// What an import did.
 #[derive(SimpleObject, Debug, Default, PartialEq)]
 pub struct ImportResult {
+    /// Features that created a new facility or residential area.
     pub created: i32,
+    /// Features that updated an existing facility (named by their `id` property); always 0
+    /// for residential areas.
     pub updated: i32,
     /// Features that were not imported, with why.
     pub rejected: Vec<ImportRejection>,
@@ -34,6 +37,7 @@ pub struct ImportResult {
 pub struct ImportRejection {
     /// Position of the feature in the collection, from 0.
     pub index: i32,
+    /// Why the feature was refused, e.g. the rule a property breaks.
     pub reason: String,
 }
 
@@ -299,14 +303,28 @@ impl ImportMutation {
     /// Creates (no `id` property) or updates (an `id` property) facilities from a
     /// FeatureCollection of Points whose properties are `CreateFacilityInput` fields. Accepted
     /// features are written in one transaction. Needs the admin role.
-    async fn import_facilities(&self, ctx: &Context<'_>, features: GeoJson) -> ApiResult<ImportResult> {
+    async fn import_facilities(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "A FeatureCollection of Point features (WGS-84), at most 200,000; properties are `CreateFacilityInput` fields, plus `id` to update that facility."
+        )]
+        features: GeoJson,
+    ) -> ApiResult<ImportResult> {
         let actor = require(ctx, Role::Admin).await?;
         import_facilities(store(ctx)?, &features.0, &actor.name, &|_| {}).await
     }
 
     /// Creates residential areas from a FeatureCollection of Points or Polygons whose
     /// properties are `CreateResidentialAreaInput` fields. Needs the admin role.
-    async fn import_residential_areas(&self, ctx: &Context<'_>, features: GeoJson) -> ApiResult<ImportResult> {
+    async fn import_residential_areas(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "A FeatureCollection of Point or Polygon features (WGS-84), at most 200,000; properties are `CreateResidentialAreaInput` fields, a Polygon's centroid is the location."
+        )]
+        features: GeoJson,
+    ) -> ApiResult<ImportResult> {
         let actor = require(ctx, Role::Admin).await?;
         import_residential_areas(store(ctx)?, &features.0, &actor.name, &|_| {}).await
     }

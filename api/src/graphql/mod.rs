@@ -27,6 +27,9 @@ use crate::store::Store;
 use async_graphql::{Context, MergedObject, Schema};
 pub use changes::Subscription;
 
+/// Reads: facilities and searches around a point, residential areas, coverage planning
+/// (coverage, gaps, site suggestions, service circles), facility history and the holiday
+/// calendar. No token is needed, except for the fields that name a role.
 #[derive(MergedObject, Default)]
 pub struct Query(
     facility::FacilityQuery,
@@ -37,6 +40,9 @@ pub struct Query(
     export::ExportQuery,
 );
 
+/// Writes. Each needs an `Authorization: Bearer TOKEN` header whose role is at least the one
+/// the field names (editor or admin): without a valid token UNAUTHENTICATED, with too low a
+/// role FORBIDDEN.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     facility::FacilityMutation,
@@ -47,6 +53,19 @@ pub struct Mutation(
 );
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
+
+/// The `facilities` page type, which async-graphql defines (and leaves undescribed).
+type FacilityConnection = async_graphql::connection::Connection<String, facility::Facility, facility::FacilityTotals>;
+
+/// Descriptions of the types the library defines, given to every schema built, so the served
+/// schema and `schema.graphql` describe them alike.
+fn describe_library_types(
+    builder: async_graphql::SchemaBuilder<Query, Mutation, Subscription>,
+) -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
+    builder.override_output_type_description::<FacilityConnection>(
+        "One page of facilities in id order (Relay): pass `pageInfo.endCursor` as `after` for the next page.",
+    )
+}
 
 /// Guard rails on what one document may ask for.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -164,7 +183,7 @@ pub fn build_schema(
     zone: TimeZone,
     planning: PlanningPool,
 ) -> AppSchema {
-    Schema::build(Query::default(), Mutation::default(), Subscription)
+    describe_library_types(Schema::build(Query::default(), Mutation::default(), Subscription))
         .data(store)
         .data(network)
         .data(zone)
@@ -178,7 +197,7 @@ pub fn build_schema(
 
 /// The schema's SDL, as `schema.graphql` holds it.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), Subscription).finish().sdl()
+    describe_library_types(Schema::build(Query::default(), Mutation::default(), Subscription)).finish().sdl()
 }
 
 /// How many database reads one request may have in flight at once: a document of a thousand

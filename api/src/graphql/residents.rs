@@ -12,17 +12,24 @@ use chrono::{DateTime, Utc};
 /// A residential area (小区 or village) with its population.
 pub struct ResidentialArea(pub domain::ResidentialArea);
 
+/// A residential area (小区 or village): the demand side of coverage, with its residents and
+/// elderly residents.
 #[Object]
 impl ResidentialArea {
     /// Opaque, stable id.
     async fn id(&self) -> ID {
         ID(self.0.id.encode())
     }
+    /// Name of the 小区 or village.
     async fn name(&self) -> &str {
         &self.0.draft.name
     }
     /// Where the area is (its centroid for polygons), in the requested coordinate system.
-    async fn location(&self, #[graphql(default_with = "Some(Crs::default())")] crs: Option<Crs>) -> Point {
+    async fn location(
+        &self,
+        #[graphql(default_with = "Some(Crs::default())", desc = "The coordinate system of the point; default WGS84.")]
+        crs: Option<Crs>,
+    ) -> Point {
         Point::from_wgs84(self.0.draft.location, crs.unwrap_or_default())
     }
     /// Residents.
@@ -37,9 +44,12 @@ impl ResidentialArea {
     async fn community_code(&self) -> Option<&str> {
         self.0.draft.community_code.as_deref()
     }
+    /// When the area was added (by `createResidentialArea` or an import).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When the area was last written; residential areas are not edited yet, so it equals
+    /// `createdAt`.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -53,8 +63,11 @@ impl ResidentialArea {
 /// A new residential area; 0 <= elderlyPopulation <= population.
 #[derive(InputObject)]
 pub struct CreateResidentialAreaInput {
+    /// Name of the 小区 or village, 1 to 200 characters (trimmed).
     pub name: String,
+    /// Where the area is (e.g. its centroid), in any supported coordinate system.
     pub location: PointInput,
+    /// Residents, 0 to 1,000,000.
     pub population: i32,
     /// Residents aged 60 or more.
     pub elderly_population: i32,
@@ -68,7 +81,11 @@ pub struct ResidentsQuery;
 #[Object]
 impl ResidentsQuery {
     /// The residential area with this id, or null if there is none.
-    async fn residential_area(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<ResidentialArea>> {
+    async fn residential_area(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The area's opaque id; a malformed id is BAD_USER_INPUT.")] id: ID,
+    ) -> ApiResult<Option<ResidentialArea>> {
         let id = ResidentialAreaId::decode(&id)?;
         let (store, _slot) = reading(ctx).await?;
         Ok(store.residential_area(id).await?.map(ResidentialArea))
@@ -84,7 +101,7 @@ impl ResidentsMutation {
     async fn create_residential_area(
         &self,
         ctx: &Context<'_>,
-        input: CreateResidentialAreaInput,
+        #[graphql(desc = "The new area's fields.")] input: CreateResidentialAreaInput,
     ) -> ApiResult<ResidentialArea> {
         let actor = require(ctx, Role::Editor).await?;
         let draft = ResidentialAreaDraft::new(

@@ -22,6 +22,8 @@ pub struct TravelInput {
     pub profile: Option<TravelProfile>,
     /// Overrides the profile's speed; (0, 10].
     pub speed_meters_per_second: Option<f64>,
+    /// How distance becomes time: STRAIGHT_LINE, NETWORK (the imported walking network) or
+    /// AUTO (the network where it covers the point, else the straight line).
     #[graphql(default_with = "Some(DistanceModel::default())")]
     pub model: Option<DistanceModel>,
     /// Walking distance over straight-line distance for STRAIGHT_LINE; [1, 3].
