@@ -20,6 +20,7 @@ mod network_queries;
 mod opening_hours;
 mod pagination;
 mod processes;
+mod readme;
 mod schema;
 mod service;
 mod subscriptions;
