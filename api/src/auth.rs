@@ -1,36 +1,11 @@
 //! Bearer tokens and roles. A token's secret is shown once, at creation; the database keeps
 //! only its SHA-256, so a leaked database does not leak working tokens.
 
+use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::store::{Store, StoreResult, TokenRecord};
 use rand::{RngCore, SeedableRng, rngs::StdRng};
 use sha2::{Digest, Sha256};
-
-/// What a token may do. Reads need no token at all.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
-    /// Facility and residential-area writes.
-    Editor,
-    /// Everything, including history, tokens and imports.
-    Admin,
-}
-
-impl Role {
-    pub fn code(self) -> &'static str {
-        match self {
-            Role::Editor => "editor",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Self> {
-        match code {
-            "editor" => Some(Role::Editor),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-}
 
 /// The bearer secret a request presented, and the token it names, looked up at most once per
 /// request: a document of a thousand admin-only fields with a made-up token costs one query,

@@ -1,12 +1,11 @@
 //! The `service-circle` command line. Every flag can also come from the environment.
 
-use crate::auth::{Role, issue_token};
-use crate::config::{DEFAULT_DATABASE_URL, DEFAULT_LISTEN_ADDR, DEFAULT_MAX_BODY_BYTES, Settings};
+use crate::auth::issue_token;
+use crate::config::{DEFAULT_DATABASE_URL, DEFAULT_MAX_CONNECTIONS, Settings};
 use crate::domain::hours::TimeZone;
+use crate::domain::role::Role;
 use crate::domain::travel::NetworkSettings;
 use crate::graphql::QueryLimits;
-use crate::map_page::{MapSettings, TileCrs};
-use crate::rate_limit::RateLimit;
 use crate::startup::Application;
 use crate::store::Store;
 use anyhow::Context;
@@ -28,14 +27,14 @@ pub struct GlobalArgs {
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
     /// Connections in the database pool.
-    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16, global = true)]
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS, global = true)]
     pub max_connections: u32,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Start the HTTP server (POST /graphql, GET /graphql for GraphiQL, GET /healthz).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage bearer tokens for writes.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -99,123 +98,11 @@ pub enum Command {
 
 #[derive(Args, Debug, Default)]
 pub struct ServeArgs {
-    /// Address to listen on; port 0 picks a free port (printed as `listening on http://ADDR`).
-    #[arg(long, env = "LISTEN_ADDR", default_value = DEFAULT_LISTEN_ADDR)]
-    pub listen: String,
-    /// HTTP worker threads; 0 means one per core.
-    #[arg(long, env = "WORKERS", default_value_t = 0)]
-    pub workers: usize,
     /// Load the demo data set first if the database has no facilities.
     #[arg(long, env = "DEMO")]
     pub demo: bool,
-    /// Points farther than this from the walking network are not on it (metres): AUTO then
-    /// uses the straight line and NETWORK refuses them.
-    #[arg(long, env = "SNAP_LIMIT_METERS", default_value_t = 500.0, value_parser = parse_snap_limit)]
-    pub snap_limit_meters: f64,
-    /// Deepest selection nesting a document may have.
-    #[arg(long, env = "MAX_QUERY_DEPTH", default_value_t = 16)]
-    pub max_query_depth: usize,
-    /// The most a document may cost: each field 1 plus its children, lists their children
-    /// once per item they may return (first, limit), a service area 50, a planning question
-    /// 200 plus its inputs (polygon vertices, candidates). Over it: GRAPHQL_VALIDATION_FAILED
-    /// with the cost in `extensions.cost`.
-    #[arg(long, alias = "max-query-complexity", env = "MAX_QUERY_COST", default_value_t = crate::graphql::cost::DEFAULT_BUDGET)]
-    pub max_query_cost: usize,
-    /// The longest GraphQL document (the query text, not its variables), bytes.
-    #[arg(long, env = "MAX_DOCUMENT_BYTES", default_value_t = 32 * 1024)]
-    pub max_document_bytes: usize,
-    /// The most fields a document may write out.
-    #[arg(long, env = "MAX_DOCUMENT_FIELDS", default_value_t = 1_000)]
-    pub max_document_fields: usize,
-    /// The largest response body, bytes; larger ones become a RESPONSE_TOO_LARGE error.
-    #[arg(long, env = "MAX_RESPONSE_BYTES", default_value_t = crate::config::DEFAULT_MAX_RESPONSE_BYTES)]
-    pub max_response_bytes: usize,
-    /// Memory for the walking network this process holds, MiB: the regions of tiles questions
-    /// reached, least recently used dropped first. A question whose region needs more is
-    /// BAD_USER_INPUT. At least 1.
-    #[arg(long, env = "NETWORK_CACHE_MIB", default_value_t = crate::store::DEFAULT_NETWORK_CACHE_MIB,
-          value_parser = parse_cache_mib, allow_negative_numbers = true)]
-    pub network_cache_mib: usize,
-    /// Points snap to a part of the walking network with at least this many nodes when one is
-    /// within the snap limit, and to a smaller fragment only when nothing else is.
-    #[arg(long, env = "MIN_REACHABILITY", default_value_t = crate::geo::network::DEFAULT_MIN_REACHABILITY)]
-    pub min_reachability: usize,
-    /// Planning computations run at once, off the HTTP workers (0: one per core).
-    #[arg(long, env = "PLANNING_THREADS", default_value_t = 0)]
-    pub planning_threads: usize,
-    /// The most candidate sites one suggestSites may name (more is BAD_USER_INPUT).
-    #[arg(long, env = "MAX_CANDIDATES", default_value_t = 50_000)]
-    pub max_candidates: usize,
-    /// How long one planning computation (site suggestions, service-circle collections) may
-    /// run, in seconds, before it stops with TIMEOUT.
-    #[arg(long, env = "MAX_COMPUTATION_SECONDS", default_value_t = 20.0, value_parser = parse_seconds)]
-    pub max_computation_seconds: f64,
-    /// Requests per minute each client address may make to /graphql;
-    /// 0 turns the limit off. Over it: HTTP 429 RATE_LIMITED.
-    #[arg(long, env = "RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
-    pub rate_limit_per_minute: u32,
-    /// Requests a client may make at once above the per-minute rate.
-    #[arg(long, env = "RATE_LIMIT_BURST", default_value_t = 100)]
-    pub rate_limit_burst: u32,
-    /// Exempt clients on the loopback interface from the rate limit (for local tools only:
-    /// behind a reverse proxy on the same machine every client comes from loopback).
-    #[arg(long, env = "RATE_LIMIT_EXEMPT_LOOPBACK")]
-    pub rate_limit_exempt_loopback: bool,
-    /// WebSocket connections one client address may hold at once; more get HTTP 429.
-    #[arg(long, env = "MAX_WEBSOCKETS_PER_CLIENT", default_value_t = 16)]
-    pub max_websockets_per_client: usize,
-    /// Take the client address from the last X-Forwarded-For entry (only behind a proxy you
-    /// trust, which appends it).
-    #[arg(long, env = "TRUST_FORWARDED_FOR")]
-    pub trust_forwarded_for: bool,
-    /// The most GraphQL requests one HTTP request may carry as a JSON list (each counts
-    /// toward the limits on its own); larger batches get HTTP 400.
-    #[arg(long, env = "MAX_BATCH", default_value_t = 1)]
-    pub max_batch: usize,
-    /// The most WebSocket (subscription) connections held at once; more get HTTP 503.
-    #[arg(long, env = "MAX_WEBSOCKETS", default_value_t = 10_000)]
-    pub max_websockets: usize,
-    /// The largest request body accepted (bytes); larger ones get HTTP 413.
-    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
-    pub max_body_bytes: usize,
-    /// IANA time zone in which opening hours are read.
-    #[arg(long, env = "TIME_ZONE", default_value = "Asia/Shanghai")]
-    pub time_zone: TimeZone,
-    /// A folder whose `index.html` and `static/` replace the built-in map page (to work on the
-    /// page without rebuilding).
-    #[arg(long, env = "WEB_DIR")]
-    pub web_dir: Option<std::path::PathBuf>,
-    /// Base-map tile URL template for the map page (`https://host/{z}/{x}/{y}.png`); without
-    /// one the page draws no base map and works offline.
-    #[arg(long, env = "TILE_URL")]
-    pub tile_url: Option<String>,
-    /// Attribution shown for the tiles.
-    #[arg(long, env = "TILE_ATTRIBUTION")]
-    pub tile_attribution: Option<String>,
-    /// Coordinate system of the tiles: GCJ02 for AMap and Tencent tiles.
-    #[arg(long, env = "TILE_CRS", value_enum, default_value = "wgs84")]
-    pub tile_crs: TileCrs,
-}
-
-fn parse_seconds(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(t) if t > 0.0 && t <= 3_600.0 => Ok(t),
-        _ => Err(format!("expected seconds in (0, 3600], got {s}")),
-    }
-}
-
-fn parse_snap_limit(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(m) if m > 0.0 && m <= 10_000.0 => Ok(m),
-        _ => Err(format!("expected metres in (0, 10000], got {s}")),
-    }
-}
-
-fn parse_cache_mib(s: &str) -> Result<usize, String> {
-    match s.parse::<i64>() {
-        Ok(m) if (1..=1 << 30).contains(&m) => usize::try_from(m).map_err(|e| e.to_string()),
-        _ => Err(format!("expected a whole number of MiB, at least 1, got {s}")),
-    }
+    #[command(flatten)]
+    pub settings: Settings,
 }
 
 #[derive(Subcommand, Debug)]
@@ -311,8 +198,8 @@ pub fn main() -> anyhow::Result<()> {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let global = cli.global;
-    match cli.command.unwrap_or(Command::Serve(ServeArgs::parse_defaults())) {
-        Command::Serve(args) => serve(global, args).await,
+    match cli.command.unwrap_or(Command::Serve(Box::new(ServeArgs::parse_defaults()))) {
+        Command::Serve(args) => serve(global, *args).await,
         Command::Token(cmd) => token(&open(&global).await?, cmd).await,
         Command::Import { what, file, actor, crs } => {
             let store = open(&global).await?;
@@ -375,45 +262,8 @@ async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         load_demo(&store, false).await?;
         store.close().await;
     }
-    let settings = Settings {
-        database_url: global.database_url,
-        listen: args.listen,
-        workers: args.workers,
-        max_connections: global.max_connections,
-        network: NetworkSettings { snap_limit_m: args.snap_limit_meters },
-        max_body_bytes: args.max_body_bytes,
-        max_batch: args.max_batch,
-        max_websockets: args.max_websockets,
-        max_response_bytes: args.max_response_bytes,
-        network_cache_mib: args.network_cache_mib,
-        min_reachability: args.min_reachability,
-        max_websockets_per_client: args.max_websockets_per_client,
-        planning_threads: match args.planning_threads {
-            0 => std::thread::available_parallelism().map_or(2, usize::from),
-            n => n,
-        },
-        rate_limit: RateLimit {
-            per_minute: args.rate_limit_per_minute,
-            burst: args.rate_limit_burst,
-            exempt_loopback: args.rate_limit_exempt_loopback,
-        },
-        trust_forwarded_for: args.trust_forwarded_for,
-        time_zone: args.time_zone,
-        map: MapSettings {
-            web_dir: args.web_dir,
-            tile_url: args.tile_url,
-            tile_attribution: args.tile_attribution,
-            tile_crs: args.tile_crs,
-        },
-        limits: QueryLimits {
-            depth: args.max_query_depth,
-            cost: args.max_query_cost,
-            document_bytes: args.max_document_bytes,
-            fields: args.max_document_fields,
-            computation: std::time::Duration::from_secs_f64(args.max_computation_seconds),
-            candidates: args.max_candidates,
-        },
-    };
+    let settings =
+        Settings { database_url: global.database_url, max_connections: global.max_connections, ..args.settings };
     let app = Application::build(&settings).await.context("cannot start the server")?;
     println!("listening on http://{}", app.address());
     if let Some(why) = crate::web_assets::missing_scripts() {
@@ -657,6 +507,29 @@ fn redact(url: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Each setting is declared once, by its clap attributes; README's settings table must name
+    /// every flag of `serve` (and the global ones) with its environment variable.
+    #[test]
+    fn readme_lists_every_server_flag_with_its_variable() {
+        use clap::CommandFactory;
+        let readme = include_str!("../../README.md");
+        let command = Cli::command();
+        let serve = command.find_subcommand("serve").expect("serve");
+        let mut missing = Vec::new();
+        for arg in serve.get_arguments().chain(command.get_arguments()) {
+            let Some(long) = arg.get_long().filter(|l| !matches!(*l, "help" | "version")) else { continue };
+            if !readme.contains(&format!("`--{long}`")) {
+                missing.push(format!("--{long}"));
+            }
+            if let Some(env) = arg.get_env().map(|e| e.to_string_lossy().into_owned())
+                && !readme.contains(&format!("`{env}`"))
+            {
+                missing.push(env);
+            }
+        }
+        assert!(missing.is_empty(), "README's settings table lacks {missing:?}");
+    }
+
     #[test]
     fn a_network_cache_of_zero_or_less_is_refused_at_start() {
         let parse = |v: &str| Cli::try_parse_from(["service-circle", "serve", "--network-cache-mib", v]);
@@ -665,7 +538,7 @@ mod tests {
             assert!(error.contains("at least 1"), "{bad}: {error}");
         }
         match parse("64").map(|cli| cli.command) {
-            Ok(Some(Command::Serve(args))) => assert_eq!(args.network_cache_mib, 64),
+            Ok(Some(Command::Serve(args))) => assert_eq!(args.settings.network_cache_mib, 64),
             other => panic!("{other:?}"),
         }
     }

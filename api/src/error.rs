@@ -1,8 +1,9 @@
 //! The one error type at the GraphQL boundary. Each variant has a machine-readable code that
 //! `graphql::errors` puts into `extensions.code`; internal causes are logged, never shown.
 
-use crate::auth::Role;
 use crate::domain::Invalid;
+use crate::domain::role::Role;
+use crate::error_code::ErrorCode;
 use crate::store::StoreError;
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -36,17 +37,17 @@ pub enum ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::BadUserInput(_) => "BAD_USER_INPUT",
-            ApiError::NotFound(_) => "NOT_FOUND",
-            ApiError::Unauthenticated => "UNAUTHENTICATED",
-            ApiError::Forbidden(_) => "FORBIDDEN",
-            ApiError::Conflict(_) => "CONFLICT",
-            ApiError::Unavailable => "SERVICE_UNAVAILABLE",
-            ApiError::Timeout => "TIMEOUT",
-            ApiError::ChangesMissed(_) => "CHANGES_MISSED",
-            ApiError::Internal => "INTERNAL_SERVER_ERROR",
+            ApiError::BadUserInput(_) => ErrorCode::BadUserInput,
+            ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::Unauthenticated => ErrorCode::Unauthenticated,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::Conflict(_) => ErrorCode::Conflict,
+            ApiError::Unavailable => ErrorCode::ServiceUnavailable,
+            ApiError::Timeout => ErrorCode::Timeout,
+            ApiError::ChangesMissed(_) => ErrorCode::ChangesMissed,
+            ApiError::Internal => ErrorCode::InternalServerError,
         }
     }
 

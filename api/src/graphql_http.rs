@@ -2,6 +2,7 @@
 //! takes, which request bodies are GraphQL requests, queries sent by GET, and which failures
 //! are the request's own (answered 4xx without `data`).
 
+use crate::error_code::ErrorCode;
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
@@ -141,14 +142,15 @@ fn is_query(query: &str, operation_name: Option<&str>) -> bool {
 /// its variables did not fit) rather than a field during execution: nothing ran, so there is no
 /// `data`, and no error has a path.
 pub fn is_request_error(response: &Response) -> bool {
-    const REQUEST_CODES: [&str; 3] = ["GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT"];
+    const REQUEST_CODES: [ErrorCode; 3] =
+        [ErrorCode::GraphqlParseFailed, ErrorCode::GraphqlValidationFailed, ErrorCode::BadUserInput];
     !response.errors.is_empty()
         && response.data == async_graphql::Value::Null
         && response.errors.iter().all(|error| {
             error.path.is_empty()
-                && error.extensions.as_ref().and_then(|e| e.get("code")).is_some_and(
-                    |code| matches!(code, async_graphql::Value::String(c) if REQUEST_CODES.contains(&c.as_str())),
-                )
+            && error.extensions.as_ref().and_then(|e| e.get("code")).is_some_and(
+                |code| matches!(code, async_graphql::Value::String(c) if REQUEST_CODES.iter().any(|r| r.as_str() == c)),
+            )
         })
 }
 

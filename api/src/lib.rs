@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod error_code;
 pub mod export_file;
 pub mod geo;
 pub mod graphql;

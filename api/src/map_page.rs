@@ -18,17 +18,32 @@ pub enum TileCrs {
     Gcj02,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+/// The map page's settings (declared as the server's flags); the page reads all but the
+/// folder from `/map-config.json`.
+#[derive(Clone, Debug, Serialize, clap::Args)]
 #[serde(rename_all = "camelCase")]
 pub struct MapSettings {
-    /// A folder with the page's `index.html` and `static/` to serve instead of the built-in ones.
+    /// A folder whose `index.html` and `static/` replace the built-in map page (to work on the
+    /// page without rebuilding).
     #[serde(skip)]
+    #[arg(long, env = "WEB_DIR")]
     pub web_dir: Option<PathBuf>,
-    /// A Leaflet tile URL template (`https://.../{z}/{x}/{y}.png`); none draws no base map, so
-    /// the page works offline.
+    /// Base-map tile URL template for the map page (`https://host/{z}/{x}/{y}.png`); without
+    /// one the page draws no base map and works offline.
+    #[arg(long, env = "TILE_URL")]
     pub tile_url: Option<String>,
+    /// Attribution shown for the tiles.
+    #[arg(long, env = "TILE_ATTRIBUTION")]
     pub tile_attribution: Option<String>,
+    /// Coordinate system of the tiles: GCJ02 for AMap and Tencent tiles.
+    #[arg(long, env = "TILE_CRS", value_enum, default_value = "wgs84")]
     pub tile_crs: TileCrs,
+}
+
+impl Default for MapSettings {
+    fn default() -> Self {
+        crate::config::declared_defaults()
+    }
 }
 
 /// Registers the page's routes on an app.

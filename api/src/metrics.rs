@@ -7,6 +7,7 @@
 //! request counts as `other`; unnamed ones as `anonymous`. Made-up names sent once each (or
 //! failing) cannot take the labels of the operations real clients run.
 
+use crate::error_code::ErrorCode;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -31,7 +32,7 @@ struct Operation {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OperationError {
     operation: String,
-    code: String,
+    code: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -140,13 +141,13 @@ impl Metrics {
     }
 
     /// Records one executed request.
-    pub fn observe<'a>(&self, operation: String, seconds: f64, error_codes: impl Iterator<Item = &'a str>) {
+    pub fn observe(&self, operation: String, seconds: f64, error_codes: impl Iterator<Item = ErrorCode>) {
         let labels = Operation { operation };
         self.requests.get_or_create(&labels).inc();
         self.latency.get_or_create(&labels).observe(seconds);
         for code in error_codes {
             self.errors
-                .get_or_create(&OperationError { operation: labels.operation.clone(), code: code.to_owned() })
+                .get_or_create(&OperationError { operation: labels.operation.clone(), code: code.as_str() })
                 .inc();
         }
     }
@@ -234,7 +235,7 @@ mod tests {
             run(&format!("op{i}"), PROMOTE_AFTER);
         }
         assert_eq!(m.operation_label(Some("op199")), "other", "at most {MAX_OPERATIONS} labels");
-        m.observe("Nearby".into(), 0.002, ["BAD_USER_INPUT"].into_iter());
+        m.observe("Nearby".into(), 0.002, [ErrorCode::BadUserInput].into_iter());
         let text = m.render(PoolUse { open: 4, idle: 3 }, Default::default());
         assert!(text.contains(r#"graphql_requests_total{operation="Nearby"} 1"#), "{text}");
         assert!(text.contains(r#"graphql_errors_total{operation="Nearby",code="BAD_USER_INPUT"} 1"#), "{text}");

@@ -13,20 +13,30 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-/// How many requests a client may make.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// How many requests a client may make (declared as the server's flags).
+#[derive(Clone, Copy, Debug, PartialEq, clap::Args)]
 pub struct RateLimit {
-    /// Sustained requests per minute; 0 turns limiting off.
+    /// Requests per minute each client address may make to /graphql; 0 turns the limit off.
+    /// Over it: HTTP 429 RATE_LIMITED.
+    #[arg(
+        long = "rate-limit-per-minute",
+        env = "RATE_LIMIT_PER_MINUTE",
+        default_value_t = 600,
+        value_name = "REQUESTS"
+    )]
     pub per_minute: u32,
-    /// Requests allowed at once above the sustained rate.
+    /// Requests a client may make at once above the per-minute rate.
+    #[arg(long = "rate-limit-burst", env = "RATE_LIMIT_BURST", default_value_t = 100)]
     pub burst: u32,
-    /// Whether loopback clients go unlimited (local tools; never behind a local proxy).
+    /// Exempt clients on the loopback interface from the rate limit (for local tools only:
+    /// behind a reverse proxy on the same machine every client comes from loopback).
+    #[arg(long = "rate-limit-exempt-loopback", env = "RATE_LIMIT_EXEMPT_LOOPBACK")]
     pub exempt_loopback: bool,
 }
 
 impl Default for RateLimit {
     fn default() -> Self {
-        Self { per_minute: 600, burst: 100, exempt_loopback: false }
+        crate::config::declared_defaults()
     }
 }
 

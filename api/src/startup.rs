@@ -3,6 +3,7 @@
 use crate::auth::Credentials;
 use crate::bulk_lane::{BULK_BODY_BYTES, BulkLane};
 use crate::config::Settings;
+use crate::error_code::ErrorCode;
 use crate::graphql::admission::Admission;
 use crate::graphql::errors::add_codes;
 use crate::graphql::hours::RequestCalendar;
@@ -45,7 +46,7 @@ impl Application {
         // Load the facilities now rather than on the first request.
         store.sync_facilities().await?;
         store.listen_for_changes().await?;
-        let planning = PlanningPool::new(settings.planning_threads);
+        let planning = PlanningPool::new(settings.planning_threads());
         let schema = web::Data::new(build_schema(
             store.clone(),
             settings.limits,
@@ -54,7 +55,7 @@ impl Application {
             planning,
         ));
         let admission = web::Data::new(Admission::new(settings.limits));
-        let bulk = web::Data::new(BulkLane::new(settings.planning_threads)?);
+        let bulk = web::Data::new(BulkLane::new(settings.planning_threads())?);
         let health = web::Data::from(crate::health::Health::start(store.clone()).await);
         let store_data = web::Data::new(store.clone());
         let http_limits = web::Data::new(HttpLimits {
@@ -246,7 +247,7 @@ async fn graphql(
     if !graphql_http::is_json_body(&http) {
         return refuse(
             HttpResponse::UnsupportedMediaType(),
-            "UNSUPPORTED_MEDIA_TYPE",
+            ErrorCode::UnsupportedMediaType,
             "a GraphQL request is sent as JSON: Content-Type: application/json",
         );
     }
@@ -281,15 +282,17 @@ fn answer_response(answer: Answer, media: MediaType, metrics: &Metrics, max_resp
             let mut response = if request_failed { HttpResponse::BadRequest() } else { HttpResponse::Ok() };
             response.content_type(media.content_type()).body(json)
         }
-        Answer::BadRequest(why) => refuse(HttpResponse::BadRequest(), "BAD_REQUEST", &why),
+        Answer::BadRequest(why) => refuse(HttpResponse::BadRequest(), ErrorCode::BadRequest, &why),
         Answer::TooLarge => {
             let why = format!(
                 "the response would be larger than {max_response_bytes} bytes; ask for fewer items (first, limit), fields or geometries"
             );
-            metrics.observe("other".to_owned(), 0.0, std::iter::once("RESPONSE_TOO_LARGE"));
-            refuse(HttpResponse::Ok(), "RESPONSE_TOO_LARGE", &why)
+            metrics.observe("other".to_owned(), 0.0, std::iter::once(ErrorCode::ResponseTooLarge));
+            refuse(HttpResponse::Ok(), ErrorCode::ResponseTooLarge, &why)
         }
-        Answer::Failed => refuse(HttpResponse::InternalServerError(), "INTERNAL_SERVER_ERROR", "internal server error"),
+        Answer::Failed => {
+            refuse(HttpResponse::InternalServerError(), ErrorCode::InternalServerError, "internal server error")
+        }
     }
 }
 
@@ -490,7 +493,7 @@ async fn read_body(payload: web::Payload, http: &HttpRequest, limit: usize) -> R
     let too_large = || {
         refuse(
             HttpResponse::PayloadTooLarge(),
-            "PAYLOAD_TOO_LARGE",
+            ErrorCode::PayloadTooLarge,
             &format!("the request body is larger than {limit} bytes"),
         )
     };
@@ -501,20 +504,20 @@ async fn read_body(payload: web::Payload, http: &HttpRequest, limit: usize) -> R
     }
     match payload.to_bytes_limited(limit).await {
         Ok(Ok(body)) => Ok(body),
-        Ok(Err(e)) => Err(refuse(HttpResponse::BadRequest(), "BAD_REQUEST", &e.to_string())),
+        Ok(Err(e)) => Err(refuse(HttpResponse::BadRequest(), ErrorCode::BadRequest, &e.to_string())),
         Err(_) => Err(too_large()),
     }
 }
 
 /// An HTTP-level refusal with a GraphQL-shaped body, so clients read the machine-readable code
 /// where they always do.
-pub(crate) fn refuse(mut response: actix_web::HttpResponseBuilder, code: &str, message: &str) -> HttpResponse {
-    response.json(serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
+pub(crate) fn refuse(mut response: actix_web::HttpResponseBuilder, code: ErrorCode, message: &str) -> HttpResponse {
+    response.json(serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] }))
 }
 
-fn error_code(error: &async_graphql::ServerError) -> Option<&str> {
+fn error_code(error: &async_graphql::ServerError) -> Option<ErrorCode> {
     match error.extensions.as_ref()?.get("code")? {
-        async_graphql::Value::String(code) => Some(code.as_str()),
+        async_graphql::Value::String(code) => ErrorCode::from_name(code),
         _ => None,
     }
 }
@@ -607,7 +610,7 @@ fn over_limit(rate: &ClientRateLimit, request: &ServiceRequest) -> Option<HttpRe
     let seconds = wait.as_secs() + 1;
     let mut response = HttpResponse::TooManyRequests();
     response.insert_header((header::RETRY_AFTER, seconds.to_string()));
-    Some(refuse(response, "RATE_LIMITED", &format!("too many requests from this client; retry in {seconds} s")))
+    Some(refuse(response, ErrorCode::RateLimited, &format!("too many requests from this client; retry in {seconds} s")))
 }
 
 /// A random per-process prefix and a counter: unique across instances without a random
@@ -652,7 +655,7 @@ async fn graphql_get(
         let Some(client_slot) = rate.sockets.take(client.map(|c| c.key())) else {
             return Ok(refuse(
                 HttpResponse::TooManyRequests(),
-                "TOO_MANY_CONNECTIONS",
+                ErrorCode::TooManyConnections,
                 "this client holds as many WebSocket connections as one client may; close one or retry later",
             ));
         };
@@ -673,11 +676,11 @@ async fn graphql_get(
             refused.insert_header((header::ALLOW, "POST"));
             return Ok(refuse(
                 refused,
-                "METHOD_NOT_ALLOWED",
+                ErrorCode::MethodNotAllowed,
                 "only queries run by GET: send mutations by POST, subscriptions over a WebSocket",
             ));
         }
-        Err(GetRefusal::BadRequest(why)) => return Ok(refuse(HttpResponse::BadRequest(), "BAD_REQUEST", &why)),
+        Err(GetRefusal::BadRequest(why)) => return Ok(refuse(HttpResponse::BadRequest(), ErrorCode::BadRequest, &why)),
     };
     let started = Instant::now();
     let address = rate.client(&request);

@@ -1,6 +1,7 @@
 //! GraphQL over WebSocket on `GET /graphql`: the graphql-transport-ws protocol (and the legacy
 //! graphql-ws one), for subscriptions. Other GET requests get GraphiQL.
 
+use crate::error_code::ErrorCode;
 use crate::graphql::AppSchema;
 use crate::graphql::errors::add_codes;
 use crate::metrics::Metrics;
@@ -125,14 +126,14 @@ pub async fn serve(
     let Some(protocol) = protocol(&request) else {
         return Ok(crate::startup::refuse(
             HttpResponse::BadRequest(),
-            "BAD_REQUEST",
+            ErrorCode::BadRequest,
             "Sec-WebSocket-Protocol must offer graphql-transport-ws (or graphql-ws)",
         ));
     };
     let Some(slot) = metrics.open_websocket(max_connections) else {
         return Ok(crate::startup::refuse(
             HttpResponse::ServiceUnavailable(),
-            "TOO_MANY_CONNECTIONS",
+            ErrorCode::TooManyConnections,
             "the server holds as many WebSocket connections as it may; retry later",
         ));
     };
@@ -264,19 +265,20 @@ fn admit(
 ) -> Result<(), String> {
     let Some(Envelope { kind, id: Some(id) }) = envelope else { return Ok(()) };
     let mut running = running.0.borrow_mut();
-    let refuse = |code: &str, message: String| {
+    let refuse = |code: ErrorCode, message: String| {
         let error = serde_json::json!({ "id": id, "type": "error",
-            "payload": [{ "message": message, "extensions": { "code": code } }] });
+            "payload": [{ "message": message, "extensions": { "code": code.as_str() } }] });
         Err(error.to_string())
     };
     match kind.as_str() {
         "subscribe" | "start" if !running.contains(&id) && running.len() >= MAX_SUBSCRIPTIONS_PER_CONNECTION => refuse(
-            "TOO_MANY_SUBSCRIPTIONS",
+            ErrorCode::TooManySubscriptions,
             format!("at most {MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection"),
         ),
-        "subscribe" | "start" if let Err(wait) = charge() => {
-            refuse("RATE_LIMITED", format!("too many requests from this client; retry in {} s", wait.as_secs() + 1))
-        }
+        "subscribe" | "start" if let Err(wait) = charge() => refuse(
+            ErrorCode::RateLimited,
+            format!("too many requests from this client; retry in {} s", wait.as_secs() + 1),
+        ),
         "subscribe" | "start" => {
             running.insert(id);
             Ok(())
@@ -325,7 +327,7 @@ impl Executor for Coded {
             );
             let mut response = Response::from_errors(vec![error]);
             if let Some(e) = response.errors.first_mut() {
-                e.extensions.get_or_insert_with(Default::default).set("code", "BAD_REQUEST");
+                e.extensions.get_or_insert_with(Default::default).set("code", ErrorCode::BadRequest.as_str());
             }
             return futures_util::stream::once(async move { response }).boxed();
         }

@@ -1,5 +1,5 @@
 use crate::helpers::{TestApp, create_at, error_codes};
-use api::auth::Role;
+use api::domain::role::Role;
 use serde_json::json;
 
 /// Every write, and the admin-only history and restore, against anonymous, wrong, editor,

@@ -1,5 +1,5 @@
 use crate::helpers::{TestApp, create_at, error_codes};
-use api::auth::Role;
+use api::domain::role::Role;
 use serde_json::{Value, json};
 
 async fn count(app: &TestApp) -> (i64, Value) {

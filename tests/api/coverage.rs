@@ -1,7 +1,7 @@
 //! Planning queries against brute force computed here, independently of the service's geo code.
 
 use crate::helpers::{TestApp, create_at, error_codes};
-use api::auth::Role;
+use api::domain::role::Role;
 use geo::{Distance, Geodesic, Point};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};

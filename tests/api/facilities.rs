@@ -1,5 +1,5 @@
 use crate::helpers::{CREATE_FACILITY, TestApp, error_codes};
-use api::auth::Role;
+use api::domain::role::Role;
 use serde_json::{Value, json};
 
 const READ: &str = concat!("query($id: ID!) { facility(id: $id) { ...AllFields } }", crate::all_facility_fields!());

@@ -5,8 +5,9 @@
 //! then gets a database of its own on it.
 
 use actix_web::dev::ServerHandle;
-use api::auth::{Role, issue_token};
+use api::auth::issue_token;
 use api::config::Settings;
+use api::domain::role::Role;
 use api::startup::Application;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@
 //! while a legitimate client beside them is still served.
 
 use crate::helpers::{TestApp, error_codes};
-use api::auth::Role;
+use api::domain::role::Role;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};

@@ -1,5 +1,5 @@
 use crate::helpers::{CREATE_FACILITY, TestApp, create_at};
-use api::auth::Role;
+use api::domain::role::Role;
 use geo::{Distance, Geodesic, Point};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};

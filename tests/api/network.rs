@@ -219,7 +219,7 @@ async fn two_cities_imported_through_two_instances_both_answer_network_queries()
     use serde_json::json;
     let one = TestApp::spawn().await;
     let two = TestApp::spawn_on(&one.database_url).await;
-    let editor = one.token(api::auth::Role::Editor).await;
+    let editor = one.token(api::domain::role::Role::Editor).await;
     let q = r#"query($p: PointInput!) { reachableFacilities(from: $p, minutes: 15, travel: { model: NETWORK }) { model travelMinutes facility { id } } }"#;
     let mut expected = Vec::new();
     for (instance, name) in [(&one, "monaco"), (&two, "liechtenstein")] {

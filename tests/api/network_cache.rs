@@ -4,7 +4,7 @@
 //! instance are rebuilt by the next question.
 
 use crate::helpers::{TestApp, create_at, error_codes};
-use api::auth::Role;
+use api::domain::role::Role;
 use api::geo::LonLat;
 use api::osm_import::{OsmNetwork, read_walking_network};
 use serde_json::{Value, json};

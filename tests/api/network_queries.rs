@@ -3,7 +3,7 @@
 //! and edges, with no code shared with the service's network module.
 
 use crate::helpers::{TestApp, create_at, error_codes};
-use api::auth::Role;
+use api::domain::role::Role;
 use api::osm_import::read_walking_network;
 use geo::{Contains, Distance, Geodesic, Point};
 use rand::{Rng, SeedableRng, rngs::StdRng};

@@ -4,7 +4,7 @@
 //! (weekday set + one time window + optionally closed on public holidays).
 
 use crate::helpers::{CREATE_FACILITY, TestApp, error_codes};
-use api::auth::Role;
+use api::domain::role::Role;
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
 use serde_json::{Value, json};
 use std::collections::HashSet;

@@ -1,5 +1,5 @@
 use crate::helpers::{TestApp, create_at};
-use api::auth::Role;
+use api::domain::role::Role;
 use serde_json::json;
 use std::collections::HashSet;
 

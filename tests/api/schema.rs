@@ -1,5 +1,5 @@
 use crate::helpers::{TestApp, create_at};
-use api::auth::Role;
+use api::domain::role::Role;
 use serde_json::json;
 
 /// `schema.graphql` at the repository root is the API's published contract. Run with

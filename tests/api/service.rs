@@ -1,5 +1,5 @@
 use crate::helpers::{TestApp, create_at, test_client};
-use api::auth::Role;
+use api::domain::role::Role;
 use serde_json::{Value, json};
 
 #[actix_web::test]

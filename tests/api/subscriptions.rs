@@ -238,7 +238,7 @@ async fn sockets_serve_subscriptions_only_within_the_rate_limit() {
 #[actix_web::test]
 async fn hundreds_of_subscribers_get_every_change_and_writes_go_on() {
     let app = TestApp::spawn().await;
-    let editor = app.token(api::auth::Role::Editor).await;
+    let editor = app.token(api::domain::role::Role::Editor).await;
     let (sockets, per_socket) = (8, 50);
     let mut conns = Vec::new();
     for s in 0..sockets {

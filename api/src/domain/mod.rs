@@ -10,6 +10,7 @@ pub mod facility;
 pub mod hours;
 pub mod ids;
 pub mod residents;
+pub mod role;
 pub mod travel;
 pub mod validate;
 

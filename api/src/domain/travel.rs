@@ -89,16 +89,26 @@ impl Travel {
     }
 }
 
-/// How the walking network is used.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// How the walking network is used (declared as the server's flags).
+#[derive(Clone, Copy, Debug, PartialEq, clap::Args)]
 pub struct NetworkSettings {
-    /// A point farther than this from every walkable edge is not on the network, metres.
+    /// Points farther than this from the walking network are not on it (metres): AUTO then
+    /// uses the straight line and NETWORK refuses them.
+    #[arg(long = "snap-limit-meters", env = "SNAP_LIMIT_METERS", default_value_t = 500.0, value_name = "METERS",
+          value_parser = parse_snap_limit)]
     pub snap_limit_m: f64,
 }
 
 impl Default for NetworkSettings {
     fn default() -> Self {
-        Self { snap_limit_m: 500.0 }
+        crate::config::declared_defaults()
+    }
+}
+
+fn parse_snap_limit(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(m) if m > 0.0 && m <= 10_000.0 => Ok(m),
+        _ => Err(format!("expected metres in (0, 10000], got {s}")),
     }
 }
 

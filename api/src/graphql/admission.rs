@@ -144,7 +144,7 @@ const COST: &str = "cost";
 fn refusal(message: String, cost: Option<(usize, usize)>) -> Response {
     let mut error = ServerError::new(message, None);
     let extensions = error.extensions.get_or_insert_with(Default::default);
-    extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
+    extensions.set("code", crate::error_code::ErrorCode::GraphqlValidationFailed.as_str());
     if let Some((cost, budget)) = cost {
         extensions.set(COST, cost as u64);
         extensions.set("budget", budget as u64);

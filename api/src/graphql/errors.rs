@@ -13,6 +13,7 @@
 //! argument's text at the error's location tells the two apart.
 
 use crate::error::ApiError;
+use crate::error_code::ErrorCode;
 use async_graphql::{Pos, Response, ServerError};
 
 /// Sets `extensions.code` on every error of `response` to `query`.
@@ -31,13 +32,13 @@ pub fn add_codes(mut response: Response, query: &str) -> Response {
             let code = if let Some(api) = error.source::<ApiError>() {
                 api.code()
             } else if !parses {
-                "GRAPHQL_PARSE_FAILED"
+                ErrorCode::GraphqlParseFailed
             } else if !error.path.is_empty() || from_variable(&error, query) {
                 // Every resolver of ours fails with an `ApiError`; an error at a field without
                 // one is the library failing to coerce that field's arguments.
-                "BAD_USER_INPUT"
+                ErrorCode::BadUserInput
             } else {
-                "GRAPHQL_VALIDATION_FAILED"
+                ErrorCode::GraphqlValidationFailed
             };
             with_code(shortened(error), code)
         })
@@ -57,10 +58,10 @@ fn shortened(mut error: ServerError) -> ServerError {
     error
 }
 
-fn with_code(mut error: ServerError, code: &str) -> ServerError {
+fn with_code(mut error: ServerError, code: ErrorCode) -> ServerError {
     let has_code = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
     if !has_code {
-        error.extensions.get_or_insert_with(Default::default).set("code", code);
+        error.extensions.get_or_insert_with(Default::default).set("code", code.as_str());
     }
     error
 }

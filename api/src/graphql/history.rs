@@ -3,8 +3,8 @@
 
 use super::facility::Facility;
 use super::{cost, reading, require, store};
-use crate::auth::Role;
 use crate::domain::ids::FacilityId;
+use crate::domain::role::Role;
 use crate::error::ApiResult;
 use crate::store::{self, FacilityRevision as Revision};
 use async_graphql::{Context, Enum, ID, Object};

@@ -2,9 +2,9 @@
 //! admin-loaded public-holiday calendar (days off and make-up working days).
 
 use super::{reading, require, store};
-use crate::auth::Role;
 use crate::domain::Invalid;
 use crate::domain::hours::{self, CalendarDay, HolidayCalendar, OpenMoment, TimeZone};
+use crate::domain::role::Role;
 use crate::error::{ApiError, ApiResult};
 use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};

@@ -18,8 +18,9 @@ pub mod nulls;
 mod residents;
 mod travel;
 
-use crate::auth::{Actor, Credentials, Role, authorize};
+use crate::auth::{Actor, Credentials, authorize};
 use crate::domain::hours::TimeZone;
+use crate::domain::role::Role;
 use crate::domain::travel::NetworkSettings;
 use crate::error::{ApiError, ApiResult};
 use crate::planning_pool::PlanningPool;
@@ -67,37 +68,48 @@ fn describe_library_types(
     )
 }
 
-/// Guard rails on what one document may ask for.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Guard rails on what one document may ask for (declared as the server's flags).
+#[derive(Clone, Copy, Debug, PartialEq, clap::Args)]
 pub struct QueryLimits {
-    /// Deepest selection nesting; GraphiQL's introspection query needs about 13.
+    /// Deepest selection nesting a document may have (GraphiQL's introspection query needs
+    /// about 13).
+    #[arg(long = "max-query-depth", env = "MAX_QUERY_DEPTH", default_value_t = 16)]
     pub depth: usize,
-    /// The most a document may cost (see `cost`): lists count their children once per item
-    /// they may return, geometries by their vertices, planning questions by their inputs.
+    /// The most a document may cost: each field 1 plus its children, lists their children
+    /// once per item they may return (first, limit), a service area 50, a planning question
+    /// 200 plus its inputs (polygon vertices, candidates). Over it: GRAPHQL_VALIDATION_FAILED
+    /// with the cost in `extensions.cost`.
+    #[arg(long = "max-query-cost", alias = "max-query-complexity", env = "MAX_QUERY_COST",
+          default_value_t = cost::DEFAULT_BUDGET)]
     pub cost: usize,
-    /// The longest document text, bytes (far below the body limit: variables carry data,
-    /// documents only ask).
+    /// The longest GraphQL document (the query text, not its variables), bytes: far below the
+    /// body limit, since variables carry data and documents only ask.
+    #[arg(long = "max-document-bytes", env = "MAX_DOCUMENT_BYTES", default_value_t = 32 * 1024)]
     pub document_bytes: usize,
     /// The most fields a document may write out (before fragments are expanded); validation
     /// work grows with it, faster than linearly for repeated names.
+    #[arg(long = "max-document-fields", env = "MAX_DOCUMENT_FIELDS", default_value_t = 1_000)]
     pub fields: usize,
     /// How long one planning computation (site suggestions, service-circle collections) may
-    /// run before it gives up with `TIMEOUT`.
+    /// run, in seconds, before it stops with TIMEOUT.
+    #[arg(long = "max-computation-seconds", env = "MAX_COMPUTATION_SECONDS", default_value = "20", value_name = "SECONDS",
+          value_parser = parse_seconds)]
     pub computation: std::time::Duration,
-    /// The most candidate sites one `suggestSites` may name.
+    /// The most candidate sites one suggestSites may name (more is BAD_USER_INPUT).
+    #[arg(long = "max-candidates", env = "MAX_CANDIDATES", default_value_t = 50_000)]
     pub candidates: usize,
 }
 
 impl Default for QueryLimits {
     fn default() -> Self {
-        Self {
-            depth: 16,
-            cost: cost::DEFAULT_BUDGET,
-            document_bytes: 32 * 1024,
-            fields: 1_000,
-            computation: std::time::Duration::from_secs(20),
-            candidates: 50_000,
-        }
+        crate::config::declared_defaults()
+    }
+}
+
+fn parse_seconds(s: &str) -> Result<std::time::Duration, String> {
+    match s.parse::<f64>() {
+        Ok(t) if t > 0.0 && t <= 3_600.0 => Ok(std::time::Duration::from_secs_f64(t)),
+        _ => Err(format!("expected seconds in (0, 3600], got {s}")),
     }
 }
 

@@ -2,9 +2,9 @@
 
 use super::geometry::{Crs, Point, PointInput};
 use super::{reading, require, store};
-use crate::auth::Role;
 use crate::domain::ids::ResidentialAreaId;
 use crate::domain::residents::{self as domain, ResidentialAreaDraft};
+use crate::domain::role::Role;
 use crate::error::ApiResult;
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};

@@ -2,7 +2,7 @@
 //! secret and finds the row by that hash, so the secret itself is never compared.
 
 use super::{Store, StoreResult};
-use crate::auth::Role;
+use crate::domain::role::Role;
 use chrono::{DateTime, SubsecRound, Utc};
 use entity::api_token;
 use sea_orm::{
