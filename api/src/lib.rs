@@ -15,7 +15,6 @@ pub mod export_file;
 pub mod geo;
 pub mod graphql;
 pub mod graphql_http;
-pub mod health;
 pub mod import_file;
 pub mod map_page;
 pub mod memory_release;

@@ -56,8 +56,7 @@ impl Application {
         ));
         let admission = web::Data::new(Admission::new(settings.limits));
         let bulk = web::Data::new(BulkLane::new(settings.planning_threads())?);
-        let health = web::Data::from(crate::health::Health::start(store.clone()).await);
-        let store_data = web::Data::new(store.clone());
+        let health = web::Data::new(store.clone());
         let http_limits = web::Data::new(HttpLimits {
             max_body_bytes: settings.max_body_bytes,
             max_batch: settings.max_batch,
@@ -120,7 +119,6 @@ impl Application {
                 .app_data(admission.clone())
                 .app_data(bulk.clone())
                 .app_data(health.clone())
-                .app_data(store_data.clone())
                 .app_data(http_limits.clone())
                 .app_data(metrics.clone())
                 .app_data(shutdown.clone())
@@ -712,8 +710,8 @@ fn graphiql(request: &HttpRequest) -> HttpResponse {
     }
 }
 
-async fn healthz(health: web::Data<crate::health::Health>) -> HttpResponse {
-    if health.is_healthy() {
+async fn healthz(store: web::Data<Store>) -> HttpResponse {
+    if store.ping().await {
         HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
     } else {
         HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": "database unavailable" }))
