@@ -62,14 +62,11 @@ fn main() -> BuildResult<()> {
     let mut out = String::from("pub static ASSETS: &[Asset] = &[\n");
     for (path, file) in &assets {
         let file = fs::canonicalize(file)?;
-        let bytes = fs::read(&file)?;
-        let mut hasher = std::hash::DefaultHasher::new();
-        bytes.hash(&mut hasher);
         writeln!(
             out,
-            "    Asset {{ path: {path:?}, bytes: include_bytes!({file:?}), content_type: {:?}, etag: \"\\\"{:016x}\\\"\" }},",
+            "    Asset {{ path: {path:?}, bytes: include_bytes!({file:?}), content_type: {:?}, etag: \"\\\"{}\\\"\" }},",
             content_type(&file),
-            hasher.finish(),
+            fingerprint(&fs::read(&file)?),
         )?;
     }
     out.push_str("];\n");
@@ -81,18 +78,20 @@ fn main() -> BuildResult<()> {
 /// Runs `npm ci` in `web/` unless the installed packages already match the lock file.
 fn install(web: &Path) -> Result<(), String> {
     let lock = fs::read(web.join("package-lock.json")).map_err(|e| format!("web/package-lock.json: {e}"))?;
-    let mut hasher = std::hash::DefaultHasher::new();
-    lock.hash(&mut hasher);
-    let wanted = format!("{:016x}", hasher.finish());
+    let wanted = fingerprint(&lock);
     let stamp = web.join(STAMP);
-    let installed = || VENDOR.iter().all(|(_, file)| web.join("node_modules").join(file).is_file());
-    if fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) && installed() {
+    let up_to_date = || {
+        fs::read_to_string(&stamp).is_ok_and(|s| s == wanted)
+            && VENDOR.iter().all(|(_, file)| web.join("node_modules").join(file).is_file())
+    };
+    if up_to_date() {
         return Ok(());
     }
     // Two builds at once (debug and release) must not both rewrite node_modules.
     let guard = fs::File::create(web.join(".npm-install.lock")).map_err(|e| e.to_string())?;
     guard.lock().map_err(|e| e.to_string())?;
-    if fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) && installed() {
+    // The build that held the lock may have installed them meanwhile.
+    if up_to_date() {
         return Ok(());
     }
     let output = Command::new("npm")
@@ -105,10 +104,17 @@ fn install(web: &Path) -> Result<(), String> {
         let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
         return Err(format!("`npm ci` in web/ failed: {}", tail.into_iter().rev().collect::<Vec<_>>().join(" | ")));
     }
-    if !installed() {
-        return Err("`npm ci` in web/ did not install every file the pages load".to_owned());
+    if let Some((_, file)) = VENDOR.iter().find(|(_, file)| !web.join("node_modules").join(file).is_file()) {
+        return Err(format!("`npm ci` in web/ did not install {file}"));
     }
-    fs::write(&stamp, wanted).map_err(|e| e.to_string())
+    fs::write(&stamp, &wanted).map_err(|e| e.to_string())
+}
+
+/// A hash of `bytes` in hex, stable between builds: the assets' ETags and the install stamp.
+fn fingerprint(bytes: &[u8]) -> String {
+    let mut hasher = std::hash::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
 }
 
 fn content_type(file: &Path) -> &'static str {

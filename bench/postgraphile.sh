@@ -83,7 +83,7 @@ echo "== nearbyFacilities(radiusMeters: 1000, limit: 20), $CONNECTIONS connectio
 load service-circle "$base" bench/nearby.lua
 for processes in $PEER_PROCESSES; do
   start_peer "$processes"
-  load "postgraphile-${processes}proc" "http://127.0.0.1:$PEER_PORT" bench/postgraphile/nearby.lua
+  PEER=postgraphile load "postgraphile-${processes}proc" "http://127.0.0.1:$PEER_PORT" bench/nearby.lua
   stop_peer
 done
 ours=$(awk '/Requests\/sec/ {print $2}' "$tmp/service-circle.txt")
