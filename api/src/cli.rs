@@ -2,10 +2,8 @@
 
 use crate::auth::issue_token;
 use crate::config::{DEFAULT_DATABASE_URL, DEFAULT_MAX_CONNECTIONS, Settings};
-use crate::domain::hours::TimeZone;
 use crate::domain::role::Role;
 use crate::domain::travel::NetworkSettings;
-use crate::graphql::QueryLimits;
 use crate::startup::Application;
 use crate::store::Store;
 use anyhow::Context;
@@ -155,16 +153,6 @@ pub enum CrsArg {
     Bd09,
 }
 
-impl CrsArg {
-    fn graphql_name(self) -> &'static str {
-        match self {
-            Self::Wgs84 => "WGS84",
-            Self::Gcj02 => "GCJ02",
-            Self::Bd09 => "BD09",
-        }
-    }
-}
-
 impl From<CrsArg> for crate::geo::Crs {
     fn from(c: CrsArg) -> Self {
         match c {
@@ -299,7 +287,8 @@ async fn import(
     actor: &str,
     crs: crate::geo::Crs,
 ) -> anyhow::Result<()> {
-    use crate::graphql::import::{AreaBatches, FacilityBatches, ImportBatches};
+    use crate::app::import::{AreaBatches, FacilityBatches, ImportBatches};
+    use crate::graphql::import::{facility_row, residential_area_row};
     let bar = indicatif::ProgressBar::new_spinner().with_style(
         indicatif::ProgressStyle::with_template("{spinner} importing: {pos} written ({per_sec})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
@@ -312,10 +301,12 @@ async fn import(
     });
     let failed = |e: crate::error::ApiError| anyhow::anyhow!("import failed: {e}");
     let mut import = match what {
-        ImportKind::Facilities => {
-            ImportBatches::Facilities(Box::new(FacilityBatches::begin(store, actor).await.map_err(failed)?))
+        ImportKind::Facilities => ImportBatches::Facilities(Box::new(
+            FacilityBatches::begin(store, facility_row, actor).await.map_err(failed)?,
+        )),
+        ImportKind::ResidentialAreas => {
+            ImportBatches::Areas(AreaBatches::begin(store, residential_area_row, actor).await.map_err(failed)?)
         }
-        ImportKind::ResidentialAreas => ImportBatches::Areas(AreaBatches::begin(store, actor).await.map_err(failed)?),
     };
     while let Some(batch) = received.recv().await {
         import.add(&batch, &progress).await.map_err(failed)?;
@@ -330,8 +321,12 @@ async fn import(
     Ok(())
 }
 
+/// The longest an export's computation may run.
+const EXPORT_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(3_600);
+
 /// Facilities are streamed a page at a time, as `facilityFeatures` gives them (the same feature
-/// builder), so memory stays flat whatever the count; coverage runs its GraphQL query in-process.
+/// builder), so memory stays flat whatever the count; coverage is `residentialAreaCoverage`'s
+/// use case and features.
 async fn export(
     store: &Store,
     what: ExportKind,
@@ -365,28 +360,20 @@ async fn export(
             writer.finish()?
         }
         ExportKind::Coverage => {
-            let limits = QueryLimits {
-                cost: usize::MAX,
-                computation: std::time::Duration::from_secs(3_600),
-                ..QueryLimits::default()
+            use crate::app::coverage::{CoverageQuestion, area_coverage};
+            let question = CoverageQuestion {
+                filter: Default::default(),
+                travel: crate::domain::travel::Travel::default_for(minutes)?,
+                scope: Default::default(),
             };
-            let schema = crate::graphql::build_schema(
-                store.clone(),
-                limits,
-                NetworkSettings::default(),
-                TimeZone::default(),
-                crate::planning_pool::PlanningPool::per_core(),
-            );
-            let query = "query($crs: Crs!, $m: Float!) { residentialAreaCoverage(input: { minutes: $m }, crs: $crs) }";
-            let variables = serde_json::json!({ "crs": crs.graphql_name(), "m": minutes });
-            let request = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables));
-            let response = schema.execute(request).await;
-            if let Some(error) = response.errors.first() {
-                anyhow::bail!("export failed: {}", error.message);
-            }
-            let data = response.data.into_json()?;
-            crate::export_file::write(&data["residentialAreaCoverage"], format, &mut *sink)?;
-            data["residentialAreaCoverage"]["features"].as_array().map_or(0, Vec::len)
+            // A command has no client to be fair to and no request deadline: an hour.
+            let deadline = crate::geo::deadline::Deadline::at(std::time::Instant::now() + EXPORT_TIME_LIMIT);
+            let pool = crate::planning_pool::PlanningPool::per_core();
+            let services = crate::app::Services::new(store, pool, NetworkSettings::default(), deadline);
+            let areas = area_coverage(&services, question).await?;
+            let collection = crate::graphql::coverage::area_features(&areas, crs.into());
+            crate::export_file::write(&collection.0, format, &mut *sink)?;
+            areas.len()
         }
     };
     sink.flush()?;

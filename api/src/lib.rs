@@ -3,6 +3,7 @@
 //! `geo` holds every computation (pure), `domain` the vocabulary and input rules, `store` every
 //! query, `graphql` the API, `startup` the HTTP server and `cli` the commands.
 
+pub mod app;
 pub mod auth;
 pub mod bulk_lane;
 pub mod cli;

@@ -369,3 +369,25 @@ mod tests {
         assert_eq!(pool.busy(), 0);
     }
 }
+
+/// Planning time of one request, summed over its questions, in microseconds.
+#[derive(Debug, Default)]
+pub struct PlanningTime {
+    waited: std::sync::atomic::AtomicU64,
+    computed: std::sync::atomic::AtomicU64,
+}
+
+impl PlanningTime {
+    pub fn add(&self, waited: std::time::Duration, computed: std::time::Duration) {
+        let micros = |d: std::time::Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        self.waited.fetch_add(micros(waited), std::sync::atomic::Ordering::Relaxed);
+        self.computed.fetch_add(micros(computed), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn totals(&self) -> (std::time::Duration, std::time::Duration) {
+        let read = |a: &std::sync::atomic::AtomicU64| {
+            std::time::Duration::from_micros(a.load(std::sync::atomic::Ordering::Relaxed))
+        };
+        (read(&self.waited), read(&self.computed))
+    }
+}

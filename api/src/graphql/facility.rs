@@ -1,12 +1,12 @@
 //! Facilities: lookup, Relay pages, nearby search and versioned writes.
 
-use super::coverage::service_area;
 use super::details_input::{CanteenDetailsInput, ElderCareDetailsInput, RestStationDetailsInput};
 use super::geojson::{self, GeoJson};
 use super::geometry::{Crs, Point, PointInput};
 use super::hours;
-use super::travel::{DistanceModel, TravelInput, TravelPlan, model_of};
+use super::travel::{DistanceModel, TravelInput, model_of};
 use super::{cost, reading, require, store};
+use crate::app::coverage as app;
 use crate::domain::details::{CanteenDetails, ElderCareDetails, FacilityDetails, RestStationDetails};
 use crate::domain::facility::{self as domain, FacilityCategory, FacilityFields, FacilityKind};
 use crate::domain::ids::{FacilityId, decode_cursor, encode_cursor};
@@ -14,7 +14,6 @@ use crate::domain::role::Role;
 use crate::domain::travel::{DEFAULT_MINUTES, Travel};
 use crate::domain::{Invalid, validate};
 use crate::error::{ApiError, ApiResult};
-use crate::geo::LonLat;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -141,19 +140,11 @@ impl Facility {
     ) -> ApiResult<GeoJson> {
         let crs = crs.unwrap_or_default();
         let minutes = minutes.unwrap_or(DEFAULT_MINUTES);
-        let deadline = super::deadline(ctx);
-        deadline.check()?;
-        let generalize_m = super::coverage::checked_generalize_meters(generalize_meters)?;
-        let at = self.0.draft.location();
-        let plan = TravelPlan::new(ctx, TravelInput::parse(travel, minutes)?, &[at], minutes).await?;
-        // On the planning pool: a list of facilities asking for their circles is a list of
-        // isochrones, which must not hold an HTTP worker.
-        super::coverage::planning(ctx)?
-            .run(deadline, move || {
-                let (area, _) = service_area(&plan, at, generalize_m)?;
-                Ok(geojson::multi_polygon(&area, crs))
-            })
-            .await?
+        let generalize_m = app::generalize_tolerance(generalize_meters)?;
+        let travel = TravelInput::parse(travel, minutes)?;
+        let (area, _) =
+            app::service_area(&super::services(ctx)?, self.0.draft.location(), travel, generalize_m).await?;
+        Ok(geojson::multi_polygon(&area, crs))
     }
     /// Optimistic concurrency: pass it back to `updateFacility` / `deleteFacility`.
     async fn version(&self) -> i32 {
@@ -425,31 +416,18 @@ impl FacilityQuery {
     ) -> ApiResult<Vec<FacilityHit>> {
         let minutes = minutes.unwrap_or(DEFAULT_MINUTES);
         let from = from.to_wgs84()?;
-        let plan = TravelPlan::new(ctx, TravelInput::parse(travel, minutes)?, &[from], minutes).await?;
+        let travel = TravelInput::parse(travel, minutes)?;
         let filter = FacilityFilter::parse(ctx, filter).await?;
-        let walker = plan.walker();
-        let store = store(ctx)?;
-        let found =
-            store.nearest_facility_locations(from, Some(walker.search_radius_m(minutes)), usize::MAX, &filter).await?;
-        let targets: Vec<LonLat> = found.iter().map(|f| f.location).collect();
-        let times = walker.times_from(from, &targets, minutes).map_err(|e| plan.off_network(e))?;
-        let reached: Vec<_> = found.into_iter().zip(times).filter_map(|(f, time)| time.map(|t| (f, t))).collect();
-        let ids: Vec<FacilityId> = reached.iter().map(|(f, _)| f.id).collect();
-        let mut full: std::collections::HashMap<FacilityId, Arc<domain::Facility>> =
-            store.whole_facilities(&ids).await?.into_iter().map(|f| (f.id, f)).collect();
-        let mut hits: Vec<FacilityHit> = reached
+        let reached = crate::app::reach::reachable_facilities(&super::services(ctx)?, from, travel, &filter).await?;
+        Ok(reached
             .into_iter()
-            .filter_map(|(f, t)| {
-                full.remove(&f.id).map(|facility| FacilityHit {
-                    facility: Facility(facility),
-                    distance_meters: f.distance_m,
-                    travel_minutes: t.minutes,
-                    model: model_of(t.by),
-                })
+            .map(|r| FacilityHit {
+                facility: Facility(r.facility),
+                distance_meters: r.distance_m,
+                travel_minutes: r.trip.minutes,
+                model: model_of(r.trip.by),
             })
-            .collect();
-        hits.sort_by(|a, b| a.travel_minutes.total_cmp(&b.travel_minutes).then(a.facility.0.id.cmp(&b.facility.0.id)));
-        Ok(hits)
+            .collect())
     }
 
     /// Facilities nearest to a point, by straight-line geodesic distance, then id. Without

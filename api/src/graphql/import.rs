@@ -1,24 +1,20 @@
-//! Bulk imports from GeoJSON FeatureCollections (the CLI turns CSV rows into features too).
-//! Each feature is checked on its own with the same rules as the single-row mutations, using
-//! the same input types (feature properties carry their camelCase field names); the accepted
-//! rows are written in one transaction, the rejected ones come back with their index and
-//! reason. Nothing is half-written.
+//! The import mutations, and the readers that turn a GeoJSON feature into a row with the same
+//! input types (and so the same rules and camelCase names) as the single-row mutations: the
+//! CLI's imports use them too. The batching and the transaction are `app::import`'s.
 
 use super::facility::{CreateFacilityInput, UpdateFacilityInput};
 use super::geojson::GeoJson;
 use super::residents::CreateResidentialAreaInput;
 use super::{require, store};
-use crate::domain::Invalid;
-use crate::domain::facility::{Facility, FacilityDraft, FacilityFields};
+use crate::app::import::{self, FacilityRow, ImportReport};
+use crate::domain::facility::FacilityFields;
 use crate::domain::ids::FacilityId;
 use crate::domain::residents::ResidentialAreaDraft;
 use crate::domain::role::Role;
 use crate::error::ApiResult;
 use crate::geo::LonLat;
-use crate::store::{AreaImport, FacilityImport, Store};
 use async_graphql::{Context, InputType, Object, Pos, SimpleObject, Value};
 use serde_json::{Map, Value as Json, json};
-use std::collections::{HashMap, HashSet};
 
 /// What an import did.
 #[derive(SimpleObject, Debug, Default, PartialEq)]
@@ -39,23 +35,6 @@ pub struct ImportRejection {
     pub index: i32,
     /// Why the feature was refused, e.g. the rule a property breaks.
     pub reason: String,
-}
-
-/// Most features one import may hold.
-pub const MAX_IMPORT_FEATURES: usize = 200_000;
-
-fn features(collection: &Json) -> Result<&Vec<Json>, Invalid> {
-    if collection.get("type").and_then(Json::as_str) != Some("FeatureCollection") {
-        return Err(Invalid::new("features must be a GeoJSON FeatureCollection"));
-    }
-    let features = collection
-        .get("features")
-        .and_then(Json::as_array)
-        .ok_or_else(|| Invalid::new("a FeatureCollection needs a \"features\" list"))?;
-    if features.len() > MAX_IMPORT_FEATURES {
-        return Err(Invalid::new(format!("at most {MAX_IMPORT_FEATURES} features per import")));
-    }
-    Ok(features)
 }
 
 fn properties(feature: &Json) -> Result<Map<String, Json>, String> {
@@ -89,12 +68,8 @@ fn parse_input<T: InputType>(object: Map<String, Json>) -> Result<T, String> {
     T::parse(Some(value)).map_err(|e| e.into_server_error(Pos::default()).message)
 }
 
-enum FacilityRow {
-    Create(FacilityDraft),
-    Update(FacilityId, Box<FacilityFields>),
-}
-
-fn facility_row(feature: &Json) -> Result<FacilityRow, String> {
+/// Reads a feature as a facility row (an `id` property: an update of that facility).
+pub fn facility_row(feature: &Json) -> Result<FacilityRow, String> {
     let mut props = properties(feature)?;
     let location = point_geometry(feature)?;
     let id = props.remove("id");
@@ -113,85 +88,9 @@ fn facility_row(feature: &Json) -> Result<FacilityRow, String> {
     }
 }
 
-/// Imports facilities: features without an `id` property are created, those with one update
-/// that facility (only the given properties change).
-pub async fn import_facilities(
-    store: &Store,
-    collection: &Json,
-    actor: &str,
-    progress: &(dyn Fn(u64) + Sync),
-) -> ApiResult<ImportResult> {
-    let features = features(collection)?;
-    let mut import = FacilityBatches::begin(store, actor).await?;
-    import.add(features, progress).await?;
-    import.finish().await
-}
-
-/// A facility import fed batch by batch (a file streamed by the CLI, or one collection), in
-/// one transaction: each feature is checked as it comes, and nothing is written unless
-/// `finish` commits.
-pub struct FacilityBatches {
-    import: FacilityImport,
-    /// Facilities updated by an earlier feature.
-    seen: HashSet<FacilityId>,
-    rejected: Vec<ImportRejection>,
-    /// The index of the next feature in the whole import.
-    next: usize,
-}
-
-impl FacilityBatches {
-    pub async fn begin(store: &Store, actor: &str) -> ApiResult<Self> {
-        Ok(Self {
-            import: store.begin_facility_import(actor).await?,
-            seen: HashSet::new(),
-            rejected: Vec::new(),
-            next: 0,
-        })
-    }
-
-    pub async fn add(&mut self, features: &[Json], progress: &(dyn Fn(u64) + Sync)) -> ApiResult<()> {
-        let mut creates = Vec::new();
-        let mut pending_updates = Vec::new();
-        for (offset, feature) in features.iter().enumerate() {
-            let index = self.next + offset;
-            match facility_row(feature) {
-                Ok(FacilityRow::Create(draft)) => creates.push(draft),
-                Ok(FacilityRow::Update(id, fields)) => pending_updates.push((index, id, fields)),
-                Err(reason) => self.rejected.push(ImportRejection { index: index as i32, reason }),
-            }
-        }
-        self.next += features.len();
-        let ids: Vec<FacilityId> = pending_updates.iter().map(|(_, id, _)| *id).collect();
-        let mut current: HashMap<FacilityId, Facility> =
-            self.import.current(&ids).await?.into_iter().map(|f| (f.id, f)).collect();
-        let mut updates = Vec::new();
-        for (index, id, fields) in pending_updates {
-            let reject = |reason: String| ImportRejection { index: index as i32, reason };
-            if !self.seen.insert(id) {
-                self.rejected.push(reject("this facility is updated by an earlier feature of the same import".into()));
-                continue;
-            }
-            let Some(facility) = current.remove(&id) else {
-                self.rejected.push(reject(format!("no facility with id {}", id.encode())));
-                continue;
-            };
-            match fields.apply_to(facility.draft.clone()) {
-                Ok(draft) => updates.push((facility, draft)),
-                Err(e) => self.rejected.push(reject(e.0)),
-            }
-        }
-        Ok(self.import.write(creates, updates, progress).await?)
-    }
-
-    pub async fn finish(self) -> ApiResult<ImportResult> {
-        let mut rejected = self.rejected;
-        rejected.sort_by_key(|r| r.index);
-        let (created, updated) = self.import.commit().await?;
-        Ok(ImportResult { created: created as i32, updated: updated as i32, rejected })
-    }
-}
-
-fn residential_area_row(feature: &Json) -> Result<(ResidentialAreaDraft, Option<String>), String> {
+/// Reads a feature as a residential area (a Point, or a Polygon whose centroid is used and
+/// outline kept).
+pub fn residential_area_row(feature: &Json) -> Result<(ResidentialAreaDraft, Option<String>), String> {
     use ::geo::{Centroid, LineString, Polygon};
     let mut props = properties(feature)?;
     let geometry = feature.get("geometry").ok_or("the feature has no geometry")?;
@@ -230,67 +129,17 @@ fn residential_area_row(feature: &Json) -> Result<(ResidentialAreaDraft, Option<
     Ok((draft, boundary))
 }
 
-/// Imports residential areas (Points, or Polygons whose centroid is used and outline kept).
-pub async fn import_residential_areas(
-    store: &Store,
-    collection: &Json,
-    actor: &str,
-    progress: &(dyn Fn(u64) + Sync),
-) -> ApiResult<ImportResult> {
-    let features = features(collection)?;
-    let mut import = AreaBatches::begin(store, actor).await?;
-    import.add(features, progress).await?;
-    import.finish().await
-}
-
-/// A residential-area import fed batch by batch, in one transaction (see `FacilityBatches`).
-pub struct AreaBatches {
-    import: AreaImport,
-    rejected: Vec<ImportRejection>,
-    next: usize,
-}
-
-impl AreaBatches {
-    pub async fn begin(store: &Store, actor: &str) -> ApiResult<Self> {
-        Ok(Self { import: store.begin_area_import(actor).await?, rejected: Vec::new(), next: 0 })
-    }
-
-    pub async fn add(&mut self, features: &[Json], progress: &(dyn Fn(u64) + Sync)) -> ApiResult<()> {
-        let mut rows = Vec::new();
-        for (offset, feature) in features.iter().enumerate() {
-            match residential_area_row(feature) {
-                Ok(row) => rows.push(row),
-                Err(reason) => self.rejected.push(ImportRejection { index: (self.next + offset) as i32, reason }),
-            }
-        }
-        self.next += features.len();
-        Ok(self.import.write(rows, progress).await?)
-    }
-
-    pub async fn finish(self) -> ApiResult<ImportResult> {
-        let created = self.import.commit().await?;
-        Ok(ImportResult { created: created as i32, updated: 0, rejected: self.rejected })
-    }
-}
-
-/// Either kind of batched import, for a caller that feeds both the same way (the CLI).
-pub enum ImportBatches {
-    Facilities(Box<FacilityBatches>),
-    Areas(AreaBatches),
-}
-
-impl ImportBatches {
-    pub async fn add(&mut self, features: &[Json], progress: &(dyn Fn(u64) + Sync)) -> ApiResult<()> {
-        match self {
-            Self::Facilities(import) => import.add(features, progress).await,
-            Self::Areas(import) => import.add(features, progress).await,
-        }
-    }
-
-    pub async fn finish(self) -> ApiResult<ImportResult> {
-        match self {
-            Self::Facilities(import) => import.finish().await,
-            Self::Areas(import) => import.finish().await,
+impl From<ImportReport> for ImportResult {
+    fn from(report: ImportReport) -> Self {
+        let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+        Self {
+            created: count(report.created),
+            updated: count(report.updated),
+            rejected: report
+                .rejected
+                .into_iter()
+                .map(|r| ImportRejection { index: count(r.index), reason: r.reason })
+                .collect(),
         }
     }
 }
@@ -312,7 +161,7 @@ impl ImportMutation {
         features: GeoJson,
     ) -> ApiResult<ImportResult> {
         let actor = require(ctx, Role::Admin).await?;
-        import_facilities(store(ctx)?, &features.0, &actor.name, &|_| {}).await
+        Ok(import::import_facilities(store(ctx)?, facility_row, &features.0, &actor.name).await?.into())
     }
 
     /// Creates residential areas from a FeatureCollection of Points or Polygons whose
@@ -326,6 +175,6 @@ impl ImportMutation {
         features: GeoJson,
     ) -> ApiResult<ImportResult> {
         let actor = require(ctx, Role::Admin).await?;
-        import_residential_areas(store(ctx)?, &features.0, &actor.name, &|_| {}).await
+        Ok(import::import_residential_areas(store(ctx)?, residential_area_row, &features.0, &actor.name).await?.into())
     }
 }

@@ -1,10 +1,11 @@
 //! The GraphQL API: one module per domain, merged into one schema. Resolvers parse input into
-//! domain types, call `store` and `geo`, and map the results to output types; no SQL, no math.
+//! domain types, call a use case of `app` (or `store` for a plain read or write), and map the
+//! results to output types; no SQL, no math.
 
 pub mod admission;
 mod changes;
 pub mod cost;
-mod coverage;
+pub mod coverage;
 mod details_input;
 pub mod errors;
 pub mod export;
@@ -122,7 +123,7 @@ fn limits(ctx: &Context<'_>) -> QueryLimits {
 #[derive(Clone, Debug, Default)]
 pub struct RequestClient {
     pub address: Option<std::net::IpAddr>,
-    pub planning: std::sync::Arc<PlanningTime>,
+    pub planning: std::sync::Arc<crate::planning_pool::PlanningTime>,
 }
 
 impl RequestClient {
@@ -139,45 +140,28 @@ impl RequestClient {
     }
 }
 
-/// Planning time of one request, summed over its questions, in microseconds.
-#[derive(Debug, Default)]
-pub struct PlanningTime {
-    waited: std::sync::atomic::AtomicU64,
-    computed: std::sync::atomic::AtomicU64,
-}
-
-impl PlanningTime {
-    fn add(&self, waited: std::time::Duration, computed: std::time::Duration) {
-        let micros = |d: std::time::Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
-        self.waited.fetch_add(micros(waited), std::sync::atomic::Ordering::Relaxed);
-        self.computed.fetch_add(micros(computed), std::sync::atomic::Ordering::Relaxed);
-    }
-
-    fn totals(&self) -> (std::time::Duration, std::time::Duration) {
-        let read = |a: &std::sync::atomic::AtomicU64| {
-            std::time::Duration::from_micros(a.load(std::sync::atomic::Ordering::Relaxed))
-        };
-        (read(&self.waited), read(&self.computed))
-    }
-}
-
 /// When the HTTP layer started executing this request.
 #[derive(Clone, Copy, Debug)]
 pub struct RequestStarted(pub std::time::Instant);
 
-/// Which walking-network tiles this request sees, read once however many fields ask (a list
-/// of 100 facilities with their service areas checks the stored network once, not 100 times):
-/// a request sees one network from start to end.
-#[derive(Default)]
-pub struct RequestNetwork(tokio::sync::OnceCell<std::sync::Arc<crate::store::NetworkDirectory>>);
+pub use crate::app::RequestNetwork;
 
-/// The stored network's directory as of this request.
-async fn network_directory(ctx: &Context<'_>) -> ApiResult<std::sync::Arc<crate::store::NetworkDirectory>> {
-    let store = store(ctx)?;
-    match ctx.data_opt::<RequestNetwork>() {
-        Some(network) => Ok(network.0.get_or_try_init(|| store.network_directory()).await?.clone()),
-        None => Ok(store.network_directory().await?),
+/// What the use cases of `app` work with, for this request: its store access (with its read
+/// slots and its one view of the walking network), its planning client and its deadline.
+fn services<'a>(ctx: &Context<'a>) -> ApiResult<crate::app::Services<'a>> {
+    let pool = ctx.data::<PlanningPool>().map_err(|e| ApiError::internal(&e.message))?.clone();
+    let settings = ctx.data_opt::<NetworkSettings>().copied().unwrap_or_default();
+    let mut services = crate::app::Services::new(store(ctx)?, pool, settings, deadline(ctx));
+    if let Some(reads) = ctx.data_opt::<RequestReads>() {
+        services = services.with_reads(&reads.0);
     }
+    if let Some(network) = ctx.data_opt::<RequestNetwork>() {
+        services = services.with_network(network);
+    }
+    if let Some(client) = ctx.data_opt::<RequestClient>() {
+        services = services.for_client(client.address, Some(std::sync::Arc::clone(&client.planning)));
+    }
+    Ok(services)
 }
 
 /// The deadline of this request's computations: one budget for the whole request, however
