@@ -1,10 +1,11 @@
 # Sourced by the bench scripts: builds the release binary and starts a server on a free port
 # against $DATABASE_URL (default: a temporary SQLite file). Sets $base, $tmp and $server, and
 # stops the server on exit. Arguments: the demo command's options (unless the sourcing script
-# defines `prepare`, which then loads the data).
+# defines `prepare`, which then loads the data). BIN: a binary to run instead of building one
+# (to measure two builds side by side).
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-cargo build --release --quiet --locked
-bin=${CARGO_TARGET_DIR:-target}/release/service-circle
+if [ -z "${BIN:-}" ]; then cargo build --release --quiet --locked; fi
+bin=${BIN:-${CARGO_TARGET_DIR:-target}/release/service-circle}
 tmp=$(mktemp -d)
 server=
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$tmp"' EXIT
