@@ -14,10 +14,18 @@ if os.getenv("PEER") == "postgraphile" then
   variables = '{"lon":%.6f,"lat":%.6f}'
 end
 
+-- UNIQUE_DOCUMENTS=1: each request's document ends in a different comment, so none is found in
+-- the parsed-document cache (every request parses and validates its document again).
+local unique = os.getenv("UNIQUE_DOCUMENTS") == "1"
+local sent = 0
+
 request = function()
+  sent = sent + 1
+  local document = query
+  if unique then document = query .. " #" .. sent end
   local lon = 106.22 + math.random() * 0.34
   local lat = 38.33 + math.random() * 0.25
-  local body = string.format('{"query":"%s","variables":' .. variables .. '}', query, lon, lat)
+  local body = string.format('{"query":"%s","variables":' .. variables .. '}', document, lon, lat)
   return wrk.format(nil, "/graphql", nil, body)
 end
 
