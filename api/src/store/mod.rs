@@ -167,6 +167,11 @@ fn pool_options(url: &str, max_connections: u32) -> ConnectOptions {
         // A burst opens up to max_connections; each holds a page cache (SQLite) or a
         // backend (PostgreSQL), so connections idle this long are closed again.
         .idle_timeout(Duration::from_secs(30))
+        // sqlx pings a connection when it comes back to the pool, and by default again when it
+        // is handed out: a round trip per query for nothing while connections are in use. A
+        // connection idle for a second is still pinged first (one the database dropped is
+        // replaced, not used).
+        .test_before_acquire_if_idle_for(Duration::from_secs(1))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
             o.create_if_missing(true)
