@@ -32,7 +32,9 @@ const STAMP: &str = "node_modules/.service-circle-installed";
 type BuildResult<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn main() -> BuildResult<()> {
-    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web");
+    // Read when the script runs, not baked in when it is compiled: a build script compiled for
+    // one checkout may be run for another that shares the target directory.
+    let web = Path::new(&std::env::var("CARGO_MANIFEST_DIR")?).join("../web");
     for watched in ["package-lock.json", "index.html", "graphiql.html", "static", STAMP] {
         println!("cargo::rerun-if-changed={}", web.join(watched).display());
     }
