@@ -5,6 +5,8 @@
 //!
 //!     cargo run --release -p api --example isochrones -- FILE.osm.pbf ORIGINS.csv [GENERALIZE_M]
 //!     cargo run --release -p api --example isochrones -- FILE.osm.pbf --write-origins N OUT.csv
+//!
+//! `EACH=1` also prints every origin with its time and vertices (to standard error).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -62,6 +64,9 @@ fn main() {
                 .map(|p| p.exterior().0.len() - 1 + p.interiors().iter().map(|r| r.0.len() - 1).sum::<usize>())
                 .sum();
             rows.push((ms, vertices, area.geodesic_area_unsigned()));
+            if std::env::var_os("EACH").is_some() {
+                eprintln!("{:.7},{:.7} {ms:.3} ms {vertices} vertices", origin.lon, origin.lat);
+            }
         }
     }
     let median = |mut v: Vec<f64>| {

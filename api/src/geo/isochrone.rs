@@ -138,29 +138,42 @@ fn within_margin(pieces: &MultiLineString<f64>, bounds: Rect<f64>, margin_m: f64
     let origin = Coord { x: min.x - pad, y: min.y - pad };
     let nx = ((max.x - min.x + 2.0 * pad) / step).ceil() as usize + 1;
     let ny = ((max.y - min.y + 2.0 * pad) / step).ceil() as usize + 1;
-    // Negated distances: the contour of level -margin encloses the points within the margin.
-    let far = -4.0 * margin_m;
-    let mut field = vec![far; nx * ny];
-    let reach = margin_m * 2.0;
+    // Squared distances first (no square root per update), negated at the end: the contour of
+    // level -margin encloses the points within the margin. Marching squares interpolates the
+    // level between a point inside and a neighbour at most a step farther away, so only points
+    // within `margin + step` (and a half step to spare) need their true distance; the rest are
+    // "far". A reach of twice the margin cost 2.4 times as many updates on dense centres.
+    let far = 4.0 * margin_m;
+    let mut field = vec![far * far; nx * ny];
+    let reach = margin_m + 1.5 * step;
+    let cells = |lo: f64, hi: f64, o: f64, n: usize| {
+        let first = (((lo - reach - o) / step).floor().max(0.0)) as usize;
+        let last = (((hi + reach - o) / step).ceil() as usize).min(n - 1);
+        (first, last)
+    };
     for line in pieces.iter().flat_map(LineString::lines) {
         let (a, b) = (line.start, line.end);
-        let cells = |lo: f64, hi: f64, o: f64, n: usize| {
-            let first = (((lo - reach - o) / step).floor().max(0.0)) as usize;
-            let last = (((hi + reach - o) / step).ceil() as usize).min(n - 1);
-            first..=last
-        };
         let (dx, dy) = (b.x - a.x, b.y - a.y);
         let len2 = dx * dx + dy * dy;
-        for j in cells(a.y.min(b.y), a.y.max(b.y), origin.y, ny) {
-            let y = origin.y + j as f64 * step;
-            for i in cells(a.x.min(b.x), a.x.max(b.x), origin.x, nx) {
-                let x = origin.x + i as f64 * step;
-                let t = if len2 == 0.0 { 0.0 } else { (((x - a.x) * dx + (y - a.y) * dy) / len2).clamp(0.0, 1.0) };
-                let d = ((x - a.x - t * dx).powi(2) + (y - a.y - t * dy).powi(2)).sqrt();
-                let cell = &mut field[j * nx + i];
-                *cell = cell.max(-d);
+        let inv_len2 = if len2 > 0.0 { 1.0 / len2 } else { 0.0 };
+        let (first, last) = cells(a.x.min(b.x), a.x.max(b.x), origin.x, nx);
+        let (rows_first, rows_last) = cells(a.y.min(b.y), a.y.max(b.y), origin.y, ny);
+        for j in rows_first..=rows_last {
+            let ay = origin.y + j as f64 * step - a.y;
+            let x0 = origin.x + first as f64 * step - a.x;
+            // Branch-free so that the compiler vectorises it: this loop is most of an
+            // isochrone's time on dense centres (thousands of short segments).
+            for (k, cell) in field[j * nx + first..=j * nx + last].iter_mut().enumerate() {
+                let ax = x0 + k as f64 * step;
+                let t = ((ax * dx + ay * dy) * inv_len2).clamp(0.0, 1.0);
+                let (ex, ey) = (ax - t * dx, ay - t * dy);
+                let d2 = ex * ex + ey * ey;
+                *cell = if d2 < *cell { d2 } else { *cell };
             }
         }
+    }
+    for value in &mut field {
+        *value = -value.sqrt();
     }
     // Grid value (i, j) sits at origin + step * (i + 0.5, j + 0.5) in the builder's frame.
     let traced = ContourBuilder::new(nx, ny, true)
