@@ -37,6 +37,18 @@ async fn gauge(app: &TestApp, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("{name} is not in /metrics:\n{text}"))
 }
 
+/// Waits until `builds` regions have been built (regions a tile wider are built in the
+/// background, after the answer that needed a smaller one).
+async fn settled(app: &TestApp, builds: u64) {
+    for _ in 0..200 {
+        if gauge(app, "network_regions_built").await >= builds {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{builds} regions were not built within 10 s");
+}
+
 #[actix_web::test]
 async fn a_question_loads_the_tiles_within_its_reach_and_the_budget_bounds_what_stays() {
     let roomy = TestApp::spawn().await;
@@ -53,23 +65,27 @@ async fn a_question_loads_the_tiles_within_its_reach_and_the_budget_bounds_what_
     let stored_tiles: usize = sources.iter().map(|s| s.tiles).sum();
     let monaco_tiles = sources.iter().find(|s| s.source == "monaco").unwrap().tiles;
 
-    // One question in Monaco holds a few of Monaco's tiles, none of Liechtenstein's.
+    // One question in Monaco holds a few of Monaco's tiles, none of Liechtenstein's: the tiles
+    // within its reach, then (built in the background) the same a tile wider, which replaces it.
     let in_monaco = reachable(&roomy, places[0]).await;
     assert_eq!(in_monaco[0]["model"], "NETWORK", "{in_monaco}");
+    settled(&roomy, 2).await;
+    assert_eq!(gauge(&roomy, "network_cache_regions").await, 1, "the wider region replaces the first");
     let held = gauge(&roomy, "network_cache_tiles").await as usize;
     assert!(held >= 1 && held <= monaco_tiles && held < stored_tiles, "{held} of {stored_tiles}");
     let monaco_bytes = gauge(&roomy, "network_cache_bytes").await;
     // Questions elsewhere in Monaco, whose reach covers other rectangles of tiles, are answered
-    // from the region the first one built (a tile wider than it needed).
+    // from the region built a tile wider.
     let monaco = city("monaco");
     for k in 1..6 {
         let p = monaco.positions[monaco.positions.len() * k / 6];
         let answer = reachable(&roomy, p).await;
         assert!(answer.is_array(), "{answer}");
     }
-    assert_eq!(gauge(&roomy, "network_regions_built").await, 1, "one region serves all of Monaco");
+    assert_eq!(gauge(&roomy, "network_regions_built").await, 2, "one region serves all of Monaco");
     let in_liechtenstein = reachable(&roomy, places[1]).await;
     assert_eq!(in_liechtenstein[0]["model"], "NETWORK", "{in_liechtenstein}");
+    settled(&roomy, 4).await;
     let both_bytes = gauge(&roomy, "network_cache_bytes").await;
     assert_eq!(gauge(&roomy, "network_cache_regions").await, 2);
     assert!(both_bytes > monaco_bytes && both_bytes < 64 << 20);

@@ -13,7 +13,7 @@ use crate::geo::network_tiles::{TILE_DEGREES, TileKey, join};
 use entity::network_tile;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 /// Heap bytes a built region needs per stored edge and per node, for refusing a question
@@ -93,6 +93,8 @@ pub(super) struct NetworkCache {
     clock: AtomicU64,
     /// Regions built since start (for metrics and tests).
     builds: AtomicU64,
+    /// Whether a region is being built a tile wider in the background (one at a time).
+    widening: AtomicBool,
 }
 
 impl Default for NetworkCache {
@@ -106,6 +108,7 @@ impl Default for NetworkCache {
             min_reachability: AtomicUsize::new(DEFAULT_MIN_REACHABILITY),
             clock: AtomicU64::new(0),
             builds: AtomicU64::new(0),
+            widening: AtomicBool::new(false),
         }
     }
 }
@@ -150,9 +153,11 @@ impl NetworkCache {
     }
 
     /// Keeps `region`, then drops the least recently used others until the budget holds.
+    /// Regions it holds are dropped: it answers every question they would.
     fn keep(&self, key: RegionKey, region: Region) {
         let budget = self.budget_bytes.load(Relaxed);
         let mut regions = self.regions();
+        regions.retain(|k, _| *k == key || !holds(key, *k));
         regions.insert(key, Arc::new(region));
         let mut total: usize = regions.values().map(|r| r.bytes).sum();
         while total > budget {
@@ -183,21 +188,21 @@ fn holds(outer: RegionKey, inner: RegionKey) -> bool {
     outer.0.x <= inner.0.x && outer.0.y <= inner.0.y && outer.1.x >= inner.1.x && outer.1.y >= inner.1.y
 }
 
-/// Regions of at most this many tiles across are built a tile wider on every side, so that the
-/// next questions nearby (a person's next search, the next random point of a load test) find
-/// them already built: questions at random points across a province otherwise built a region
-/// each (p99 33 ms against 4.6 ms for a search that needs no network).
+/// Regions of at most this many tiles across are also built a tile wider on every side, so
+/// that the next questions nearby (a person's next search, the next random point of a load
+/// test) find them already built: questions at random points across a province otherwise
+/// built a region each (p99 33 ms against 4.6 ms for a search that needs no network).
 const GROWN_UP_TO_TILES: i32 = 2;
 
-/// The rectangle to build for a question needing `key`: `key` a tile wider on every side when
-/// it is small and the wider one fits beside what the cache holds. Once the cache is full,
-/// regions are built as needed: on a 19.5-million-edge province, whose network is four times
-/// the budget, wider regions only evicted each other (p50 29 ms against 10 ms).
-fn to_build(directory: &NetworkDirectory, key: RegionKey, budget: usize, held: usize) -> RegionKey {
+/// The rectangle to build a tile wider than `key`, in the background, when `key` is small and
+/// the wider one fits beside what the cache holds. Once the cache is full, regions are built
+/// only as needed: on a 19.5-million-edge province, whose network is four times the budget,
+/// wider regions only evicted each other (p50 29 ms against 10 ms).
+fn to_grow(directory: &NetworkDirectory, key: RegionKey, budget: usize, held: usize) -> Option<RegionKey> {
     let small = key.1.x - key.0.x < GROWN_UP_TO_TILES && key.1.y - key.0.y < GROWN_UP_TO_TILES;
     let grown = (TileKey { x: key.0.x - 1, y: key.0.y - 1 }, TileKey { x: key.1.x + 1, y: key.1.y + 1 });
     let estimate = estimated_bytes(&directory.within(grown.0, grown.1));
-    if small && estimate <= budget / 8 && held + estimate <= budget { grown } else { key }
+    (small && estimate <= budget / 8 && held + estimate <= budget).then_some(grown)
 }
 
 fn estimated_bytes(stored: &[(TileKey, StoredTile)]) -> usize {
@@ -299,22 +304,76 @@ impl Store {
         if let Some(hit) = self.network.hit(directory, key) {
             return Ok(Some(hit));
         }
-        let key = to_build(directory, key, budget, self.network.usage().bytes);
-        let rows = network_tile::Entity::find()
-            .filter(network_tile::Column::TileX.between(key.0.x, key.1.x))
-            .filter(network_tile::Column::TileY.between(key.0.y, key.1.y))
-            .all(self.conn())
-            .await?;
-        let min_component_nodes = self.network.min_reachability.load(Relaxed);
-        let region = tokio::task::spawn_blocking(move || build_region(rows, min_component_nodes))
-            .await
-            .map_err(|e| StoreError::Corrupt(format!("building the walking network failed: {e}")))??;
+        let region = self.build_region(key).await?;
         self.network.builds.fetch_add(1, Relaxed);
         tracing::debug!(tiles = region.tiles.len(), bytes = region.bytes, "built a walking network region");
         let loaded = Arc::clone(&region.loaded);
         region.last_used.store(self.network.clock.fetch_add(1, Relaxed), Relaxed);
         self.network.keep(key, region);
+        if let Some(grown) = to_grow(directory, key, budget, self.network.usage().bytes) {
+            self.grow_later(grown);
+        }
         Ok(Some(loaded))
+    }
+
+    /// Reads the tiles of `key` and joins them (off the async workers).
+    async fn build_region(&self, key: RegionKey) -> StoreResult<Region> {
+        let rows = self.tiles_of(key).await?;
+        let min_component_nodes = self.network.min_reachability.load(Relaxed);
+        tokio::task::spawn_blocking(move || build_region(rows, min_component_nodes))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("building the walking network failed: {e}")))?
+    }
+
+    async fn tiles_of(&self, key: RegionKey) -> StoreResult<Vec<network_tile::Model>> {
+        Ok(network_tile::Entity::find()
+            .filter(network_tile::Column::TileX.between(key.0.x, key.1.x))
+            .filter(network_tile::Column::TileY.between(key.0.y, key.1.y))
+            .all(self.conn())
+            .await?)
+    }
+
+    /// Builds the region `grown` in the background, on a thread at the lowest priority, unless
+    /// one is being built already: the question that needed a smaller one has its answer
+    /// without waiting for it (a 4 x 4-tile region took ~45 ms where its middle took ~5), and
+    /// the next questions nearby find it. A failure only means they build what they need.
+    fn grow_later(&self, grown: RegionKey) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let Some(growing) = Growing::start(&self.network) else { return };
+        let store = self.clone();
+        runtime.spawn(async move {
+            let Ok(rows) = store.tiles_of(grown).await else { return };
+            let min_component_nodes = store.network.min_reachability.load(Relaxed);
+            // The guard moves into the thread; if the thread cannot start, dropping it here
+            // lets the next question try again.
+            let _ = std::thread::Builder::new().name("network-grow".into()).spawn(move || {
+                crate::planning_pool::lower_priority();
+                let network = &growing.0;
+                if let Ok(region) = build_region(rows, min_component_nodes) {
+                    network.builds.fetch_add(1, Relaxed);
+                    region.last_used.store(network.clock.fetch_add(1, Relaxed), Relaxed);
+                    // Built from tiles replaced meanwhile, it would never be used: dropped.
+                    if region.current(&network.directory().within(grown.0, grown.1)) {
+                        network.keep(grown, region);
+                    }
+                }
+            });
+        });
+    }
+}
+
+/// The one background growth under way; over when dropped (panics included).
+struct Growing(Arc<NetworkCache>);
+
+impl Growing {
+    fn start(network: &Arc<NetworkCache>) -> Option<Self> {
+        (!network.widening.swap(true, Relaxed)).then(|| Self(Arc::clone(network)))
+    }
+}
+
+impl Drop for Growing {
+    fn drop(&mut self) {
+        self.0.widening.store(false, Relaxed);
     }
 }
 
