@@ -4,6 +4,7 @@
 // Test support code panics on purpose: a failed set-up step is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accessibility;
 mod auth;
 mod bad_input;
 mod coverage;

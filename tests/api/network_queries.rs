@@ -9,7 +9,7 @@ use geo::{Contains, Distance, Geodesic, Point};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::sync::OnceLock;
 
 const SNAP_LIMIT_M: f64 = 500.0;
@@ -555,4 +555,83 @@ async fn service_circles_from_plazas_reach_the_city_and_their_outlines_are_gener
     assert!(checked >= 10, "{checked} plazas with their centroid inside");
     let bad = app.gql(q, json!({ "id": "x", "g": -1 }), None).await;
     assert_eq!(error_codes(&bad), ["BAD_USER_INPUT"], "{bad}");
+}
+
+/// Accessibility on the walking network (issue 14, item 1): E2SFCA computed here from the
+/// definition, with each area's walking times to the facilities it reaches as
+/// `reachableFacilities` gives them (walks are the same both ways).
+#[actix_web::test]
+async fn accessibility_on_the_network_equals_the_definition_over_reachable_walks() {
+    let app = TestApp::spawn().await;
+    with_monaco(&app).await;
+    let editor = app.token(Role::Editor).await;
+    let mut rng = StdRng::seed_from_u64(1414);
+    let create = "mutation($input: CreateFacilityInput!) { createFacility(input: $input) { id } }";
+    let mut supply = BTreeMap::new();
+    for i in 0..30 {
+        let p = random_point_on_network(&mut rng);
+        let capacity: i64 = rng.random_range(5..60);
+        let input = json!({ "kind": "DAY_CARE_CENTER", "name": format!("日间照料{i}"),
+                            "location": { "lon": p.0, "lat": p.1 }, "capacity": capacity });
+        let id = app.ok(create, json!({ "input": input }), Some(&editor)).await["createFacility"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        supply.insert(id, capacity as f64);
+    }
+    let q = "mutation($input: CreateResidentialAreaInput!) { createResidentialArea(input: $input) { id } }";
+    let mut areas = Vec::new();
+    for i in 0..60 {
+        let p = random_point_on_network(&mut rng);
+        let elderly: i64 = rng.random_range(10..400);
+        let input = json!({ "name": format!("小区{i}"), "location": { "lon": p.0, "lat": p.1 },
+                            "population": elderly * 4, "elderlyPopulation": elderly });
+        app.ok(q, json!({ "input": input }), Some(&editor)).await;
+        areas.push((p, elderly as f64));
+    }
+    // Each area's trips, through the public API.
+    let reachable = r#"query($p: PointInput!, $t: TravelInput) { reachableFacilities(from: $p, minutes: 15, travel: $t) { travelMinutes model facility { id } } }"#;
+    let mut trips: Vec<Vec<(String, f64)>> = Vec::new();
+    for (p, _) in &areas {
+        let hits = app.ok(reachable, json!({ "p": { "lon": p.0, "lat": p.1 }, "t": travel("NETWORK") }), None).await;
+        trips.push(
+            hits["reachableFacilities"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| {
+                    assert_eq!(h["model"], "NETWORK");
+                    (h["facility"]["id"].as_str().unwrap().to_owned(), h["travelMinutes"].as_f64().unwrap())
+                })
+                .collect(),
+        );
+    }
+    let weight = |t: f64| [(5.0, 1.0), (10.0, 0.68), (15.0, 0.22)].iter().find(|z| t <= z.0).map_or(0.0, |z| z.1);
+    let mut demand: BTreeMap<&str, f64> = BTreeMap::new();
+    for (reached, (_, elderly)) in trips.iter().zip(&areas) {
+        for (id, t) in reached {
+            *demand.entry(id.as_str()).or_default() += elderly * weight(*t);
+        }
+    }
+    let want: Vec<f64> = trips
+        .iter()
+        .map(|reached| {
+            reached
+                .iter()
+                .filter(|(id, _)| demand[id.as_str()] > 0.0)
+                .map(|(id, t)| supply[id] / demand[id.as_str()] * weight(*t))
+                .sum::<f64>()
+                * 1_000.0
+        })
+        .collect();
+    assert!(want.iter().filter(|s| **s > 0.0).count() > 10, "the walks must reach something: {want:?}");
+    let query =
+        r#"query($input: AccessibilityInput!) { accessibility(input: $input) { facilitiesCounted areas { score } } }"#;
+    let input = json!({ "coverage": { "travel": travel("NETWORK") } });
+    let got = app.ok(query, json!({ "input": input }), None).await["accessibility"].clone();
+    let scores: Vec<f64> = got["areas"].as_array().unwrap().iter().map(|a| a["score"].as_f64().unwrap()).collect();
+    assert_eq!(scores.len(), want.len());
+    for (i, (g, w)) in scores.iter().zip(&want).enumerate() {
+        assert!((g - w).abs() <= 1e-9 * w.max(1e-12), "area {i}: {g} against {w}");
+    }
 }

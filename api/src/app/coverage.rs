@@ -72,7 +72,7 @@ impl Scope {
     }
 
     /// The areas in scope, in id order.
-    fn areas(&self, areas: &Areas, deadline: Deadline) -> Result<Vec<Arc<AreaEntry>>, TimedOut> {
+    pub(super) fn areas(&self, areas: &Areas, deadline: Deadline) -> Result<Vec<Arc<AreaEntry>>, TimedOut> {
         let mut in_scope = Vec::new();
         for (i, area) in self.candidates(areas).into_iter().enumerate() {
             if i % 256 == 0 {

@@ -4,6 +4,7 @@
 //! answers afterwards. Nothing here imports `async_graphql` or `actix_web`: the store does
 //! the I/O, `geo` the computation, and the long computations run on the planning pool.
 
+pub mod accessibility;
 pub mod coverage;
 pub mod import;
 pub mod reach;

@@ -7,6 +7,9 @@ use async_graphql::Enum;
 /// The travel budget when a question names none: the 15-minute service circle.
 pub const DEFAULT_MINUTES: f64 = 15.0;
 
+/// The longest travel budget a question may ask for, minutes.
+pub const MAX_MINUTES: f64 = 120.0;
+
 /// Who walks.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
 pub enum TravelProfile {
@@ -57,8 +60,8 @@ impl Travel {
         model: DistanceModel,
         detour_factor: f64,
     ) -> Result<Self, Invalid> {
-        if !(minutes > 0.0 && minutes <= 120.0) {
-            return Err(Invalid::new(format!("minutes must be in (0, 120], got {minutes}")));
+        if !(minutes > 0.0 && minutes <= MAX_MINUTES) {
+            return Err(Invalid::new(format!("minutes must be in (0, {MAX_MINUTES}], got {minutes}")));
         }
         let profile_speed = match profile {
             TravelProfile::Walk => WALK_SPEED_M_PER_S,

@@ -2,6 +2,7 @@
 //! times. Synchronous and pure: plain types in, plain types out. This module must not import
 //! actix_web, async_graphql or sea_orm, and does no I/O.
 
+pub mod accessibility;
 pub mod bounds;
 pub mod circle;
 pub mod coords;

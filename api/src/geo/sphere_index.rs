@@ -88,6 +88,25 @@ impl SphereIndex {
         })
     }
 
+    /// The points within the last of `bounds_m` (increasing geodesic distances) of `p`, each
+    /// with the first bound it lies within. The sphere decides wherever the geodesic cannot
+    /// fall on the other side of a bound; the geodesic is computed only near one.
+    pub fn zones_within<'a>(&'a self, p: LonLat, bounds_m: &'a [f64]) -> impl Iterator<Item = (u32, usize)> + 'a {
+        let q = unit_vector(p);
+        let outer = bounds_m.last().copied().unwrap_or(0.0);
+        self.tree.locate_within_distance(q, chord_squared(outer * SPHERE_TOLERANCE)).filter_map(move |e| {
+            let sphere = arc_m(e.geom().distance_2(&q));
+            // The geodesic lies in [sphere / T, sphere * T].
+            let surely_within = bounds_m.iter().position(|&b| sphere * SPHERE_TOLERANCE <= b);
+            let maybe_within = bounds_m.iter().position(|&b| sphere / SPHERE_TOLERANCE <= b)?;
+            if surely_within == Some(maybe_within) {
+                return Some((e.data, maybe_within));
+            }
+            let d = geodesic_distance_m(p, self.points[e.data as usize]);
+            bounds_m.iter().position(|&b| d <= b).map(|zone| (e.data, zone))
+        })
+    }
+
     /// The points within `reach_m` (geodesic) of `p`, without their distances: the sphere
     /// decides wherever it can, the geodesic only near the edge.
     pub fn indices_within_reach(&self, p: LonLat, reach_m: f64) -> impl Iterator<Item = u32> + '_ {
@@ -137,6 +156,16 @@ mod tests {
                     (0..points.len() as u32).filter(|&i| geodesic_distance_m(q, points[i as usize]) <= reach).collect();
                 assert_eq!(got, want);
                 assert_eq!(fast, want);
+                let bounds = [reach / 3.0, reach / 2.0, reach];
+                let mut zoned: Vec<(u32, usize)> = index.zones_within(q, &bounds).collect();
+                zoned.sort_unstable();
+                let want_zones: Vec<(u32, usize)> = (0..points.len() as u32)
+                    .filter_map(|i| {
+                        let d = geodesic_distance_m(q, points[i as usize]);
+                        bounds.iter().position(|&b| d <= b).map(|z| (i, z))
+                    })
+                    .collect();
+                assert_eq!(zoned, want_zones);
                 assert_eq!(index.any_within(q, reach), !want.is_empty());
             }
         }

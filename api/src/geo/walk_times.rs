@@ -211,14 +211,36 @@ impl<'a> Walker<'a> {
         max_minutes: f64,
         deadline: &Deadline,
     ) -> Result<Vec<Vec<u32>>, TimedOut> {
-        let straight_reach = self.settings.straight_line_reach_m(max_minutes);
+        let zoned = self.reach_zones(candidates, targets, &[max_minutes], deadline)?;
+        Ok(zoned.into_iter().map(|reached| reached.into_iter().map(|(i, _)| i).collect()).collect())
+    }
+
+    /// For each candidate, the targets it reaches within the last of `zones` (travel minutes,
+    /// increasing), each with the first zone its trip fits in, in no order: one search per
+    /// candidate on the network (straight lines for ends off it under AUTO), an index query
+    /// per candidate otherwise, where the geodesic is computed only for targets near a zone's
+    /// border.
+    pub fn reach_zones(
+        &self,
+        candidates: &[LonLat],
+        targets: &[LonLat],
+        zones: &[f64],
+        deadline: &Deadline,
+    ) -> Result<Vec<Vec<(u32, usize)>>, TimedOut> {
+        let Some(&max_minutes) = zones.last() else {
+            return Ok(vec![Vec::new(); candidates.len()]);
+        };
+        let bounds_m: Vec<f64> = zones.iter().map(|&z| self.settings.straight_line_reach_m(z)).collect();
+        let straight = |index: &SphereIndex, ids: Option<&[u32]>, c: LonLat| -> Vec<(u32, usize)> {
+            index.zones_within(c, &bounds_m).map(|(k, zone)| (ids.map_or(k, |ids| ids[k as usize]), zone)).collect()
+        };
         let Some(network) = self.network else {
             let index = SphereIndex::new(targets.to_vec());
             return candidates
                 .iter()
                 .map(|&c| {
                     deadline.check()?;
-                    Ok(index.indices_within_reach(c, straight_reach).collect())
+                    Ok(straight(&index, None, c))
                 })
                 .collect();
         };
@@ -227,6 +249,11 @@ impl<'a> Walker<'a> {
         let off_ids: Vec<u32> = (0..targets.len() as u32).filter(|&i| snapped.snaps[i as usize].is_none()).collect();
         let off = SphereIndex::new(off_ids.iter().map(|&i| targets[i as usize]).collect());
         let budget = self.walk_budget_m(max_minutes);
+        // Walks come within the budget; one a rounding past the last zone's minutes is in it.
+        let zone_of = |walk_m: f64| {
+            let minutes = self.by_network(walk_m).minutes;
+            zones.iter().position(|&z| minutes <= z).unwrap_or(zones.len() - 1)
+        };
         let mut search = WalkSearch::new(network.net);
         candidates
             .iter()
@@ -235,13 +262,14 @@ impl<'a> Walker<'a> {
                 Ok(match network.net.snap(c, network.snap_limit_m) {
                     Some(from) => {
                         search.run(from.seeds(), budget);
-                        let mut set: Vec<u32> = snapped.reached_from(&search, &from, budget).map(|(i, _)| i).collect();
+                        let mut reached: Vec<(u32, usize)> =
+                            snapped.reached_from(&search, &from, budget).map(|(i, walk)| (i, zone_of(walk))).collect();
                         if network.fallback {
-                            set.extend(off.indices_within_reach(c, straight_reach).map(|i| off_ids[i as usize]));
+                            reached.extend(straight(&off, Some(&off_ids), c));
                         }
-                        set
+                        reached
                     }
-                    None if network.fallback => all.indices_within_reach(c, straight_reach).collect(),
+                    None if network.fallback => straight(&all, None, c),
                     None => Vec::new(),
                 })
             })

@@ -66,6 +66,12 @@ pub fn suggestions(candidates: Option<usize>, minutes: f64, count: i32, vertices
     planning(vertices, child).saturating_add(searches).saturating_add(rounds).min(CAP)
 }
 
+/// `accessibility`: one search per facility within reach (their number only the data knows),
+/// each growing with the square of the catchment.
+pub fn accessibility(minutes: f64, vertices: usize, child: usize) -> usize {
+    suggestions(None, minutes, 1, vertices, child)
+}
+
 /// The refusal of a document costing `cost` where `budget` is allowed.
 pub fn over_budget(cost: usize, budget: usize) -> Invalid {
     Invalid::new(format!(

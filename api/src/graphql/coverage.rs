@@ -39,20 +39,20 @@ const FULL_CODE_LENGTH: i32 = 12;
 
 impl CoverageInput {
     /// The travel budget; an explicit null means the default, as an omitted field does.
-    fn budget_minutes(&self) -> f64 {
+    pub(super) fn budget_minutes(&self) -> f64 {
         self.minutes.unwrap_or(DEFAULT_MINUTES)
     }
 
     /// Vertices of the `within` polygon, for the cost of the question (0 for none or junk,
     /// which the resolver refuses).
-    fn vertices(&self) -> usize {
+    pub(super) fn vertices(&self) -> usize {
         self.within.as_ref().map_or(0, |w| geojson::position_count(&w.0))
     }
 }
 
 impl CoverageInput {
     /// The question this input asks.
-    async fn question(self, ctx: &Context<'_>) -> ApiResult<CoverageQuestion> {
+    pub(super) async fn question(self, ctx: &Context<'_>) -> ApiResult<CoverageQuestion> {
         let travel = TravelInput::parse(self.travel, self.budget_minutes())?;
         let filter = FacilityFilter::parse(ctx, self.filter).await?;
         let prefix = self.community_code_prefix.as_deref().map(validate::community_code_prefix).transpose()?;

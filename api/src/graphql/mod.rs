@@ -2,6 +2,7 @@
 //! domain types, call a use case of `app` (or `store` for a plain read or write), and map the
 //! results to output types; no SQL, no math.
 
+mod accessibility;
 pub mod admission;
 mod changes;
 pub mod cost;
@@ -37,6 +38,7 @@ pub struct Query(
     facility::FacilityQuery,
     residents::ResidentsQuery,
     coverage::CoverageQuery,
+    accessibility::AccessibilityQuery,
     history::HistoryQuery,
     hours::HoursQuery,
     export::ExportQuery,

@@ -470,6 +470,16 @@ impl Store {
     /// this call: read nearest first from the rectangle's center, so a district's question
     /// reads the district's facilities, not the province's.
     pub async fn facility_locations_within(&self, filter: &FacilityFilter, bounds: Bounds) -> StoreResult<Vec<LonLat>> {
+        Ok(self.matching_within(filter, bounds).await?.into_iter().map(|(_, p)| p).collect())
+    }
+
+    /// The ids of the facilities passing `filter` inside `bounds`, in id order, as
+    /// `facility_locations_within` finds them.
+    pub async fn facility_ids_within(&self, filter: &FacilityFilter, bounds: Bounds) -> StoreResult<Vec<FacilityId>> {
+        Ok(self.matching_within(filter, bounds).await?.into_iter().map(|(id, _)| FacilityId(id)).collect())
+    }
+
+    async fn matching_within(&self, filter: &FacilityFilter, bounds: Bounds) -> StoreResult<Vec<(i64, LonLat)>> {
         self.sync_facilities().await?;
         let snapshot = self.cache.read();
         let radius = bounds.radius_m();
@@ -482,7 +492,7 @@ impl Store {
             .map(|(e, p, _)| (e.id, p))
             .collect();
         matching.sort_unstable_by_key(|(id, _)| *id);
-        Ok(matching.into_iter().map(|(_, p)| p).collect())
+        Ok(matching)
     }
 
     /// The positions of every facility passing `filter`, in id order, as of this call.
