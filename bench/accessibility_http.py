@@ -6,7 +6,7 @@ max and the answer's size.
 
     python bench/accessibility_http.py BINARY [REQUESTS]
 """
-import csv, http.client, json, os, random, subprocess, sys, tempfile, time
+import csv, http.client, json, os, random, shutil, subprocess, sys, tempfile, time
 
 binary = sys.argv[1]
 requests = int(sys.argv[2]) if len(sys.argv) > 2 else 200
@@ -65,6 +65,7 @@ try:
         if answer.get("errors"):
             raise SystemExit(f"error: {answer['errors'][0]}")
         if i == 0:
+            time.sleep(1)  # the region a tile wider is built in the background after the first answer
             a = answer["data"]["accessibility"]
             reaching = sum(1 for x in a["areas"] if x["facilitiesReached"] > 0)
             print(f"{len(a['areas'])} areas ({reaching} reach a facility), {a['facilitiesCounted']} facilities, "
@@ -77,3 +78,4 @@ try:
 finally:
     server.terminate()
     server.wait()
+    shutil.rmtree(work, ignore_errors=True)

@@ -198,11 +198,21 @@ async fn accessibility_scores_equal_the_definition_computed_by_brute_force() {
         }
     }
 
-    // Scope: a community code prefix scores only its areas, with the same facilities.
+    // Scope: a community code prefix scores only its areas, each as in the whole question (the
+    // facilities they reach are shared with the areas outside the scope too).
+    let whole = brute_force(&facilities, &areas, |f| f.capacity, &LUO_QI);
     let input = json!({ "coverage": { "communityCodePrefix": "640104001" } });
     let a = app.ok(QUERY, json!({ "input": input }), None).await["accessibility"].clone();
-    let inside: Vec<&Area> = areas.iter().filter(|a| a.code.starts_with("640104001")).collect();
-    assert_eq!(a["areas"].as_array().unwrap().len(), inside.len());
+    let inside: Vec<(&Area, &(f64, u32))> =
+        areas.iter().zip(&whole).filter(|(a, _)| a.code.starts_with("640104001")).collect();
+    let got = a["areas"].as_array().unwrap();
+    assert_eq!(got.len(), inside.len());
+    assert!(inside.len() < areas.len());
+    for (g, (area, w)) in got.iter().zip(&inside) {
+        assert_eq!(g["residentialAreaId"], area.id.as_str());
+        let score = g["score"].as_f64().unwrap();
+        assert!(close(score, w.0), "area {} scored {score} in its street, {} in the whole", area.id, w.0);
+    }
 }
 
 #[actix_web::test]
@@ -232,11 +242,24 @@ async fn accessibility_refuses_what_it_cannot_answer_and_writes_nothing() {
         json!([]),
         json!([{ "upToMinutes": 10, "weight": 1 }, { "upToMinutes": 5, "weight": 0.5 }]),
         json!([{ "upToMinutes": 10, "weight": 2 }]),
-        json!([{ "upToMinutes": 500, "weight": 1 }]),
+        json!([{ "upToMinutes": 130, "weight": 1 }]),
     ] {
         refused(json!({ "coverage": {}, "zones": zones })).await;
     }
     refused(json!({ "coverage": {}, "threshold": -1 })).await;
+    // The cost counts the longest zone, not the budget: two questions whose zones reach 120
+    // minutes are over the default budget, the same with 15-minute zones is not.
+    let twice = |up_to: u32| {
+        let one = format!(
+            "accessibility(input: {{ coverage: {{}}, zones: [{{ upToMinutes: {up_to}, weight: 1 }}] }}) {{ facilitiesCounted }}"
+        );
+        format!("{{ a: {one} b: {one} }}")
+    };
+    let far = app.gql(&twice(120), json!({}), None).await;
+    assert_eq!(error_codes(&far), ["GRAPHQL_VALIDATION_FAILED"], "{far}");
+    assert!(far["errors"][0]["extensions"]["cost"].as_u64().unwrap() > 10_000, "{far}");
+    let near = app.gql(&twice(15), json!({}), None).await;
+    assert!(error_codes(&near).iter().all(|c| c == "BAD_USER_INPUT"), "{near}");
     // Nothing was written: the same areas and facilities, and with no facility counted the
     // areas score zero.
     let none =

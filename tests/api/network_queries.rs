@@ -386,9 +386,23 @@ async fn network_service_circles_are_isochrones() {
         }
     }
     assert!(inside > 20 && outside > 100, "{inside} {outside}");
-    // AUTO on the network draws the same isochrone.
+    // AUTO on the network draws the same isochrone (perhaps on the region built a tile wider
+    // meanwhile, whose nodes are numbered differently: the same walks may differ in the last
+    // bits of a float).
     let auto = app.ok(q, json!({ "id": id, "t": travel("AUTO") }), None).await;
-    assert_eq!(auto["facility"]["serviceCircle"], *geometry);
+    assert!(same_geometry(&auto["facility"]["serviceCircle"], geometry), "{auto} {geometry}");
+}
+
+/// Equal JSON, numbers within 1e-9 of each other.
+fn same_geometry(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => (x.as_f64().unwrap() - y.as_f64().unwrap()).abs() <= 1e-9,
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_geometry(x, y)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_geometry(v, w)))
+        }
+        _ => a == b,
+    }
 }
 
 fn polygon(rings: &Value) -> geo::Polygon<f64> {

@@ -4,14 +4,14 @@
 
 use super::Services;
 use super::coverage::CoverageQuestion;
-use super::travel::TravelPlan;
+use super::travel::{TravelPlan, within_reach};
 use crate::domain::details::FacilityDetails;
 use crate::domain::facility::Facility;
 use crate::domain::residents::AreaEntry;
 use crate::error::{ApiError, ApiResult};
 use crate::geo::LonLat;
 use crate::geo::accessibility::{Zones, e2sfca};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 /// Scores are given in places per this many elderly residents.
@@ -109,21 +109,23 @@ pub struct AccessibilityReport {
     pub facilities_without_supply: usize,
 }
 
-/// E2SFCA scores of the residential areas in scope, in id order, and per community.
+/// E2SFCA scores of the residential areas in scope, in id order, and per community. The
+/// facilities counted are those within reach of the scope; the demand they share is every
+/// residential area within their reach, in scope or not (a district's facilities also serve
+/// the neighbours across its border), so an area scores the same whatever scope it is asked in.
 pub async fn accessibility(services: &Services<'_>, question: AccessibilityQuestion) -> ApiResult<AccessibilityReport> {
     let AccessibilityQuestion { coverage, supply, zones, threshold } = question;
     let CoverageQuestion { filter, travel, scope } = coverage;
     let zones = zones.unwrap_or_else(|| Zones::luo_qi(travel.minutes));
     let catchment = zones.catchment_minutes();
     let deadline = services.deadline;
-    let areas = {
+    let all = {
         let (store, _slot) = services.reading().await?;
         store.residential_areas().await?
     };
-    let areas = services.compute(move || Ok(scope.areas(&areas, deadline)?)).await?;
-    let places: Vec<LonLat> = areas.iter().map(|a| a.draft.location).collect();
-    let plan = TravelPlan::new(services, travel, &places, catchment).await?;
-    let facilities: Vec<Arc<Facility>> = match plan.facility_bounds(&places, catchment) {
+    let (in_scope, all) = services.compute(move || Ok((scope.areas(&all, deadline)?, all))).await?;
+    let places: Vec<LonLat> = in_scope.iter().map(|a| a.draft.location).collect();
+    let facilities: Vec<Arc<Facility>> = match within_reach(&travel, &places, catchment) {
         Some(bounds) => {
             let (store, _slot) = services.reading().await?;
             let ids = store.facility_ids_within(&filter, bounds).await?;
@@ -148,16 +150,30 @@ pub async fn accessibility(services: &Services<'_>, question: AccessibilityQuest
         )));
     }
     let facilities_without_supply = facilities.len() - with_supply.len();
+    // The demand: the areas in scope first, then the others within reach of the facilities.
+    let scoped = in_scope.len();
+    let demand_areas: Vec<Arc<AreaEntry>> = {
+        let mut areas = in_scope;
+        if let Some(b) = within_reach(&travel, &with_supply, catchment) {
+            let scope_ids: HashSet<_> = areas.iter().map(|a| a.id).collect();
+            let around = all.in_bounds(b.sw, b.ne).into_iter().filter(|a| !scope_ids.contains(&a.id)).map(Arc::clone);
+            areas.extend(around.collect::<Vec<_>>());
+        }
+        areas
+    };
+    let demand_places: Vec<LonLat> = demand_areas.iter().map(|a| a.draft.location).collect();
+    let plan = TravelPlan::new(services, travel, &demand_places, catchment).await?;
     services
         .compute(move || {
             let bounds: Vec<f64> = zones.zones().iter().map(|z| z.up_to_minutes).collect();
-            let trips = plan.walker().reach_zones(&with_supply, &places, &bounds, &deadline)?;
-            let demand: Vec<f64> = areas.iter().map(|a| f64::from(a.draft.elderly_population)).collect();
+            let trips = plan.walker().reach_zones(&with_supply, &demand_places, &bounds, &deadline)?;
+            let demand: Vec<f64> = demand_areas.iter().map(|a| f64::from(a.draft.elderly_population)).collect();
             let scores = e2sfca(&supplies, &demand, &trips, &zones, &deadline)?;
-            let areas: Vec<AreaAccess> = areas
+            let areas: Vec<AreaAccess> = demand_areas
                 .into_iter()
                 .zip(scores.scores)
                 .zip(scores.reached)
+                .take(scoped)
                 .map(|((area, score), facilities_reached)| AreaAccess {
                     area,
                     score: score * PER_ELDERLY,

@@ -65,8 +65,7 @@ impl TravelPlan {
     /// The facilities (by their positions' rectangle) a question about `places` may count:
     /// those within reach of them for trips of `horizon_minutes`.
     pub fn facility_bounds(&self, places: &[LonLat], horizon_minutes: f64) -> Option<Bounds> {
-        let reach = trip_reach_m(&self.travel, horizon_minutes);
-        Bounds::around(places.iter().copied()).map(|b| b.widened(reach))
+        within_reach(&self.travel, places, horizon_minutes)
     }
 
     /// Whether trips may be timed on the walking network.
@@ -92,6 +91,13 @@ impl TravelPlan {
             self.settings.snap_limit_m
         ))
     }
+}
+
+/// The rectangle holding everything a trip of `horizon_minutes` with `travel` from any of
+/// `places` can reach; None for no places.
+pub fn within_reach(travel: &Travel, places: &[LonLat], horizon_minutes: f64) -> Option<Bounds> {
+    let reach = trip_reach_m(travel, horizon_minutes);
+    Bounds::around(places.iter().copied()).map(|b| b.widened(reach))
 }
 
 /// The farthest, in a straight line, a trip of `minutes` can end: the straight-line model's

@@ -77,6 +77,15 @@ pub struct AccessibilityInput {
 /// An accessibility report.
 pub struct Accessibility(Arc<AccessibilityReport>);
 
+impl AccessibilityInput {
+    /// The longest trip the question times, for its cost: the last zone's bound, or the
+    /// travel budget.
+    fn catchment_minutes(&self) -> f64 {
+        let last = self.zones.as_ref().and_then(|z| z.last()).map_or(0.0, |z| z.up_to_minutes);
+        self.coverage.budget_minutes().max(last)
+    }
+}
+
 /// Accessibility of the residential areas in scope: enhanced two-step floating catchment
 /// area (E2SFCA) scores, in places per 1,000 elderly residents.
 #[Object]
@@ -224,7 +233,7 @@ impl AccessibilityQuery {
     /// (E2SFCA) score for every residential area in scope, from the supply of the counted
     /// facilities within reach and the elderly residents who share them, and per community.
     #[graphql(
-        complexity = "cost::accessibility(input.coverage.budget_minutes(), input.coverage.vertices(), child_complexity)"
+        complexity = "cost::accessibility(input.catchment_minutes(), input.coverage.vertices(), child_complexity)"
     )]
     async fn accessibility(
         &self,

@@ -84,8 +84,9 @@ pub(super) struct NetworkCache {
     /// One directory read at a time; concurrent callers wait for it and share the result.
     directory_loader: tokio::sync::Mutex<()>,
     regions: Mutex<HashMap<RegionKey, Arc<Region>>>,
-    /// One region built at a time: concurrent questions on a cold region share one build,
-    /// and at most one region beyond the budget exists while it is being built.
+    /// One region built for questions at a time: concurrent questions on a cold region share
+    /// one build. With the one growing in the background, at most two regions beyond the
+    /// budget exist while they are being built.
     builder: tokio::sync::Mutex<()>,
     budget_bytes: AtomicUsize,
     /// Components smaller than this are snapped to only when nothing else is near.
@@ -348,15 +349,23 @@ impl Store {
             // lets the next question try again.
             let _ = std::thread::Builder::new().name("network-grow".into()).spawn(move || {
                 crate::planning_pool::lower_priority();
-                let network = &growing.0;
-                if let Ok(region) = build_region(rows, min_component_nodes) {
-                    network.builds.fetch_add(1, Relaxed);
+                let network = Arc::clone(&growing.0);
+                let built = build_region(rows, min_component_nodes);
+                if let Ok(region) = &built {
                     region.last_used.store(network.clock.fetch_add(1, Relaxed), Relaxed);
-                    // Built from tiles replaced meanwhile, it would never be used: dropped.
-                    if region.current(&network.directory().within(grown.0, grown.1)) {
-                        network.keep(grown, region);
-                    }
                 }
+                // Kept only if still worth it: built from tiles replaced meanwhile it would never
+                // be used, and questions may have filled the cache since the room was checked.
+                let fits = |r: &Region| network.usage().bytes + r.bytes <= network.budget_bytes.load(Relaxed);
+                if let Ok(region) = built
+                    && region.current(&network.directory().within(grown.0, grown.1))
+                    && fits(&region)
+                {
+                    network.keep(grown, region);
+                }
+                // Over before it is counted, so that whoever sees the count can start the next.
+                drop(growing);
+                network.builds.fetch_add(1, Relaxed);
             });
         });
     }
