@@ -58,6 +58,17 @@ impl Supply {
         };
         places.map(f64::from)
     }
+
+    /// The field it reads, for messages.
+    fn name(self) -> &'static str {
+        match self {
+            Supply::Capacity => "capacity",
+            Supply::Beds => "beds (elderCare.beds)",
+            Supply::DayCarePlaces => "day-care places (elderCare.dayCarePlaces)",
+            Supply::CarePlaces => "beds or day-care places",
+            Supply::Seats => "seats (canteen.seats)",
+        }
+    }
 }
 
 /// An accessibility question: the coverage question's scope, facilities and travel (whose
@@ -119,11 +130,7 @@ pub async fn accessibility(services: &Services<'_>, question: AccessibilityQuest
     let zones = zones.unwrap_or_else(|| Zones::luo_qi(travel.minutes));
     let catchment = zones.catchment_minutes();
     let deadline = services.deadline;
-    let all = {
-        let (store, _slot) = services.reading().await?;
-        store.residential_areas().await?
-    };
-    let (in_scope, all) = services.compute(move || Ok((scope.areas(&all, deadline)?, all))).await?;
+    let (in_scope, all) = scope.gather(services).await?;
     let places: Vec<LonLat> = in_scope.iter().map(|a| a.draft.location).collect();
     let facilities: Vec<Arc<Facility>> = match within_reach(&travel, &places, catchment) {
         Some(bounds) => {
@@ -146,7 +153,7 @@ pub async fn accessibility(services: &Services<'_>, question: AccessibilityQuest
         return Err(ApiError::BadUserInput(format!(
             "none of the {} counted facilities within reach states its {}: record it, or choose another supply",
             facilities.len(),
-            supply_name(supply)
+            supply.name()
         )));
     }
     let facilities_without_supply = facilities.len() - with_supply.len();
@@ -191,16 +198,6 @@ pub async fn accessibility(services: &Services<'_>, question: AccessibilityQuest
             })
         })
         .await
-}
-
-fn supply_name(supply: Supply) -> &'static str {
-    match supply {
-        Supply::Capacity => "capacity",
-        Supply::Beds => "beds (elderCare.beds)",
-        Supply::DayCarePlaces => "day-care places (elderCare.dayCarePlaces)",
-        Supply::CarePlaces => "beds or day-care places",
-        Supply::Seats => "seats (canteen.seats)",
-    }
 }
 
 fn by_community(areas: &[AreaAccess], threshold: f64) -> Vec<CommunityAccess> {

@@ -72,7 +72,7 @@ impl Scope {
     }
 
     /// The areas in scope, in id order.
-    pub(super) fn areas(&self, areas: &Areas, deadline: Deadline) -> Result<Vec<Arc<AreaEntry>>, TimedOut> {
+    fn areas(&self, areas: &Areas, deadline: Deadline) -> Result<Vec<Arc<AreaEntry>>, TimedOut> {
         let mut in_scope = Vec::new();
         for (i, area) in self.candidates(areas).into_iter().enumerate() {
             if i % 256 == 0 {
@@ -83,6 +83,16 @@ impl Scope {
             }
         }
         Ok(in_scope)
+    }
+
+    /// The areas in scope (on the planning pool), and every area the process holds.
+    pub(super) async fn gather(self, services: &Services<'_>) -> ApiResult<(Vec<Arc<AreaEntry>>, Arc<Areas>)> {
+        let deadline = services.deadline;
+        let all = {
+            let (store, _slot) = services.reading().await?;
+            store.residential_areas().await?
+        };
+        services.compute(move || Ok((self.areas(&all, deadline)?, all))).await
     }
 
     fn holds(&self, area: &AreaEntry) -> bool {
@@ -136,11 +146,7 @@ impl Evaluation {
         let CoverageQuestion { filter, travel, scope } = question;
         let horizon = asked.minutes(travel);
         let deadline = services.deadline;
-        let areas = {
-            let (store, _slot) = services.reading().await?;
-            store.residential_areas().await?
-        };
-        let areas = services.compute(move || Ok(scope.areas(&areas, deadline)?)).await?;
+        let (areas, _) = scope.gather(services).await?;
         let places: Vec<LonLat> = areas.iter().map(|a| a.draft.location).collect();
         let plan = TravelPlan::new(services, travel, &places, horizon).await?;
         // Straight lines need no network in memory: their nearest facility is found at any

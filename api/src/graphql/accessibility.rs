@@ -1,7 +1,7 @@
 //! The accessibility query: E2SFCA scores per residential area and per community, as objects
 //! and as GeoJSON. The resolver parses the input into an `app::accessibility` question.
 
-use super::coverage::CoverageInput;
+use super::coverage::{CoverageInput, int};
 use super::geojson::{self, GeoJson};
 use super::geometry::Crs;
 use super::{cost, services};
@@ -218,10 +218,6 @@ pub struct CommunityAccessibility {
     /// elderly / 1,000. New places are shared with neighbours, so this bounds the need from
     /// above.
     pub places_missing: f64,
-}
-
-fn int(n: i64) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
 }
 
 #[derive(Default)]

@@ -72,7 +72,7 @@ fn read_area(value: &serde_json::Value) -> Result<Within, Invalid> {
     )))
 }
 
-fn int(n: i64) -> i32 {
+pub(super) fn int(n: i64) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
