@@ -301,6 +301,8 @@ pub async fn load(store: &Store) -> StoreResult<DemoCounts> {
     }
     let residential_areas =
         store.import_residential_areas(areas.into_iter().map(|a| (a, None)).collect(), "demo", &|_| {}).await?;
+    // The example life-circle norms (labelled as an example), so normCompliance answers.
+    store.load_norms(&crate::domain::norms::example()?, "demo").await?;
     Ok(DemoCounts { facilities, residential_areas })
 }
 

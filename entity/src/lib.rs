@@ -10,6 +10,7 @@ pub mod holiday_calendar_day;
 pub mod holiday_calendar_year;
 pub mod network_revision;
 pub mod network_tile;
+pub mod norm_set;
 pub mod residential_area;
 pub mod residential_area_revision;
 pub mod walk_network;

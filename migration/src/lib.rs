@@ -13,6 +13,7 @@ mod m20261127_000008_create_holiday_calendar;
 mod m20261129_000009_residential_area_revision;
 mod m20261129_000010_create_network_tile;
 mod m20261130_000011_network_tile_revision;
+mod m20261130_000012_create_norm_set;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000009_residential_area_revision::Migration),
             Box::new(m20261129_000010_create_network_tile::Migration),
             Box::new(m20261130_000011_network_tile_revision::Migration),
+            Box::new(m20261130_000012_create_norm_set::Migration),
         ]
     }
 }

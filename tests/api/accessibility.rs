@@ -10,25 +10,27 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 /// Straight-line minutes at the elderly walking speed (0.75 m/s) with a detour factor of 1.3.
-fn minutes(a: (f64, f64), b: (f64, f64)) -> f64 {
+pub(crate) fn minutes(a: (f64, f64), b: (f64, f64)) -> f64 {
     Geodesic.distance(Point::new(a.0, a.1), Point::new(b.0, b.1)) * 1.3 / 0.75 / 60.0
 }
 
-struct Facility {
-    at: (f64, f64),
-    kind: &'static str,
-    capacity: Option<i64>,
-    beds: Option<i64>,
+pub(crate) struct Facility {
+    pub(crate) at: (f64, f64),
+    pub(crate) kind: &'static str,
+    pub(crate) capacity: Option<i64>,
+    pub(crate) beds: Option<i64>,
 }
 
-struct Area {
-    id: String,
-    at: (f64, f64),
-    elderly: i64,
-    code: String,
+pub(crate) struct Area {
+    pub(crate) id: String,
+    pub(crate) at: (f64, f64),
+    pub(crate) elderly: i64,
+    pub(crate) code: String,
 }
 
-async fn world(app: &TestApp, seed: u64) -> (Vec<Facility>, Vec<Area>) {
+/// 25 meal points and day-care centers (most with a capacity, some day care with beds) and 120
+/// residential areas in four communities, at random in a few kilometres of Yinchuan.
+pub(crate) async fn world(app: &TestApp, seed: u64) -> (Vec<Facility>, Vec<Area>) {
     let editor = app.token(Role::Editor).await;
     let mut rng = StdRng::seed_from_u64(seed);
     let create = "mutation($input: CreateFacilityInput!) { createFacility(input: $input) { id } }";
@@ -68,7 +70,7 @@ async fn world(app: &TestApp, seed: u64) -> (Vec<Facility>, Vec<Area>) {
 
 /// The E2SFCA scores (places per 1,000 elderly) and facilities reached of every area, by the
 /// definition: every facility with supply against every area.
-fn brute_force(
+pub(crate) fn brute_force(
     facilities: &[Facility],
     areas: &[Area],
     supply: impl Fn(&Facility) -> Option<i64>,

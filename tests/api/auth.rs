@@ -15,15 +15,27 @@ async fn every_write_needs_a_token_of_a_high_enough_role() {
     let create = r#"mutation { createFacility(input: { kind: MEAL_POINT, name: "x", location: { lon: 106.3, lat: 38.5 } }) { id } }"#;
     let area = r#"mutation { createResidentialArea(input: { name: "a", location: { lon: 106.3, lat: 38.5 }, population: 10, elderlyPopulation: 2 }) { id } }"#;
     let cases: [(&str, Option<&str>, &[&str]); 5] = [
-        ("anonymous", None, &["UNAUTHENTICATED"; 9]),
-        ("garbage", Some("sc_not-a-token"), &["UNAUTHENTICATED"; 9]),
-        ("revoked", Some(revoked.as_str()), &["UNAUTHENTICATED"; 9]),
+        ("anonymous", None, &["UNAUTHENTICATED"; 11]),
+        ("garbage", Some("sc_not-a-token"), &["UNAUTHENTICATED"; 11]),
+        ("revoked", Some(revoked.as_str()), &["UNAUTHENTICATED"; 11]),
         (
             "editor",
             Some(editor.as_str()),
-            &["OK", "OK", "OK", "OK", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN"],
+            &[
+                "OK",
+                "OK",
+                "OK",
+                "OK",
+                "FORBIDDEN",
+                "FORBIDDEN",
+                "FORBIDDEN",
+                "FORBIDDEN",
+                "FORBIDDEN",
+                "FORBIDDEN",
+                "FORBIDDEN",
+            ],
         ),
-        ("admin", Some(admin.as_str()), &["OK"; 9]),
+        ("admin", Some(admin.as_str()), &["OK"; 11]),
     ];
     for (who, token, expected) in cases {
         let id = create_at(&app, &admin, "MEAL_POINT", 106.3, 38.5).await;
@@ -62,10 +74,12 @@ async fn every_write_needs_a_token_of_a_high_enough_role() {
     assert_eq!(count, 6);
 }
 
-const IMPORTS: [&str; 3] = [
+const IMPORTS: [&str; 5] = [
     r#"mutation { importFacilities(features: { type: "FeatureCollection", features: [] }) { created } }"#,
     r#"mutation { importResidentialAreas(features: { type: "FeatureCollection", features: [] }) { created } }"#,
     r#"mutation { loadHolidayCalendar(year: 2030, days: [{ date: "2030-01-01", kind: DAY_OFF }]) { year } }"#,
+    r#"mutation { loadNorms(name: "t", circles: [{ minutes: 5, requirements: [{ label: "a", categories: [CANTEEN] }] }]) { version } }"#,
+    r#"mutation { removeNorms(name: "t") }"#,
 ];
 
 /// The matrix above covers every mutation the schema has.
@@ -83,6 +97,8 @@ async fn the_role_matrix_covers_every_mutation() {
         "importFacilities",
         "importResidentialAreas",
         "loadHolidayCalendar",
+        "loadNorms",
+        "removeNorms",
         "restoreFacility",
         "updateFacility",
     ];

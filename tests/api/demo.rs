@@ -37,4 +37,18 @@ async fn the_demo_data_set_has_the_district_report_counts_inside_xingqing() {
         .ok("{ nearbyFacilities(near: { lon: 106.28, lat: 38.47 }, limit: 1) { distanceMeters } }", json!({}), None)
         .await;
     assert!(hits["nearbyFacilities"][0]["distanceMeters"].as_f64().unwrap() < 3_000.0);
+    // The example norm set, labelled as one, answers for the whole district.
+    let norms = app
+        .ok(
+            r#"{ normSets { name description } normCompliance(normSet: "example-gb50180") { residentialAreas
+                 requirements { label elderlyMeeting } } }"#,
+            json!({}),
+            None,
+        )
+        .await;
+    assert!(norms["normSets"][0]["description"].as_str().unwrap().starts_with("EXAMPLE"));
+    assert_eq!(norms["normCompliance"]["residentialAreas"], 2_000);
+    let requirements = norms["normCompliance"]["requirements"].as_array().unwrap();
+    assert_eq!(requirements.len(), 5);
+    assert!(requirements.iter().all(|r| r["elderlyMeeting"].as_i64().unwrap() > 0), "{requirements:?}");
 }

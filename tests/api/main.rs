@@ -18,6 +18,7 @@ mod nearby;
 mod network;
 mod network_cache;
 mod network_queries;
+mod norms;
 mod opening_hours;
 mod pagination;
 mod processes;

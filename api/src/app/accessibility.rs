@@ -5,9 +5,9 @@
 use super::Services;
 use super::coverage::CoverageQuestion;
 use super::travel::{TravelPlan, within_reach};
-use crate::domain::details::FacilityDetails;
 use crate::domain::facility::Facility;
 use crate::domain::residents::AreaEntry;
+pub use crate::domain::supply::Supply;
 use crate::error::{ApiError, ApiResult};
 use crate::geo::LonLat;
 use crate::geo::accessibility::{Zones, e2sfca};
@@ -19,57 +19,6 @@ pub const PER_ELDERLY: f64 = 1_000.0;
 
 /// Most facilities one question may count (their supply is read from the database).
 pub const MAX_FACILITIES: usize = 50_000;
-
-/// What a facility's supply is: which of its numbers counts as places.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Supply {
-    /// The facility's `capacity`.
-    Capacity,
-    /// Residential care beds (elder care).
-    Beds,
-    /// Day-care places (elder care).
-    DayCarePlaces,
-    /// Beds and day-care places together (elder care).
-    CarePlaces,
-    /// Seats (canteens).
-    Seats,
-}
-
-impl Supply {
-    /// The facility's places by this measure; none when it does not state them.
-    pub fn of(self, f: &Facility) -> Option<f64> {
-        let details = f.draft.details.as_deref();
-        let care = match details {
-            Some(FacilityDetails::ElderCare(c)) => Some(c),
-            _ => None,
-        };
-        let places = match self {
-            Supply::Capacity => f.draft.capacity,
-            Supply::Beds => care.and_then(|c| c.beds),
-            Supply::DayCarePlaces => care.and_then(|c| c.day_care_places),
-            Supply::CarePlaces => care.and_then(|c| match (c.beds, c.day_care_places) {
-                (None, None) => None,
-                (beds, day) => Some(beds.unwrap_or(0).saturating_add(day.unwrap_or(0))),
-            }),
-            Supply::Seats => match details {
-                Some(FacilityDetails::Canteen(c)) => c.seats,
-                _ => None,
-            },
-        };
-        places.map(f64::from)
-    }
-
-    /// The field it reads, for messages.
-    fn name(self) -> &'static str {
-        match self {
-            Supply::Capacity => "capacity",
-            Supply::Beds => "beds (elderCare.beds)",
-            Supply::DayCarePlaces => "day-care places (elderCare.dayCarePlaces)",
-            Supply::CarePlaces => "beds or day-care places",
-            Supply::Seats => "seats (canteen.seats)",
-        }
-    }
-}
 
 /// An accessibility question: the coverage question's scope, facilities and travel (whose
 /// minutes are the catchment unless zones are given), the supply measure, the zones, and the

@@ -31,7 +31,7 @@ pub struct CoverageQuestion {
 }
 
 /// Which residential areas a question is about: all of them unless narrowed.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Scope {
     /// Leading digits of the areas' community code (already checked).
     pub prefix: Option<String>,
@@ -40,6 +40,7 @@ pub struct Scope {
 
 /// A polygon demand is restricted to, with its bounding box, so that most areas outside it
 /// cost one comparison instead of a walk around every vertex.
+#[derive(Clone)]
 pub struct Within {
     area: MultiPolygon<f64>,
     bounds: Option<Rect<f64>>,
@@ -194,6 +195,11 @@ impl Evaluation {
         deadline.check()?;
         let (total, _) = tally(&demand, &covered, |_| ());
         Ok(Self { plan, facilities, areas, demand, covered, total, horizon, deadline })
+    }
+
+    /// Each area in scope (id order) and whether it is covered.
+    pub fn areas_covered(&self) -> impl Iterator<Item = (&Arc<AreaEntry>, bool)> {
+        self.areas.iter().zip(self.covered.iter().copied())
     }
 
     /// The figures of the whole scope.

@@ -7,6 +7,7 @@
 pub mod accessibility;
 pub mod coverage;
 pub mod import;
+pub mod norms;
 pub mod reach;
 pub mod travel;
 

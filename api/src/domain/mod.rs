@@ -9,8 +9,10 @@ pub mod details;
 pub mod facility;
 pub mod hours;
 pub mod ids;
+pub mod norms;
 pub mod residents;
 pub mod role;
+pub mod supply;
 pub mod travel;
 pub mod validate;
 

@@ -8,36 +8,9 @@ use super::{cost, services};
 use crate::app::accessibility::{self as app, AccessibilityQuestion, AccessibilityReport, Supply};
 use crate::error::{ApiError, ApiResult};
 use crate::geo::accessibility::{Zone, Zones};
-use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use serde_json::json;
 use std::sync::Arc;
-
-/// Which of a facility's numbers counts as its places.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SupplyMeasure {
-    /// The facility's `capacity`.
-    Capacity,
-    /// Residential care beds (`elderCare.beds`).
-    Beds,
-    /// Day-care places (`elderCare.dayCarePlaces`).
-    DayCarePlaces,
-    /// Beds and day-care places together.
-    CarePlaces,
-    /// Canteen seats (`canteen.seats`).
-    Seats,
-}
-
-impl From<SupplyMeasure> for Supply {
-    fn from(s: SupplyMeasure) -> Self {
-        match s {
-            SupplyMeasure::Capacity => Supply::Capacity,
-            SupplyMeasure::Beds => Supply::Beds,
-            SupplyMeasure::DayCarePlaces => Supply::DayCarePlaces,
-            SupplyMeasure::CarePlaces => Supply::CarePlaces,
-            SupplyMeasure::Seats => Supply::Seats,
-        }
-    }
-}
 
 /// A travel-time zone: trips longer than the previous zone's bound and up to `upToMinutes`
 /// weigh `weight`.
@@ -62,8 +35,8 @@ pub struct AccessibilityInput {
     pub coverage: CoverageInput,
     /// Which number of a facility counts as its places; facilities without it are left out
     /// (and counted in `facilitiesWithoutSupply`).
-    #[graphql(default_with = "Some(SupplyMeasure::Capacity)")]
-    pub supply: Option<SupplyMeasure>,
+    #[graphql(default_with = "Some(Supply::Capacity)")]
+    pub supply: Option<Supply>,
     /// Travel-time zones and their weights, nearest first; the last bound is the catchment.
     /// Default: three equal zones of the travel budget weighing 1, 0.68 and 0.22 (Luo & Qi,
     /// Health & Place 15(4), 2009).
@@ -258,7 +231,7 @@ impl AccessibilityQuery {
             )));
         }
         let coverage = input.coverage.question(ctx).await?;
-        let supply = input.supply.unwrap_or(SupplyMeasure::Capacity).into();
+        let supply = input.supply.unwrap_or_default();
         let question = AccessibilityQuestion { coverage, supply, zones, threshold };
         Ok(Accessibility(Arc::new(app::accessibility(&services(ctx)?, question).await?)))
     }

@@ -62,7 +62,7 @@ impl CoverageInput {
 }
 
 /// A `within` polygon (GeoJSON Polygon or MultiPolygon).
-fn read_area(value: &serde_json::Value) -> Result<Within, Invalid> {
+pub(super) fn read_area(value: &serde_json::Value) -> Result<Within, Invalid> {
     let ring = |r: &Vec<LonLat>| LineString::from(r.iter().map(|p| (p.lon, p.lat)).collect::<Vec<_>>());
     Ok(Within::new(MultiPolygon::new(
         geojson::read_polygons(value)?

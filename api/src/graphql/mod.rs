@@ -16,6 +16,7 @@ mod geometry;
 mod history;
 pub mod hours;
 pub mod import;
+mod norms;
 pub mod nulls;
 mod residents;
 mod travel;
@@ -39,6 +40,7 @@ pub struct Query(
     residents::ResidentsQuery,
     coverage::CoverageQuery,
     accessibility::AccessibilityQuery,
+    norms::NormsQuery,
     history::HistoryQuery,
     hours::HoursQuery,
     export::ExportQuery,
@@ -54,6 +56,7 @@ pub struct Mutation(
     import::ImportMutation,
     history::HistoryMutation,
     hours::HoursMutation,
+    norms::NormsMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;

@@ -12,6 +12,7 @@ mod holidays;
 mod interned;
 mod network;
 mod network_cache;
+mod norms;
 mod residents;
 mod revision;
 mod shared_check;
@@ -25,6 +26,7 @@ pub use history::{FacilityRevision, RevisionAction};
 pub use holidays::CalendarLoad;
 pub use network::{NetworkInfo, NetworkSelection, NetworkSource};
 pub use network_cache::{DEFAULT_NETWORK_CACHE_MIB, LoadedNetwork, NetworkCacheUse, NetworkDirectory};
+pub use norms::StoredNorms;
 pub use residents::AreaImport;
 pub use tokens::TokenRecord;
 
