@@ -11,6 +11,7 @@ mod coverage;
 mod demo;
 mod exports;
 mod facilities;
+mod grid;
 mod helpers;
 mod hostile;
 mod import;

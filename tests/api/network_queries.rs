@@ -649,3 +649,52 @@ async fn accessibility_on_the_network_equals_the_definition_over_reachable_walks
         assert!((g - w).abs() <= 1e-9 * w.max(1e-12), "area {i}: {g} against {w}");
     }
 }
+
+#[actix_web::test]
+async fn network_travel_time_grids_equal_reference_walks_and_say_which_cells_are_off_the_network() {
+    let app = TestApp::spawn().await;
+    with_monaco(&app).await;
+    let r = monaco();
+    let editor = app.token(Role::Editor).await;
+    let mut rng = StdRng::seed_from_u64(41);
+    let mut sources = Vec::new();
+    for _ in 0..8 {
+        let p = random_point_on_network(&mut rng);
+        create_at(&app, &editor, "MEAL_POINT", p.0, p.1).await;
+        let s = r.snap(p).unwrap();
+        sources.push((s, r.dijkstra(&s)));
+    }
+    // Monaco and some of the sea beside it.
+    let within = json!({ "type": "Polygon", "coordinates": [[[7.415, 43.728], [7.44, 43.728], [7.44, 43.748],
+                                                               [7.415, 43.748], [7.415, 43.728]]] });
+    let q = r#"query($scope: ScopeInput, $t: TravelInput) { travelTimeGrid(scope: $scope, resolution: 10, maxMinutes: 10, travel: $t) {
+        cells { h3 center { lon lat } minutes model reach } } }"#;
+    let grid = app.ok(q, json!({ "scope": { "within": within }, "t": travel("NETWORK") }), None).await;
+    let cells = grid["travelTimeGrid"]["cells"].as_array().unwrap();
+    let (mut timed, mut beyond, mut off) = (0, 0, 0);
+    for cell in cells {
+        let center = (cell["center"]["lon"].as_f64().unwrap(), cell["center"]["lat"].as_f64().unwrap());
+        let Some(to) = r.snap(center) else {
+            // Off the network, or on an ambiguous spot the service may snap either way.
+            if cell["reach"] == "OFF_NETWORK" {
+                assert!(cell["minutes"].is_null());
+                off += 1;
+            }
+            continue;
+        };
+        let want = sources.iter().map(|(s, dist)| r.walk(s, dist, &to)).fold(f64::INFINITY, f64::min) / 60.0;
+        match cell["minutes"].as_f64() {
+            Some(got) => {
+                assert!((got - want).abs() < 0.01, "{cell}: {got} vs {want} minutes");
+                assert_eq!((&cell["reach"], &cell["model"]), (&json!("REACHED"), &json!("NETWORK")));
+                timed += 1;
+            }
+            None => {
+                assert!(want > 10.0 - 0.01, "{cell}: a facility {want} minutes away is missing");
+                assert_eq!(cell["reach"], "BEYOND");
+                beyond += 1;
+            }
+        }
+    }
+    assert!(timed > 50 && beyond > 5 && off > 5, "{timed} timed, {beyond} beyond, {off} off the network");
+}

@@ -52,6 +52,11 @@ impl Within {
         Self { bounds: area.bounding_rect(), area }
     }
 
+    /// The polygon, WGS-84 longitude/latitude.
+    pub fn area(&self) -> &MultiPolygon<f64> {
+        &self.area
+    }
+
     fn contains(&self, p: LonLat) -> bool {
         let point = ::geo::Point::new(p.lon, p.lat);
         self.bounds.is_some_and(|b| b.intersects(&point)) && self.area.contains(&point)

@@ -6,6 +6,7 @@
 
 pub mod accessibility;
 pub mod coverage;
+pub mod grid;
 pub mod import;
 pub mod norms;
 pub mod reach;

@@ -10,6 +10,7 @@ pub mod coverage;
 pub mod deadline;
 pub mod distance;
 pub mod gaps;
+pub mod h3_grid;
 pub mod isochrone;
 pub mod nearest;
 pub mod network;

@@ -158,6 +158,19 @@ impl<'a> Walker<'a> {
         max_minutes: f64,
         deadline: &Deadline,
     ) -> Result<Vec<Option<Timed>>, TimedOut> {
+        Ok(self.nearest_times_marked(sources, targets, max_minutes, deadline)?.into_iter().map(|(t, _)| t).collect())
+    }
+
+    /// `nearest_times`, each with whether the target lies on the network (false without one):
+    /// a heatmap tells cells off the network from cells with nothing in time without snapping
+    /// them twice.
+    pub fn nearest_times_marked(
+        &self,
+        sources: &[LonLat],
+        targets: &[LonLat],
+        max_minutes: f64,
+        deadline: &Deadline,
+    ) -> Result<Vec<(Option<Timed>, bool)>, TimedOut> {
         let straight_nearest = |index: &SphereIndex, p: LonLat| {
             index.nearest(p).map(|(_, d)| self.by_straight_line(d)).filter(|t| t.minutes <= max_minutes)
         };
@@ -170,7 +183,7 @@ impl<'a> Walker<'a> {
                     if i % CHECK_EVERY == 0 {
                         deadline.check()?;
                     }
-                    Ok(straight_nearest(&index, t))
+                    Ok((straight_nearest(&index, t), false))
                 })
                 .collect();
         };
@@ -198,7 +211,7 @@ impl<'a> Walker<'a> {
                     (Some(_), _, Some(off)) => straight_nearest(off, p),
                     _ => None,
                 };
-                fastest(by_network, by_line)
+                (fastest(by_network, by_line), snap.is_some())
             })
             .collect())
     }

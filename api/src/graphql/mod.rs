@@ -13,6 +13,7 @@ pub mod export;
 mod facility;
 mod geojson;
 mod geometry;
+mod grid;
 mod history;
 pub mod hours;
 pub mod import;
@@ -41,6 +42,7 @@ pub struct Query(
     coverage::CoverageQuery,
     accessibility::AccessibilityQuery,
     norms::NormsQuery,
+    grid::GridQuery,
     history::HistoryQuery,
     hours::HoursQuery,
     export::ExportQuery,

@@ -62,11 +62,11 @@ pub struct ScopeInput {
 }
 
 impl ScopeInput {
-    fn vertices(scope: Option<&Self>) -> usize {
+    pub(super) fn vertices(scope: Option<&Self>) -> usize {
         scope.and_then(|s| s.within.as_ref()).map_or(0, |w| geojson::position_count(&w.0))
     }
 
-    fn parse(scope: Option<Self>) -> ApiResult<Scope> {
+    pub(super) fn parse(scope: Option<Self>) -> ApiResult<Scope> {
         let Some(s) = scope else { return Ok(Scope::default()) };
         let prefix = s.community_code_prefix.as_deref().map(validate::community_code_prefix).transpose()?;
         let within = s.within.as_ref().map(|g| read_area(&g.0)).transpose()?;
