@@ -270,7 +270,10 @@ async fn load_demo(store: &Store, force: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     let counts = crate::demo::load(store).await?;
-    eprintln!("loaded demo data: {} facilities, {} residential areas", counts.facilities, counts.residential_areas);
+    eprintln!(
+        "loaded demo data: {} facilities, {} residential areas, a synthetic walking network of {} streets",
+        counts.facilities, counts.residential_areas, counts.network_edges
+    );
     Ok(())
 }
 

@@ -13,6 +13,8 @@ use crate::geo::LonLat;
 use crate::store::{Store, StoreResult};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
+pub mod streets;
+
 /// The district's extent (WGS-84) and where the city gives way to countryside.
 const WEST: f64 = 106.22;
 const EAST: f64 = 106.56;
@@ -26,6 +28,8 @@ const CITY_SHARE: f64 = 0.75;
 pub struct DemoCounts {
     pub facilities: usize,
     pub residential_areas: usize,
+    /// Edges of the synthetic walking network.
+    pub network_edges: usize,
 }
 
 const STREETS: [&str; 10] =
@@ -303,7 +307,10 @@ pub async fn load(store: &Store) -> StoreResult<DemoCounts> {
         store.import_residential_areas(areas.into_iter().map(|a| (a, None)).collect(), "demo", &|_| {}).await?;
     // The example life-circle norms (labelled as an example), so normCompliance answers.
     store.load_norms(&crate::domain::norms::example()?, "demo").await?;
-    Ok(DemoCounts { facilities, residential_areas })
+    // A synthetic walking network, so isochrones, NETWORK coverage and heatmaps show.
+    let s = streets::streets();
+    let network = store.import_walk_network(streets::SOURCE, &s.positions, &s.ids, &s.edges).await?;
+    Ok(DemoCounts { facilities, residential_areas, network_edges: network.edge_count })
 }
 
 /// `count` more facilities of every kind scattered over the district (for load tests), written

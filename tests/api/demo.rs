@@ -51,4 +51,25 @@ async fn the_demo_data_set_has_the_district_report_counts_inside_xingqing() {
     let requirements = norms["normCompliance"]["requirements"].as_array().unwrap();
     assert_eq!(requirements.len(), 5);
     assert!(requirements.iter().all(|r| r["elderlyMeeting"].as_i64().unwrap() > 0), "{requirements:?}");
+
+    // The synthetic walking network: NETWORK questions answer on the demo district, and walks
+    // along its streets reach less than straight lines with the default detour factor promise.
+    assert!(loaded.network_edges > 15_000, "{}", loaded.network_edges);
+    let q = r#"{ network: coverage(input: { filter: { categories: [ELDER_CARE] }, travel: { model: NETWORK } }) { elderlyCoverageRatio }
+                 line: coverage(input: { filter: { categories: [ELDER_CARE] }, travel: { model: STRAIGHT_LINE } }) { elderlyCoverageRatio }
+                 grid: travelTimeGrid(scope: { communityCodePrefix: "640104003" }, resolution: 8, travel: { model: NETWORK }) { cells { reach model } }
+                 facilities(first: 3) { edges { node { serviceCircle(travel: { model: NETWORK }) } } } }"#;
+    let net = app.ok(q, json!({}), None).await;
+    let (network, line) = (
+        net["network"]["elderlyCoverageRatio"].as_f64().unwrap(),
+        net["line"]["elderlyCoverageRatio"].as_f64().unwrap(),
+    );
+    assert!(network > 0.05 && network < 1.0, "{network}");
+    assert!((network - line).abs() < 0.25, "NETWORK {network} vs STRAIGHT_LINE {line}");
+    let cells = net["grid"]["cells"].as_array().unwrap();
+    assert!(cells.iter().filter(|c| c["reach"] == "REACHED" && c["model"] == "NETWORK").count() > cells.len() / 2);
+    for edge in net["facilities"]["edges"].as_array().unwrap() {
+        let kind = edge["node"]["serviceCircle"]["type"].as_str().unwrap();
+        assert!(kind == "Polygon" || kind == "MultiPolygon", "{kind}");
+    }
 }
