@@ -27,5 +27,6 @@ pub mod rate_limit;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod tiles_http;
 pub mod web_assets;
 pub mod websocket;

@@ -127,6 +127,7 @@ impl Application {
                 .route("/graphql", web::post().to(graphql))
                 .route("/graphql", web::get().to(graphql_get))
                 .route("/healthz", web::get().to(healthz))
+                .configure(crate::tiles_http::configure)
                 .configure(crate::map_page::configure(&map))
         })
         .disable_signals()

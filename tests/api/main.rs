@@ -27,3 +27,4 @@ mod readme;
 mod schema;
 mod service;
 mod subscriptions;
+mod tiles;

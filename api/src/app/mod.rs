@@ -10,6 +10,7 @@ pub mod grid;
 pub mod import;
 pub mod norms;
 pub mod reach;
+pub mod tiles;
 pub mod travel;
 
 use crate::error::{ApiError, ApiResult};

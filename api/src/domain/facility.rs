@@ -23,6 +23,17 @@ pub enum FacilityCategory {
     RestStation,
 }
 
+impl FacilityCategory {
+    /// The GraphQL name.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Canteen => "CANTEEN",
+            Self::ElderCare => "ELDER_CARE",
+            Self::RestStation => "REST_STATION",
+        }
+    }
+}
+
 /// What a facility is; its category follows from it.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

@@ -21,5 +21,6 @@ pub mod sphere_index;
 pub mod sphere_points;
 pub mod travel;
 pub mod walk_times;
+pub mod web_tiles;
 
 pub use coords::{Crs, InvalidCoordinate, LonLat};

@@ -3,9 +3,9 @@
 //! can share one database: each use first reads the facility table's revision (one single-row
 //! query); if it moved, only the facilities changed since the cached revision are reloaded.
 //!
-//! Only what a search or a filter reads is held (position, kind, community code, opening hours,
-//! service tags: about 200 bytes a facility with the index); the facilities a question returns
-//! are read from the database by id. A province's million facilities then take 200 MB rather
+//! Only what a search, a filter or a map tile reads is held (position, kind, name, community
+//! code, opening hours, service tags: about 250 bytes a facility with the index); the
+//! facilities a question returns are read from the database by id. A province's million facilities then take 200 MB rather
 //! than 700, and load in a fraction of the time.
 //!
 //! Writers bump the revision in the same transaction as their change, on a single row that
@@ -59,11 +59,22 @@ impl Default for FacilityCache {
     }
 }
 
+/// What a map draws of a facility.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FacilityMark {
+    pub id: FacilityId,
+    pub location: LonLat,
+    pub kind: FacilityKind,
+    pub name: Arc<str>,
+}
+
 /// What searches and filters read of one facility.
 #[derive(Debug, Clone)]
 struct Indexed {
     location: LonLat,
     kind: FacilityKind,
+    /// For map tiles, which label every facility they draw.
+    name: Arc<str>,
     community_code: Option<CommunityCode>,
     opening_hours: Option<Arc<str>>,
     services: Option<Arc<[String]>>,
@@ -312,12 +323,13 @@ impl Store {
         limit: Option<u64>,
         tags: impl Fn(i64, i64) -> SimpleExpr,
     ) -> StoreResult<Vec<(i64, Indexed)>> {
-        type Row = (i64, String, f64, f64, Option<String>, Option<String>);
+        type Row = (i64, String, String, f64, f64, Option<String>, Option<String>);
         let rows: Vec<Row> = facility::Entity::find()
             .select_only()
             .columns([
                 facility::Column::Id,
                 facility::Column::Kind,
+                facility::Column::Name,
                 facility::Column::Lon,
                 facility::Column::Lat,
                 facility::Column::CommunityCode,
@@ -334,7 +346,7 @@ impl Store {
         };
         let mut services = self.service_tags(tags(first, last)).await?.into_iter().peekable();
         let mut loaded = Vec::with_capacity(rows.len());
-        for (id, kind, lon, lat, code, hours) in rows {
+        for (id, kind, name, lon, lat, code, hours) in rows {
             let kind = FacilityKind::from_code(&kind)
                 .ok_or_else(|| super::StoreError::Corrupt(format!("facility {id} has unknown kind {kind:?}")))?;
             let mut tags = Vec::new();
@@ -347,6 +359,7 @@ impl Store {
             let indexed = Indexed {
                 location: LonLat { lon, lat },
                 kind,
+                name: name.into(),
                 community_code: stored_code(id, code.as_deref())?,
                 opening_hours: hours.as_deref().map(interned::hours),
                 services: (!tags.is_empty()).then(|| interned::tags(&tags)),
@@ -493,6 +506,29 @@ impl Store {
             .collect();
         matching.sort_unstable_by_key(|(id, _)| *id);
         Ok(matching)
+    }
+
+    /// What a map tile draws of every facility passing `filter` within `bounds`, in id order.
+    pub async fn facility_marks_within(
+        &self,
+        filter: &FacilityFilter,
+        bounds: Bounds,
+    ) -> StoreResult<Vec<FacilityMark>> {
+        self.sync_facilities().await?;
+        let snapshot = self.cache.read();
+        let radius = bounds.radius_m();
+        let mut marks: Vec<FacilityMark> = snapshot
+            .index
+            .nearest_first(bounds.center())
+            .take_while(|(_, _, d)| *d <= radius)
+            .filter(|(_, p, _)| bounds.contains(*p))
+            .filter_map(|(e, p, _)| {
+                let f = snapshot.facility(e.slot).filter(|f| f.passes(filter))?;
+                Some(FacilityMark { id: FacilityId(e.id), location: p, kind: f.kind, name: Arc::clone(&f.name) })
+            })
+            .collect();
+        marks.sort_unstable_by_key(|m| m.id.0);
+        Ok(marks)
     }
 
     /// The positions of every facility passing `filter`, in id order, as of this call.

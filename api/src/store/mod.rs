@@ -21,7 +21,7 @@ mod tokens;
 pub use area_cache::Areas;
 pub use changes::{ChangeKind, FacilityChange, FeedEvent};
 pub use facility::FacilityImport;
-pub use facility_cache::Located;
+pub use facility_cache::{FacilityMark, Located};
 pub use history::{FacilityRevision, RevisionAction};
 pub use holidays::CalendarLoad;
 pub use network::{NetworkInfo, NetworkSelection, NetworkSource};

@@ -1,0 +1,157 @@
+//! Web map tiles: the Web Mercator tile grid (XYZ, as OpenStreetMap, MapLibre and Leaflet use
+//! it) and Mapbox Vector Tile 2.1 encoding of point layers (the `mvt` crate).
+
+use super::LonLat;
+use super::bounds::Bounds;
+use mvt::{GeomEncoder, GeomType, Tile};
+use std::f64::consts::PI;
+
+/// Tile coordinates per tile side, as the specification recommends.
+pub const EXTENT: u32 = 4096;
+/// The latitude where Web Mercator's square world ends.
+const MAX_LAT: f64 = 85.051_128_779_806_59;
+
+/// A tile of the XYZ grid (y counted from the north).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TileId {
+    pub z: u8,
+    pub x: u32,
+    pub y: u32,
+}
+
+impl TileId {
+    /// The tile if its zoom is within `zooms` and x and y lie on its grid.
+    pub fn new(z: u32, x: u32, y: u32, zooms: std::ops::RangeInclusive<u8>) -> Option<Self> {
+        let z = u8::try_from(z).ok().filter(|z| zooms.contains(z) && *z <= 30)?;
+        let side = 1u64 << z;
+        (u64::from(x) < side && u64::from(y) < side).then_some(Self { z, x, y })
+    }
+
+    fn side(self) -> f64 {
+        f64::from(1u32 << self.z.min(31))
+    }
+
+    /// The tile's corners in longitude/latitude (edges included).
+    pub fn bounds(self) -> Bounds {
+        let n = self.side();
+        let lon = |x: f64| x / n * 360.0 - 180.0;
+        let lat = |y: f64| (PI * (1.0 - 2.0 * y / n)).sinh().atan().to_degrees();
+        Bounds {
+            sw: LonLat { lon: lon(f64::from(self.x)), lat: lat(f64::from(self.y) + 1.0) },
+            ne: LonLat { lon: lon(f64::from(self.x) + 1.0), lat: lat(f64::from(self.y)) },
+        }
+    }
+
+    /// Where `p` falls in the tile's coordinates (0 to `EXTENT` across, y down); outside the
+    /// tile beyond that range.
+    pub fn position(self, p: LonLat) -> (f64, f64) {
+        let n = self.side();
+        let lat = p.lat.clamp(-MAX_LAT, MAX_LAT).to_radians();
+        let x = (p.lon + 180.0) / 360.0 * n;
+        let y = (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / PI) / 2.0 * n;
+        let extent = f64::from(EXTENT);
+        ((x - f64::from(self.x)) * extent, (y - f64::from(self.y)) * extent)
+    }
+}
+
+/// A value of a feature's property.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Tag<'a> {
+    Text(&'a str),
+    Uint(u64),
+    Double(f64),
+}
+
+/// One point feature of a layer.
+pub struct PointFeature<'a> {
+    pub id: u64,
+    pub at: LonLat,
+    pub tags: Vec<(&'a str, Tag<'a>)>,
+}
+
+/// A tile with one layer of the `points` that fall in it (those on its east or south edge
+/// belong to the neighbour, so each point is in exactly one tile of a zoom); empty (no bytes)
+/// when none does.
+pub fn point_tile<'a>(
+    tile: TileId,
+    layer: &str,
+    points: impl IntoIterator<Item = PointFeature<'a>>,
+) -> Result<Vec<u8>, mvt::Error> {
+    let mut out = Tile::new(EXTENT);
+    let mut features = out.create_layer(layer);
+    let extent = f64::from(EXTENT);
+    for point in points {
+        let (x, y) = tile.position(point.at);
+        if !(0.0..extent).contains(&x) || !(0.0..extent).contains(&y) {
+            continue;
+        }
+        let geometry = GeomEncoder::new(GeomType::Point).point(x.floor(), y.floor())?.encode()?;
+        let mut feature = features.into_feature(geometry);
+        feature.set_id(point.id);
+        for (key, value) in &point.tags {
+            match value {
+                Tag::Text(s) => feature.add_tag_string(key, s),
+                Tag::Uint(n) => feature.add_tag_uint(key, *n),
+                Tag::Double(d) => feature.add_tag_double(key, *d),
+            }
+        }
+        features = feature.into_layer();
+    }
+    if features.num_features() == 0 {
+        return Ok(Vec::new());
+    }
+    out.add_layer(features)?;
+    out.to_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiles_have_the_bounds_of_the_xyz_grid() {
+        // Zoom 0 is the whole Mercator world.
+        let world = TileId::new(0, 0, 0, 0..=20).unwrap().bounds();
+        assert!((world.sw.lon + 180.0).abs() < 1e-12 && (world.ne.lon - 180.0).abs() < 1e-12);
+        assert!((world.ne.lat - MAX_LAT).abs() < 1e-9 && (world.sw.lat + MAX_LAT).abs() < 1e-9);
+        // Yinchuan's old town at zoom 12: the tile the forward formula names holds the point
+        // by the inverse formula's bounds.
+        let p = LonLat { lon: 106.28, lat: 38.47 };
+        let n = 4096.0_f64;
+        let x = ((p.lon + 180.0) / 360.0 * n).floor() as u32;
+        let lat = p.lat.to_radians();
+        let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / PI) / 2.0 * n).floor() as u32;
+        assert_eq!((x, y), (3257, 1573));
+        let tile = TileId::new(12, x, y, 0..=20).unwrap();
+        let b = tile.bounds();
+        assert!(b.sw.lon <= p.lon && p.lon < b.ne.lon && b.sw.lat < p.lat && p.lat <= b.ne.lat);
+        let (px, py) = tile.position(p);
+        assert!((0.0..4096.0).contains(&px) && (0.0..4096.0).contains(&py), "{px} {py}");
+        // The corners map to the tile's corners.
+        let (x0, y0) = tile.position(LonLat { lon: b.sw.lon, lat: b.ne.lat });
+        assert!(x0.abs() < 1e-6 && y0.abs() < 1e-6, "{x0} {y0}");
+        let (x1, y1) = tile.position(LonLat { lon: b.ne.lon, lat: b.sw.lat });
+        assert!((x1 - 4096.0).abs() < 1e-6 && (y1 - 4096.0).abs() < 1e-6, "{x1} {y1}");
+    }
+
+    #[test]
+    fn coordinates_off_the_grid_and_zooms_out_of_range_are_no_tile() {
+        assert!(TileId::new(3, 8, 0, 0..=20).is_none());
+        assert!(TileId::new(3, 0, 8, 0..=20).is_none());
+        assert!(TileId::new(21, 0, 0, 0..=20).is_none());
+        assert!(TileId::new(5, 0, 0, 8..=20).is_none());
+        assert!(TileId::new(u32::MAX, 0, 0, 0..=255).is_none());
+        assert!(TileId::new(3, 7, 7, 0..=20).is_some());
+    }
+
+    #[test]
+    fn a_point_on_an_edge_belongs_to_one_tile() {
+        let tile = TileId::new(10, 500, 400, 0..=20).unwrap();
+        let b = tile.bounds();
+        let on_east_edge =
+            PointFeature { id: 1, at: LonLat { lon: b.ne.lon, lat: (b.sw.lat + b.ne.lat) / 2.0 }, tags: vec![] };
+        assert!(point_tile(tile, "l", [on_east_edge]).unwrap().is_empty());
+        let inside = PointFeature { id: 2, at: b.center(), tags: vec![("name", Tag::Text("x"))] };
+        assert!(!point_tile(tile, "l", [inside]).unwrap().is_empty());
+    }
+}

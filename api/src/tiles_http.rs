@@ -1,0 +1,226 @@
+//! Vector tiles over HTTP: `GET /tiles/{layer}.json` (TileJSON 3.0) and
+//! `GET /tiles/{layer}/{z}/{x}/{y}.mvt` (Mapbox Vector Tile 2.1). Filters come as query
+//! parameters, the same on both (TileJSON's tile URL carries them). A tile's `ETag` is a hash
+//! of its bytes, so it changes exactly when a facility it draws changes, and is the same from
+//! every instance behind a load balancer; `If-None-Match` gets 304. Gzip only when accepted.
+
+use crate::app::tiles::{self, TileLayer};
+use crate::domain::facility::{FacilityCategory, FacilityFilter, FacilityKind};
+use crate::domain::validate;
+use crate::error::ApiError;
+use crate::geo::web_tiles::TileId;
+use crate::store::Store;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+use std::hash::{Hash, Hasher};
+use std::io::Write;
+
+/// How long a client or proxy may use a tile before asking again (with its ETag).
+const CACHE_CONTROL: &str = "public, max-age=60";
+const MVT: &str = "application/vnd.mapbox-vector-tile";
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/tiles/{layer}.json", web::get().to(tile_json))
+        .route("/tiles/{layer}/{z}/{x}/{y}.mvt", web::get().to(tile));
+}
+
+fn no_layer(name: &str) -> HttpResponse {
+    not_found(&format!("no tile layer {name:?}; there is {:?}", TileLayer::Facilities.name()))
+}
+
+fn not_found(message: &str) -> HttpResponse {
+    HttpResponse::NotFound().json(json!({ "error": message, "code": "NOT_FOUND" }))
+}
+
+fn bad_request(message: &str) -> HttpResponse {
+    HttpResponse::BadRequest().json(json!({ "error": message, "code": "BAD_USER_INPUT" }))
+}
+
+fn failure(e: ApiError) -> HttpResponse {
+    match e {
+        ApiError::Unavailable => {
+            HttpResponse::ServiceUnavailable().json(json!({ "error": e.to_string(), "code": "SERVICE_UNAVAILABLE" }))
+        }
+        e => {
+            HttpResponse::InternalServerError().json(json!({ "error": e.to_string(), "code": "INTERNAL_SERVER_ERROR" }))
+        }
+    }
+}
+
+/// A GraphQL enum value by its name.
+fn enum_of<T: serde::de::DeserializeOwned>(parameter: &str, value: &str) -> Result<T, String> {
+    serde_json::from_value(json!(value)).map_err(|_| format!("{parameter}: unknown value {value:?}"))
+}
+
+/// The facility filter of the query string: `categories`, `kinds` and `services` as
+/// comma-separated lists (GraphQL enum names for the first two), `communityCodePrefix`. Any
+/// other parameter is refused, so a misspelt filter does not silently draw everything.
+pub fn filter_of(query: &str) -> Result<FacilityFilter, String> {
+    let mut filter = FacilityFilter::default();
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        let items = || value.split(',').map(str::trim).filter(|v| !v.is_empty());
+        match key.as_ref() {
+            "categories" => {
+                filter.categories =
+                    Some(items().map(|v| enum_of("categories", v)).collect::<Result<Vec<FacilityCategory>, _>>()?)
+            }
+            "kinds" => {
+                filter.kinds = Some(items().map(|v| enum_of("kinds", v)).collect::<Result<Vec<FacilityKind>, _>>()?)
+            }
+            "services" => filter.services = items().map(str::to_owned).collect(),
+            "communityCodePrefix" => {
+                filter.community_code_prefix = Some(validate::community_code_prefix(&value).map_err(|e| e.0)?)
+            }
+            other => {
+                return Err(format!(
+                    "unknown parameter {other:?}: tiles take categories, kinds, services and communityCodePrefix"
+                ));
+            }
+        }
+    }
+    Ok(filter)
+}
+
+async fn tile_json(request: HttpRequest, path: web::Path<String>, store: web::Data<Store>) -> HttpResponse {
+    let name = path.trim_end_matches(".json");
+    let Some(layer) = TileLayer::from_name(name) else { return no_layer(name) };
+    let query = request.query_string();
+    let filter = match filter_of(query) {
+        Ok(f) => f,
+        Err(message) => return bad_request(&message),
+    };
+    let bounds = match tiles::facility_bounds(&store, &filter).await {
+        Ok(b) => b,
+        Err(e) => return failure(e),
+    };
+    let info = request.connection_info();
+    let suffix = if query.is_empty() { String::new() } else { format!("?{query}") };
+    let url = format!("{}://{}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt{suffix}", info.scheme(), info.host(), layer.name());
+    let zooms = layer.zooms();
+    let fields: serde_json::Map<String, serde_json::Value> =
+        layer.fields().iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect();
+    let mut doc = json!({
+        "tilejson": "3.0.0",
+        "name": layer.name(),
+        "description": layer.description(),
+        "version": "1.0.0",
+        "scheme": "xyz",
+        "tiles": [url],
+        "minzoom": zooms.start(),
+        "maxzoom": zooms.end(),
+        "attribution": "service-circle",
+        "vector_layers": [{ "id": layer.name(), "description": layer.description(), "fields": fields,
+                            "minzoom": zooms.start(), "maxzoom": zooms.end() }],
+    });
+    if let Some(b) = bounds {
+        doc["bounds"] = json!([b.sw.lon, b.sw.lat, b.ne.lon, b.ne.lat]);
+        let c = b.center();
+        doc["center"] = json!([c.lon, c.lat, (zooms.start() + 4).min(*zooms.end())]);
+    }
+    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-cache")).json(doc)
+}
+
+async fn tile(
+    request: HttpRequest,
+    path: web::Path<(String, u32, u32, String)>,
+    store: web::Data<Store>,
+) -> HttpResponse {
+    let (name, z, x, y) = path.into_inner();
+    let Some(layer) = TileLayer::from_name(&name) else { return no_layer(&name) };
+    let Some(tile) = y.parse().ok().and_then(|y| TileId::new(z, x, y, layer.zooms())) else {
+        let zooms = layer.zooms();
+        return not_found(&format!(
+            "no tile {z}/{x}/{y} in {}: zooms {} to {}, x and y below 2^zoom",
+            layer.name(),
+            zooms.start(),
+            zooms.end()
+        ));
+    };
+    let filter = match filter_of(request.query_string()) {
+        Ok(f) => f,
+        Err(message) => return bad_request(&message),
+    };
+    let bytes = match layer {
+        TileLayer::Facilities => tiles::facility_tile(&store, tile, &filter).await,
+    };
+    let bytes = match bytes {
+        Ok(b) => b,
+        Err(e) => return failure(e),
+    };
+    respond(&request, bytes)
+}
+
+/// The tile with its ETag, cache headers and, if the client accepts it, gzip; 304 when the
+/// client holds it already, 204 when it is empty.
+fn respond(request: &HttpRequest, bytes: Vec<u8>) -> HttpResponse {
+    let etag = {
+        // std's SipHasher with its fixed keys: the same tile hashes alike in every process.
+        #[allow(deprecated)]
+        let mut hasher = std::hash::SipHasher::new();
+        bytes.hash(&mut hasher);
+        format!("\"{:016x}\"", hasher.finish())
+    };
+    let held = request
+        .headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| tag.trim() == "*" || tag.trim().trim_start_matches("W/") == etag);
+    let mut response = if held {
+        HttpResponse::NotModified()
+    } else if bytes.is_empty() {
+        HttpResponse::NoContent()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, CACHE_CONTROL))
+        .insert_header((header::VARY, "Accept-Encoding"));
+    if held || bytes.is_empty() {
+        return response.finish();
+    }
+    response.insert_header((header::CONTENT_TYPE, MVT));
+    if accepts_gzip(request) {
+        let mut gz = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 2), flate2::Compression::fast());
+        if gz.write_all(&bytes).is_ok()
+            && let Ok(zipped) = gz.finish()
+        {
+            return response.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("gzip"))).body(zipped);
+        }
+    }
+    response.body(bytes)
+}
+
+/// Whether `Accept-Encoding` lists gzip (or `*`) without q=0.
+fn accepts_gzip(request: &HttpRequest) -> bool {
+    request.headers().get_all(header::ACCEPT_ENCODING).filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
+        |coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused =
+                parts.any(|p| p.replace(' ', "").eq_ignore_ascii_case("q=0") || p.replace(' ', "") == "q=0.0");
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_read_from_the_query_string() {
+        let f = filter_of("categories=CANTEEN,ELDER_CARE&kinds=MEAL_POINT&services=halal&communityCodePrefix=640104")
+            .unwrap();
+        assert_eq!(f.categories, Some(vec![FacilityCategory::Canteen, FacilityCategory::ElderCare]));
+        assert_eq!(f.kinds, Some(vec![FacilityKind::MealPoint]));
+        assert_eq!(f.services, ["halal"]);
+        assert_eq!(f.community_code_prefix.as_deref(), Some("640104"));
+        assert_eq!(filter_of("").unwrap(), FacilityFilter::default());
+        assert!(filter_of("kinds=NOPE").unwrap_err().contains("NOPE"));
+        assert!(filter_of("kind=MEAL_POINT").unwrap_err().contains("unknown parameter"));
+        assert!(filter_of("communityCodePrefix=64x").is_err());
+    }
+}
