@@ -20,25 +20,8 @@ PEER_PORT=${PEER_PORT:-15433}
 peer_db=bench_postgraphile
 peer_url="postgres://bench_postgraphile:bench_postgraphile@127.0.0.1:5432/$peer_db"
 
-version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
-if ! pg_isready -q -h 127.0.0.1 -p 5432; then
-  # After an unclean stop PostgreSQL syncs its data directory first, which can outlast
-  # pg_ctlcluster's own wait: wait here instead.
-  pg_ctlcluster "$version" main start || true
-  for _ in $(seq 1 600); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
-  pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL did not start" >&2; exit 1; }
-fi
-if [[ ! -f /usr/share/postgresql/$version/extension/postgis.control ]]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "postgresql-$version-postgis-3" >/dev/null
-fi
-psql_admin() { runuser -u postgres -- psql -v ON_ERROR_STOP=1 -q "$@"; }
-psql_admin -c "DO \$\$ BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'bench_postgraphile') THEN
-    CREATE ROLE bench_postgraphile LOGIN PASSWORD 'bench_postgraphile';
-  END IF; END \$\$;"
-runuser -u postgres -- dropdb --if-exists "$peer_db"
-runuser -u postgres -- createdb -O bench_postgraphile "$peer_db"
-psql_admin -d "$peer_db" -c "create extension postgis"
+source bench/postgis.sh
+postgis_database "$peer_db"
 
 peer_dir=$PWD/bench/out/postgraphile
 mkdir -p "$peer_dir"

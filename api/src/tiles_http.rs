@@ -26,7 +26,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 fn no_layer(name: &str) -> HttpResponse {
-    not_found(&format!("no tile layer {name:?}; there is {:?}", TileLayer::Facilities.name()))
+    not_found(&format!("no tile layer {name:?}; there are \"facilities\" and \"network\""))
+}
+
+/// The layer's filter: facilities take the facility filter, the network none.
+fn layer_filter(layer: TileLayer, query: &str) -> Result<FacilityFilter, String> {
+    match layer {
+        TileLayer::Facilities => filter_of(query),
+        TileLayer::Network if query.is_empty() => Ok(FacilityFilter::default()),
+        TileLayer::Network => Err("the network layer takes no parameters".into()),
+    }
 }
 
 fn not_found(message: &str) -> HttpResponse {
@@ -39,6 +48,7 @@ fn bad_request(message: &str) -> HttpResponse {
 
 fn failure(e: ApiError) -> HttpResponse {
     match e {
+        ApiError::BadUserInput(m) => bad_request(&m),
         ApiError::Unavailable => {
             HttpResponse::ServiceUnavailable().json(json!({ "error": e.to_string(), "code": "SERVICE_UNAVAILABLE" }))
         }
@@ -86,11 +96,15 @@ async fn tile_json(request: HttpRequest, path: web::Path<String>, store: web::Da
     let name = path.trim_end_matches(".json");
     let Some(layer) = TileLayer::from_name(name) else { return no_layer(name) };
     let query = request.query_string();
-    let filter = match filter_of(query) {
+    let filter = match layer_filter(layer, query) {
         Ok(f) => f,
         Err(message) => return bad_request(&message),
     };
-    let bounds = match tiles::facility_bounds(&store, &filter).await {
+    let bounds = match layer {
+        TileLayer::Facilities => tiles::facility_bounds(&store, &filter).await,
+        TileLayer::Network => Ok(None),
+    };
+    let bounds = match bounds {
         Ok(b) => b,
         Err(e) => return failure(e),
     };
@@ -137,12 +151,13 @@ async fn tile(
             zooms.end()
         ));
     };
-    let filter = match filter_of(request.query_string()) {
+    let filter = match layer_filter(layer, request.query_string()) {
         Ok(f) => f,
         Err(message) => return bad_request(&message),
     };
     let bytes = match layer {
         TileLayer::Facilities => tiles::facility_tile(&store, tile, &filter).await,
+        TileLayer::Network => tiles::network_tile(&store, tile).await,
     };
     let bytes = match bytes {
         Ok(b) => b,

@@ -698,3 +698,49 @@ async fn network_travel_time_grids_equal_reference_walks_and_say_which_cells_are
     }
     assert!(timed > 50 && beyond > 5 && off > 5, "{timed} timed, {beyond} beyond, {off} off the network");
 }
+
+#[actix_web::test]
+async fn network_tiles_draw_the_streets_of_the_extract() {
+    use crate::tiles::{fetch, lon_lat, tile_of};
+    let app = TestApp::spawn().await;
+    let (x, y) = tile_of(7.4246, 43.7384, 15);
+    let path = format!("/tiles/network/15/{x}/{y}.mvt");
+    assert_eq!(fetch(&app, &path, &[]).await.status, 204, "no network, no streets");
+    with_monaco(&app).await;
+    let r = monaco();
+    let tile = fetch(&app, &path, &[]).await;
+    assert_eq!(tile.status, 200);
+    let reader = mvt_reader::Reader::new(tile.body).unwrap();
+    assert_eq!(reader.get_layer_names().unwrap(), ["network"]);
+    let mut drawn = Vec::new();
+    for f in reader.get_features(0).unwrap() {
+        let lines = match f.geometry {
+            geo::Geometry::MultiLineString(m) => m.0,
+            geo::Geometry::LineString(l) => vec![l],
+            other => panic!("{other:?}"),
+        };
+        // Segments that meet are drawn as one line: each pair of neighbouring points is one.
+        for line in lines {
+            let at = |c: &geo::Coord<f32>| lon_lat(x, y, 15, f64::from(c.x), f64::from(c.y));
+            drawn.extend(line.0.windows(2).map(|w| (at(&w[0]), at(&w[1]))));
+        }
+    }
+    // Each drawn segment is an edge of the extract (either way round), to a tile unit (~0.4 m).
+    let close = |p: (f64, f64), q: (f64, f64)| (p.0 - q.0).abs() < 1e-5 && (p.1 - q.1).abs() < 1e-5;
+    let is_edge = |s: &((f64, f64), (f64, f64)), e: &(usize, usize, f64)| {
+        let (a, b) = (r.positions[e.0], r.positions[e.1]);
+        (close(s.0, a) && close(s.1, b)) || (close(s.0, b) && close(s.1, a))
+    };
+    for s in &drawn {
+        assert!(r.edges.iter().any(|e| is_edge(s, e)), "{s:?} is no street of the extract");
+    }
+    // And the extract's streets inside the tile are drawn.
+    let (west, north) = lon_lat(x, y, 15, 0.0, 0.0);
+    let (east, south) = lon_lat(x, y, 15, 4096.0, 4096.0);
+    let inside = |p: (f64, f64)| p.0 > west && p.0 < east && p.1 > south && p.1 < north;
+    let within: Vec<_> =
+        r.edges.iter().filter(|e| inside(r.positions[e.0]) && inside(r.positions[e.1]) && e.2 > 1.0).collect();
+    let missing = within.iter().filter(|e| !drawn.iter().any(|s| is_edge(s, e))).count();
+    assert!(within.len() > 200, "{}", within.len());
+    assert!(missing * 50 < within.len(), "{missing} of {} streets missing", within.len());
+}

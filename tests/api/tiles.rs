@@ -13,27 +13,27 @@ use std::io::Read;
 
 const Z: u32 = 14;
 
-fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
+pub(crate) fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
     let n = f64::from(1u32 << z);
     let lat = lat.to_radians();
     (((lon + 180.0) / 360.0 * n) as u32, ((1.0 - lat.tan().asinh() / PI) / 2.0 * n) as u32)
 }
 
 /// Longitude/latitude of a position inside tile (x, y) of zoom z, in tile units of 4096.
-fn lon_lat(x: u32, y: u32, z: u32, px: f64, py: f64) -> (f64, f64) {
+pub(crate) fn lon_lat(x: u32, y: u32, z: u32, px: f64, py: f64) -> (f64, f64) {
     let n = f64::from(1u32 << z);
     let fx = (f64::from(x) + px / 4096.0) / n;
     let fy = (f64::from(y) + py / 4096.0) / n;
     (fx * 360.0 - 180.0, (PI * (1.0 - 2.0 * fy)).sinh().atan().to_degrees())
 }
 
-struct Fetched {
-    status: u16,
-    headers: awc::http::header::HeaderMap,
-    body: Vec<u8>,
+pub(crate) struct Fetched {
+    pub(crate) status: u16,
+    pub(crate) headers: awc::http::header::HeaderMap,
+    pub(crate) body: Vec<u8>,
 }
 
-async fn fetch(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> Fetched {
+pub(crate) async fn fetch(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> Fetched {
     let mut request = test_client().get(format!("{}{path}", app.address));
     for &(k, v) in headers {
         request = request.insert_header((k, v));
@@ -193,6 +193,10 @@ async fn a_changed_facility_changes_the_etag_of_its_tile_only_and_bad_tiles_are_
     ] {
         assert_eq!(fetch(&app, &bad, &[]).await.status, 404, "{bad}");
     }
+    assert_eq!(fetch(&app, "/tiles/network/12/0/0.mvt", &[]).await.status, 404, "below the network's zooms");
+    assert_eq!(fetch(&app, &format!("/tiles/network/{Z}/{x}/{y}.mvt?kinds=MEAL_POINT"), &[]).await.status, 400);
+    let (status, body) = app.get("/tiles/network.json").await;
+    assert_eq!(status, 200, "{body}");
     assert_eq!(fetch(&app, &format!("{path}?kind=MEAL_POINT"), &[]).await.status, 400);
     assert_eq!(fetch(&app, &format!("{path}?kinds=NOPE"), &[]).await.status, 400);
     assert_eq!(fetch(&app, &path, &[]).await.status, 200);

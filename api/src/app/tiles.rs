@@ -4,7 +4,7 @@
 use crate::domain::facility::FacilityFilter;
 use crate::error::{ApiError, ApiResult};
 use crate::geo::bounds::Bounds;
-use crate::geo::web_tiles::{PointFeature, Tag, TileId, point_tile};
+use crate::geo::web_tiles::{PointFeature, Tag, TileId, line_tile, point_tile};
 use crate::store::Store;
 use std::ops::RangeInclusive;
 
@@ -12,6 +12,8 @@ use std::ops::RangeInclusive;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TileLayer {
     Facilities,
+    /// The walking network's streets, so a map has a base layer without a tile server.
+    Network,
 }
 
 /// Most facilities one tile draws; beyond it an even sample by id (a city-wide tile of a
@@ -22,6 +24,7 @@ impl TileLayer {
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
             "facilities" => Some(Self::Facilities),
+            "network" => Some(Self::Network),
             _ => None,
         }
     }
@@ -29,6 +32,7 @@ impl TileLayer {
     pub fn name(self) -> &'static str {
         match self {
             Self::Facilities => "facilities",
+            Self::Network => "network",
         }
     }
 
@@ -37,6 +41,8 @@ impl TileLayer {
         match self {
             // Zoom 8 shows a city region (a tile about 120 km wide); street level is 16-18.
             Self::Facilities => 8..=18,
+            // A tile about 5 km wide: a street grid, not a province's network, per tile.
+            Self::Network => 13..=18,
         }
     }
 
@@ -49,12 +55,14 @@ impl TileLayer {
                 ("kind", "String: a FacilityKind, e.g. MEAL_POINT"),
                 ("category", "String: CANTEEN, ELDER_CARE or REST_STATION"),
             ],
+            Self::Network => &[],
         }
     }
 
     pub fn description(self) -> &'static str {
         match self {
             Self::Facilities => "Community service facilities as points, with id, name, kind and category",
+            Self::Network => "The walking network's streets as one MultiLineString per tile",
         }
     }
 }
@@ -75,6 +83,20 @@ pub async fn facility_tile(store: &Store, tile: TileId, filter: &FacilityFilter)
         ],
     });
     point_tile(tile, TileLayer::Facilities.name(), features).map_err(|e| ApiError::internal(&e))
+}
+
+/// The walking network's streets that cross `tile`; empty where none is stored.
+pub async fn network_tile(store: &Store, tile: TileId) -> ApiResult<Vec<u8>> {
+    let directory = store.network_directory().await?;
+    let b = tile.bounds();
+    let Some(loaded) = store.walking_network_over(&directory, b.sw, b.ne).await? else {
+        return Ok(Vec::new());
+    };
+    let net = &loaded.network;
+    let nodes = u32::try_from(net.node_count()).unwrap_or(u32::MAX);
+    let streets = (0..nodes)
+        .flat_map(|a| net.arcs(a).filter(move |&(b, _)| a < b).map(move |(b, _)| (net.position(a), net.position(b))));
+    line_tile(tile, TileLayer::Network.name(), streets).map_err(|e| ApiError::internal(&e))
 }
 
 /// The area the layer's data covers, for TileJSON's `bounds`; none when it is empty.

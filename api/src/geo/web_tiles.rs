@@ -104,6 +104,44 @@ pub fn point_tile<'a>(
     out.to_bytes()
 }
 
+/// A tile with one layer holding one MultiLineString feature of the `segments` (those that
+/// cross the tile; the caller may pass more). Ends outside the tile are kept as they are (MVT
+/// coordinates may lie beyond the extent; renderers clip), so a street leaving the tile keeps
+/// its direction. Empty when no segment crosses it.
+pub fn line_tile(
+    tile: TileId,
+    layer: &str,
+    segments: impl IntoIterator<Item = (LonLat, LonLat)>,
+) -> Result<Vec<u8>, mvt::Error> {
+    let bounds = tile.bounds();
+    let mut geometry = GeomEncoder::new(GeomType::Linestring);
+    let mut lines = 0;
+    for (a, b) in segments {
+        let crosses = a.lon.min(b.lon) <= bounds.ne.lon
+            && a.lon.max(b.lon) >= bounds.sw.lon
+            && a.lat.min(b.lat) <= bounds.ne.lat
+            && a.lat.max(b.lat) >= bounds.sw.lat;
+        if !crosses {
+            continue;
+        }
+        let ((ax, ay), (bx, by)) = (tile.position(a), tile.position(b));
+        if ax.round() == bx.round() && ay.round() == by.round() {
+            continue; // shorter than a tile unit: nothing to draw
+        }
+        geometry.add_point(ax, ay)?;
+        geometry.add_point(bx, by)?;
+        geometry.complete_geom()?;
+        lines += 1;
+    }
+    if lines == 0 {
+        return Ok(Vec::new());
+    }
+    let mut out = Tile::new(EXTENT);
+    let layer = out.create_layer(layer).into_feature(geometry.encode()?).into_layer();
+    out.add_layer(layer)?;
+    out.to_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
