@@ -47,6 +47,11 @@ impl Application {
         store.sync_facilities().await?;
         store.listen_for_changes().await?;
         let planning = PlanningPool::new(settings.planning_threads());
+        let tile_computing = web::Data::new(crate::tiles_http::TileComputing {
+            pool: planning.clone(),
+            network: settings.network,
+            computation: settings.limits.computation,
+        });
         let schema = web::Data::new(build_schema(
             store.clone(),
             settings.limits,
@@ -123,6 +128,7 @@ impl Application {
                 .app_data(metrics.clone())
                 .app_data(shutdown.clone())
                 .app_data(rate_data.clone())
+                .app_data(tile_computing.clone())
                 .route("/metrics", web::get().to(metrics_text))
                 .route("/graphql", web::post().to(graphql))
                 .route("/graphql", web::get().to(graphql_get))

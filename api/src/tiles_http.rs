@@ -4,17 +4,31 @@
 //! of its bytes, so it changes exactly when a facility it draws changes, and is the same from
 //! every instance behind a load balancer; `If-None-Match` gets 304. Gzip only when accepted.
 
+use crate::app::Services;
 use crate::app::tiles::{self, TileLayer};
 use crate::domain::facility::{FacilityCategory, FacilityFilter, FacilityKind};
+use crate::domain::travel::{DistanceModel, NetworkSettings, Travel, TravelProfile};
 use crate::domain::validate;
 use crate::error::ApiError;
+use crate::geo::deadline::Deadline;
+use crate::geo::travel::DEFAULT_DETOUR_FACTOR;
 use crate::geo::web_tiles::TileId;
+use crate::planning_pool::PlanningPool;
 use crate::store::Store;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 use std::hash::{Hash, Hasher};
 use std::io::Write;
+
+/// What heatmap tiles compute with: the planning pool, the walking-network settings and the
+/// computation time limit, as GraphQL questions have them.
+#[derive(Clone)]
+pub struct TileComputing {
+    pub pool: PlanningPool,
+    pub network: NetworkSettings,
+    pub computation: std::time::Duration,
+}
 
 /// How long a client or proxy may use a tile before asking again (with its ETag).
 const CACHE_CONTROL: &str = "public, max-age=60";
@@ -26,14 +40,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 fn no_layer(name: &str) -> HttpResponse {
-    not_found(&format!("no tile layer {name:?}; there are \"facilities\" and \"network\""))
+    not_found(&format!("no tile layer {name:?}; there are facilities, network and travel-time"))
 }
 
-/// The layer's filter: facilities take the facility filter, the network none.
-fn layer_filter(layer: TileLayer, query: &str) -> Result<FacilityFilter, String> {
+/// The layer's parameters: facilities take the facility filter, the heatmap the filter and
+/// travel, the network none.
+fn layer_filter(layer: TileLayer, query: &str) -> Result<(FacilityFilter, Travel), String> {
     match layer {
-        TileLayer::Facilities => filter_of(query),
-        TileLayer::Network if query.is_empty() => Ok(FacilityFilter::default()),
+        TileLayer::Facilities => parameters_of(query, false),
+        TileLayer::TravelTime => parameters_of(query, true),
+        TileLayer::Network if query.is_empty() => parameters_of(query, false),
         TileLayer::Network => Err("the network layer takes no parameters".into()),
     }
 }
@@ -49,6 +65,8 @@ fn bad_request(message: &str) -> HttpResponse {
 fn failure(e: ApiError) -> HttpResponse {
     match e {
         ApiError::BadUserInput(m) => bad_request(&m),
+        ApiError::Timeout => HttpResponse::ServiceUnavailable()
+            .json(json!({ "error": "the tile took longer than the computation limit", "code": "TIMEOUT" })),
         ApiError::Unavailable => {
             HttpResponse::ServiceUnavailable().json(json!({ "error": e.to_string(), "code": "SERVICE_UNAVAILABLE" }))
         }
@@ -67,7 +85,14 @@ fn enum_of<T: serde::de::DeserializeOwned>(parameter: &str, value: &str) -> Resu
 /// comma-separated lists (GraphQL enum names for the first two), `communityCodePrefix`. Any
 /// other parameter is refused, so a misspelt filter does not silently draw everything.
 pub fn filter_of(query: &str) -> Result<FacilityFilter, String> {
+    Ok(parameters_of(query, false)?.0)
+}
+
+/// The filter and, where `travel` allows them, the heatmap's `maxMinutes` (default 30),
+/// `model` (AUTO, NETWORK, STRAIGHT_LINE) and `profile` (ELDERLY_WALK, WALK).
+fn parameters_of(query: &str, travel: bool) -> Result<(FacilityFilter, Travel), String> {
     let mut filter = FacilityFilter::default();
+    let (mut minutes, mut model, mut profile) = (30.0, DistanceModel::default(), TravelProfile::default());
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
         let items = || value.split(',').map(str::trim).filter(|v| !v.is_empty());
         match key.as_ref() {
@@ -82,27 +107,47 @@ pub fn filter_of(query: &str) -> Result<FacilityFilter, String> {
             "communityCodePrefix" => {
                 filter.community_code_prefix = Some(validate::community_code_prefix(&value).map_err(|e| e.0)?)
             }
+            "maxMinutes" if travel => {
+                minutes = value.parse().map_err(|_| format!("maxMinutes: not a number: {value:?}"))?;
+            }
+            "model" if travel => {
+                model = match value.as_ref() {
+                    "AUTO" => DistanceModel::Auto,
+                    "NETWORK" => DistanceModel::Network,
+                    "STRAIGHT_LINE" => DistanceModel::StraightLine,
+                    v => return Err(format!("model: unknown value {v:?}")),
+                }
+            }
+            "profile" if travel => {
+                profile = match value.as_ref() {
+                    "ELDERLY_WALK" => TravelProfile::ElderlyWalk,
+                    "WALK" => TravelProfile::Walk,
+                    v => return Err(format!("profile: unknown value {v:?}")),
+                }
+            }
             other => {
+                let travel = if travel { ", maxMinutes, model, profile" } else { "" };
                 return Err(format!(
-                    "unknown parameter {other:?}: tiles take categories, kinds, services and communityCodePrefix"
+                    "unknown parameter {other:?}: this layer takes categories, kinds, services, communityCodePrefix{travel}"
                 ));
             }
         }
     }
-    Ok(filter)
+    let travel = Travel::new(minutes, profile, None, model, DEFAULT_DETOUR_FACTOR).map_err(|e| e.0)?;
+    Ok((filter, travel))
 }
 
 async fn tile_json(request: HttpRequest, path: web::Path<String>, store: web::Data<Store>) -> HttpResponse {
     let name = path.trim_end_matches(".json");
     let Some(layer) = TileLayer::from_name(name) else { return no_layer(name) };
     let query = request.query_string();
-    let filter = match layer_filter(layer, query) {
+    let (filter, _) = match layer_filter(layer, query) {
         Ok(f) => f,
         Err(message) => return bad_request(&message),
     };
     let bounds = match layer {
         TileLayer::Facilities => tiles::facility_bounds(&store, &filter).await,
-        TileLayer::Network => Ok(None),
+        TileLayer::Network | TileLayer::TravelTime => Ok(None),
     };
     let bounds = match bounds {
         Ok(b) => b,
@@ -139,6 +184,7 @@ async fn tile(
     request: HttpRequest,
     path: web::Path<(String, u32, u32, String)>,
     store: web::Data<Store>,
+    computing: web::Data<TileComputing>,
 ) -> HttpResponse {
     let (name, z, x, y) = path.into_inner();
     let Some(layer) = TileLayer::from_name(&name) else { return no_layer(&name) };
@@ -151,13 +197,18 @@ async fn tile(
             zooms.end()
         ));
     };
-    let filter = match layer_filter(layer, request.query_string()) {
+    let (filter, travel) = match layer_filter(layer, request.query_string()) {
         Ok(f) => f,
         Err(message) => return bad_request(&message),
     };
     let bytes = match layer {
         TileLayer::Facilities => tiles::facility_tile(&store, tile, &filter).await,
         TileLayer::Network => tiles::network_tile(&store, tile).await,
+        TileLayer::TravelTime => {
+            let deadline = Deadline::at(std::time::Instant::now() + computing.computation);
+            let services = Services::new(&store, computing.pool.clone(), computing.network, deadline);
+            tiles::travel_time_tile(&services, tile, filter, travel).await
+        }
     };
     let bytes = match bytes {
         Ok(b) => b,

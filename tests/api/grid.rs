@@ -139,3 +139,70 @@ async fn a_division_grid_covers_its_areas_and_bad_grids_are_refused() {
         app.ok(q, json!({ "scope": whole, "r": fits }), None).await["travelTimeGrid"]["cellCount"].as_i64().unwrap();
     assert!(count > 5_000 && count <= 50_000, "{count}");
 }
+
+#[actix_web::test]
+async fn travel_time_tiles_hold_the_grid_the_api_answers() {
+    use crate::tiles::{fetch, lon_lat, tile_of};
+    let app = TestApp::spawn().await;
+    let editor = app.token(Role::Editor).await;
+    let mut rng = StdRng::seed_from_u64(33);
+    for i in 0..12 {
+        let kind = if i % 2 == 0 { "MEAL_POINT" } else { "DAY_CARE_CENTER" };
+        create_at(&app, &editor, kind, rng.random_range(106.26..106.30), rng.random_range(38.46..38.49)).await;
+    }
+    let z = 13;
+    let (x, y) = tile_of(106.28, 38.475, z);
+    let path = format!("/tiles/travel-time/{z}/{x}/{y}.mvt?kinds=MEAL_POINT&maxMinutes=12&model=STRAIGHT_LINE");
+    let tile = fetch(&app, &path, &[]).await;
+    assert_eq!(tile.status, 200);
+    let reader = mvt_reader::Reader::new(tile.body).unwrap();
+    assert_eq!(reader.get_layer_names().unwrap(), ["travel-time"]);
+    let mut drawn = std::collections::BTreeMap::new();
+    for f in reader.get_features(0).unwrap() {
+        let props = f.properties.unwrap();
+        let text = |k: &str| match &props[k] {
+            mvt_reader::feature::Value::String(s) => s.clone(),
+            other => panic!("{k}: {other:?}"),
+        };
+        let minutes = props.get("minutes").map(|m| match m {
+            mvt_reader::feature::Value::Double(d) => *d,
+            other => panic!("{other:?}"),
+        });
+        let ring = match f.geometry {
+            geo::Geometry::Polygon(p) => p.exterior().0.clone(),
+            geo::Geometry::MultiPolygon(m) if m.0.len() == 1 => m.0[0].exterior().0.clone(),
+            other => panic!("{other:?}"),
+        };
+        // The hexagon's corners are the cell's, as h3o draws it (to a tile unit, ~4 m).
+        let cell: h3o::CellIndex = text("h3").parse().unwrap();
+        let corners: Vec<h3o::LatLng> = cell.boundary().iter().copied().collect();
+        for c in &ring {
+            let (lon, lat) = lon_lat(x, y, z, f64::from(c.x), f64::from(c.y));
+            assert!(
+                corners.iter().any(|k| (k.lng() - lon).abs() < 1e-4 && (k.lat() - lat).abs() < 1e-4),
+                "{lon} {lat}"
+            );
+        }
+        drawn.insert(text("h3"), (text("reach"), minutes));
+    }
+    // The same grid through GraphQL: the tile's rectangle at resolution zoom - 4.
+    let (west, north) = lon_lat(x, y, z, 0.0, 0.0);
+    let (east, south) = lon_lat(x, y, z, 4096.0, 4096.0);
+    let within = json!({ "type": "Polygon", "coordinates": [[[west, south], [east, south], [east, north], [west, north], [west, south]]] });
+    let variables = json!({ "filter": { "kinds": ["MEAL_POINT"] }, "scope": { "within": within }, "resolution": z - 4,
+                            "max": 12.0, "travel": { "model": "STRAIGHT_LINE" } });
+    let grid = app.ok(GRID, variables, None).await;
+    let cells = grid["travelTimeGrid"]["cells"].as_array().unwrap();
+    assert_eq!(drawn.len(), cells.len());
+    let mut reached = 0;
+    for c in cells {
+        let (reach, minutes) = &drawn[c["h3"].as_str().unwrap()];
+        assert_eq!(reach, c["reach"].as_str().unwrap());
+        assert_eq!(*minutes, c["minutes"].as_f64());
+        reached += usize::from(minutes.is_some());
+    }
+    assert!(reached > 10 && reached < cells.len(), "{reached} of {}", cells.len());
+    let bad = format!("/tiles/travel-time/{z}/{x}/{y}.mvt?maxMinutes=500");
+    assert_eq!(fetch(&app, &bad, &[]).await.status, 400);
+    assert_eq!(fetch(&app, &format!("/tiles/travel-time/9/{}/{}.mvt", x / 16, y / 16), &[]).await.status, 404);
+}

@@ -1,10 +1,16 @@
 //! Vector tiles of the service's layers for map front-ends: which tiles a layer has and what
 //! one holds, encoded as Mapbox Vector Tiles (`geo::web_tiles`).
 
+use super::Services;
+use super::coverage::{Scope, Within};
+use super::grid::{CellReach, GridQuestion, travel_time_grid};
 use crate::domain::facility::FacilityFilter;
+use crate::domain::travel::Travel;
 use crate::error::{ApiError, ApiResult};
+use crate::geo::LonLat;
 use crate::geo::bounds::Bounds;
-use crate::geo::web_tiles::{PointFeature, Tag, TileId, line_tile, point_tile};
+use crate::geo::h3_grid;
+use crate::geo::web_tiles::{PointFeature, PolygonFeature, Tag, TileId, line_tile, point_tile, polygon_tile};
 use crate::store::Store;
 use std::ops::RangeInclusive;
 
@@ -12,6 +18,8 @@ use std::ops::RangeInclusive;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TileLayer {
     Facilities,
+    /// Travel-time heatmap cells (`travelTimeGrid` over the tile).
+    TravelTime,
     /// The walking network's streets, so a map has a base layer without a tile server.
     Network,
 }
@@ -25,6 +33,7 @@ impl TileLayer {
         match name {
             "facilities" => Some(Self::Facilities),
             "network" => Some(Self::Network),
+            "travel-time" => Some(Self::TravelTime),
             _ => None,
         }
     }
@@ -33,6 +42,7 @@ impl TileLayer {
         match self {
             Self::Facilities => "facilities",
             Self::Network => "network",
+            Self::TravelTime => "travel-time",
         }
     }
 
@@ -43,6 +53,8 @@ impl TileLayer {
             Self::Facilities => 8..=18,
             // A tile about 5 km wide: a street grid, not a province's network, per tile.
             Self::Network => 13..=18,
+            // H3 resolution zoom - 4: cells 10-30 pixels across at any of these zooms.
+            Self::TravelTime => 10..=16,
         }
     }
 
@@ -56,6 +68,11 @@ impl TileLayer {
                 ("category", "String: CANTEEN, ELDER_CARE or REST_STATION"),
             ],
             Self::Network => &[],
+            Self::TravelTime => &[
+                ("h3", "String: the H3 cell index"),
+                ("minutes", "Number: minutes to the nearest matching facility; absent unless reach is REACHED"),
+                ("reach", "String: REACHED, BEYOND or OFF_NETWORK"),
+            ],
         }
     }
 
@@ -63,6 +80,7 @@ impl TileLayer {
         match self {
             Self::Facilities => "Community service facilities as points, with id, name, kind and category",
             Self::Network => "The walking network's streets as one MultiLineString per tile",
+            Self::TravelTime => "Minutes from each H3 cell to the nearest matching facility (H3 resolution zoom - 4)",
         }
     }
 }
@@ -97,6 +115,41 @@ pub async fn network_tile(store: &Store, tile: TileId) -> ApiResult<Vec<u8>> {
     let streets = (0..nodes)
         .flat_map(|a| net.arcs(a).filter(move |&(b, _)| a < b).map(move |(b, _)| (net.position(a), net.position(b))));
     line_tile(tile, TileLayer::Network.name(), streets).map_err(|e| ApiError::internal(&e))
+}
+
+/// The travel-time heatmap cells that touch `tile`: the grid of the tile's rectangle at H3
+/// resolution zoom - 4, each cell with its minutes and reach.
+pub async fn travel_time_tile(
+    services: &Services<'_>,
+    tile: TileId,
+    filter: FacilityFilter,
+    travel: Travel,
+) -> ApiResult<Vec<u8>> {
+    let b = tile.bounds();
+    let rect = ::geo::Rect::new((b.sw.lon, b.sw.lat), (b.ne.lon, b.ne.lat)).to_polygon();
+    let within = Within::new(::geo::MultiPolygon::new(vec![rect]));
+    let resolution = h3_grid::resolution(tile.z.saturating_sub(4))
+        .ok_or_else(|| ApiError::BadUserInput(format!("no H3 resolution for zoom {}", tile.z)))?;
+    let question = GridQuestion { filter, scope: Scope { prefix: None, within: Some(within) }, resolution, travel };
+    let grid = travel_time_grid(services, question).await?;
+    let cells: Vec<(String, &CellReach, Vec<LonLat>, u64)> =
+        grid.cells.iter().map(|(c, r)| (c.index.to_string(), r, c.ring(), u64::from(c.index))).collect();
+    let features = cells.iter().map(|(h3, reach, ring, id)| {
+        let mut tags = vec![("h3", Tag::Text(h3)), ("reach", Tag::Text(reach_name(reach)))];
+        if let CellReach::Reached(t) = reach {
+            tags.push(("minutes", Tag::Double(t.minutes)));
+        }
+        PolygonFeature { id: *id, ring: ring.clone(), tags }
+    });
+    polygon_tile(tile, TileLayer::TravelTime.name(), features).map_err(|e| ApiError::internal(&e))
+}
+
+fn reach_name(reach: &CellReach) -> &'static str {
+    match reach {
+        CellReach::Reached(_) => "REACHED",
+        CellReach::Beyond => "BEYOND",
+        CellReach::OffNetwork => "OFF_NETWORK",
+    }
 }
 
 /// The area the layer's data covers, for TileJSON's `bounds`; none when it is empty.

@@ -104,6 +104,62 @@ pub fn point_tile<'a>(
     out.to_bytes()
 }
 
+/// One polygon feature of a layer: its outer ring (closed or not), WGS-84.
+pub struct PolygonFeature<'a> {
+    pub id: u64,
+    pub ring: Vec<LonLat>,
+    pub tags: Vec<(&'a str, Tag<'a>)>,
+}
+
+/// A tile with one layer of the `polygons` (those that touch the tile; their corners beyond it
+/// are kept, renderers clip); empty when there are none. Rings are wound as the specification
+/// wants exterior rings: positive area in tile coordinates (y down).
+pub fn polygon_tile<'a>(
+    tile: TileId,
+    layer: &str,
+    polygons: impl IntoIterator<Item = PolygonFeature<'a>>,
+) -> Result<Vec<u8>, mvt::Error> {
+    let mut out = Tile::new(EXTENT);
+    let mut features = out.create_layer(layer);
+    for polygon in polygons {
+        let mut ring: Vec<(f64, f64)> = polygon.ring.iter().map(|&p| tile.position(p)).collect();
+        if ring.len() > 1 && ring.first() == ring.last() {
+            ring.pop();
+        }
+        let twice_area: f64 = (0..ring.len())
+            .map(|i| {
+                let (a, b) = (ring[i], ring[(i + 1) % ring.len()]);
+                a.0 * b.1 - b.0 * a.1
+            })
+            .sum();
+        if twice_area.abs() < 1.0 {
+            continue; // smaller than a tile unit
+        }
+        if twice_area < 0.0 {
+            ring.reverse();
+        }
+        let mut geometry = GeomEncoder::new(GeomType::Polygon);
+        for &(x, y) in &ring {
+            geometry.add_point(x, y)?;
+        }
+        let mut feature = features.into_feature(geometry.encode()?);
+        feature.set_id(polygon.id);
+        for (key, value) in &polygon.tags {
+            match value {
+                Tag::Text(s) => feature.add_tag_string(key, s),
+                Tag::Uint(n) => feature.add_tag_uint(key, *n),
+                Tag::Double(d) => feature.add_tag_double(key, *d),
+            }
+        }
+        features = feature.into_layer();
+    }
+    if features.num_features() == 0 {
+        return Ok(Vec::new());
+    }
+    out.add_layer(features)?;
+    out.to_bytes()
+}
+
 /// A tile with one layer holding one MultiLineString feature of the `segments` (those that
 /// cross the tile; the caller may pass more). Ends outside the tile are kept as they are (MVT
 /// coordinates may lie beyond the extent; renderers clip), so a street leaving the tile keeps
