@@ -7,7 +7,7 @@
 use crate::app::Services;
 use crate::app::tiles::{self, TileLayer};
 use crate::domain::facility::{FacilityCategory, FacilityFilter, FacilityKind};
-use crate::domain::travel::{DistanceModel, NetworkSettings, Travel, TravelProfile};
+use crate::domain::travel::{DEFAULT_MINUTES, DistanceModel, NetworkSettings, Travel, TravelProfile};
 use crate::domain::validate;
 use crate::error::ApiError;
 use crate::geo::deadline::Deadline;
@@ -40,16 +40,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 fn no_layer(name: &str) -> HttpResponse {
-    not_found(&format!("no tile layer {name:?}; there are facilities, network and travel-time"))
+    not_found(&format!("no tile layer {name:?}; there are facilities, residential-areas, network and travel-time"))
 }
 
 /// The layer's parameters: facilities take the facility filter, the heatmap the filter and
 /// travel, the network none.
 fn layer_filter(layer: TileLayer, query: &str) -> Result<(FacilityFilter, Travel), String> {
     match layer {
-        TileLayer::Facilities => parameters_of(query, false),
-        TileLayer::TravelTime => parameters_of(query, true),
-        TileLayer::Network if query.is_empty() => parameters_of(query, false),
+        TileLayer::Facilities => parameters_of(query, None),
+        TileLayer::TravelTime => {
+            parameters_of(query, Some(TravelParameters { minutes_key: "maxMinutes", default_minutes: 30.0 }))
+        }
+        TileLayer::ResidentialAreas => {
+            parameters_of(query, Some(TravelParameters { minutes_key: "minutes", default_minutes: DEFAULT_MINUTES }))
+        }
+        TileLayer::Network if query.is_empty() => parameters_of(query, None),
         TileLayer::Network => Err("the network layer takes no parameters".into()),
     }
 }
@@ -85,14 +90,23 @@ fn enum_of<T: serde::de::DeserializeOwned>(parameter: &str, value: &str) -> Resu
 /// comma-separated lists (GraphQL enum names for the first two), `communityCodePrefix`. Any
 /// other parameter is refused, so a misspelt filter does not silently draw everything.
 pub fn filter_of(query: &str) -> Result<FacilityFilter, String> {
-    Ok(parameters_of(query, false)?.0)
+    Ok(parameters_of(query, None)?.0)
 }
 
-/// The filter and, where `travel` allows them, the heatmap's `maxMinutes` (default 30),
-/// `model` (AUTO, NETWORK, STRAIGHT_LINE) and `profile` (ELDERLY_WALK, WALK).
-fn parameters_of(query: &str, travel: bool) -> Result<(FacilityFilter, Travel), String> {
+/// The travel parameters a layer takes: the name of its minutes parameter and its default.
+#[derive(Clone, Copy)]
+struct TravelParameters {
+    minutes_key: &'static str,
+    default_minutes: f64,
+}
+
+/// The filter and, where `travel` allows them, the minutes (`maxMinutes` of the heatmap,
+/// `minutes` of coverage), `model` (AUTO, NETWORK, STRAIGHT_LINE) and `profile`
+/// (ELDERLY_WALK, WALK).
+fn parameters_of(query: &str, travel: Option<TravelParameters>) -> Result<(FacilityFilter, Travel), String> {
     let mut filter = FacilityFilter::default();
-    let (mut minutes, mut model, mut profile) = (30.0, DistanceModel::default(), TravelProfile::default());
+    let mut minutes = travel.map_or(DEFAULT_MINUTES, |t| t.default_minutes);
+    let (mut model, mut profile) = (DistanceModel::default(), TravelProfile::default());
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
         let items = || value.split(',').map(str::trim).filter(|v| !v.is_empty());
         match key.as_ref() {
@@ -107,10 +121,10 @@ fn parameters_of(query: &str, travel: bool) -> Result<(FacilityFilter, Travel), 
             "communityCodePrefix" => {
                 filter.community_code_prefix = Some(validate::community_code_prefix(&value).map_err(|e| e.0)?)
             }
-            "maxMinutes" if travel => {
-                minutes = value.parse().map_err(|_| format!("maxMinutes: not a number: {value:?}"))?;
+            key if travel.is_some_and(|t| t.minutes_key == key) => {
+                minutes = value.parse().map_err(|_| format!("{key}: not a number: {value:?}"))?;
             }
-            "model" if travel => {
+            "model" if travel.is_some() => {
                 model = match value.as_ref() {
                     "AUTO" => DistanceModel::Auto,
                     "NETWORK" => DistanceModel::Network,
@@ -118,7 +132,7 @@ fn parameters_of(query: &str, travel: bool) -> Result<(FacilityFilter, Travel), 
                     v => return Err(format!("model: unknown value {v:?}")),
                 }
             }
-            "profile" if travel => {
+            "profile" if travel.is_some() => {
                 profile = match value.as_ref() {
                     "ELDERLY_WALK" => TravelProfile::ElderlyWalk,
                     "WALK" => TravelProfile::Walk,
@@ -126,7 +140,7 @@ fn parameters_of(query: &str, travel: bool) -> Result<(FacilityFilter, Travel), 
                 }
             }
             other => {
-                let travel = if travel { ", maxMinutes, model, profile" } else { "" };
+                let travel = travel.map_or(String::new(), |t| format!(", {}, model, profile", t.minutes_key));
                 return Err(format!(
                     "unknown parameter {other:?}: this layer takes categories, kinds, services, communityCodePrefix{travel}"
                 ));
@@ -147,7 +161,7 @@ async fn tile_json(request: HttpRequest, path: web::Path<String>, store: web::Da
     };
     let bounds = match layer {
         TileLayer::Facilities => tiles::facility_bounds(&store, &filter).await,
-        TileLayer::Network | TileLayer::TravelTime => Ok(None),
+        TileLayer::Network | TileLayer::TravelTime | TileLayer::ResidentialAreas => Ok(None),
     };
     let bounds = match bounds {
         Ok(b) => b,
@@ -204,10 +218,14 @@ async fn tile(
     let bytes = match layer {
         TileLayer::Facilities => tiles::facility_tile(&store, tile, &filter).await,
         TileLayer::Network => tiles::network_tile(&store, tile).await,
-        TileLayer::TravelTime => {
+        TileLayer::TravelTime | TileLayer::ResidentialAreas => {
             let deadline = Deadline::at(std::time::Instant::now() + computing.computation);
             let services = Services::new(&store, computing.pool.clone(), computing.network, deadline);
-            tiles::travel_time_tile(&services, tile, filter, travel).await
+            if layer == TileLayer::TravelTime {
+                tiles::travel_time_tile(&services, tile, filter, travel).await
+            } else {
+                tiles::residential_area_tile(&services, tile, filter, travel).await
+            }
         }
     };
     let bytes = match bytes {

@@ -201,3 +201,53 @@ async fn a_changed_facility_changes_the_etag_of_its_tile_only_and_bad_tiles_are_
     assert_eq!(fetch(&app, &format!("{path}?kinds=NOPE"), &[]).await.status, 400);
     assert_eq!(fetch(&app, &path, &[]).await.status, 200);
 }
+
+#[actix_web::test]
+async fn residential_area_tiles_hold_the_coverage_the_api_answers() {
+    let app = TestApp::spawn().await;
+    crate::accessibility::world(&app, 52).await;
+    let z = 13;
+    let (x0, y1) = tile_of(106.24, 38.44, z);
+    let (x1, y0) = tile_of(106.31, 38.50, z);
+    let mut drawn = BTreeMap::new();
+    for x in x0..=x1 {
+        for y in y0..=y1 {
+            let t = fetch(
+                &app,
+                &format!("/tiles/residential-areas/{z}/{x}/{y}.mvt?minutes=20&model=STRAIGHT_LINE"),
+                &[],
+            )
+            .await;
+            if t.body.is_empty() {
+                continue;
+            }
+            let reader = mvt_reader::Reader::new(t.body).unwrap();
+            for f in reader.get_features(0).unwrap() {
+                let props = f.properties.unwrap();
+                let id = match &props["id"] {
+                    Tag::String(s) => s.clone(),
+                    other => panic!("{other:?}"),
+                };
+                let covered = matches!(props["covered"], Tag::Bool(true));
+                let minutes = props.get("travelMinutes").map(|m| match m {
+                    Tag::Double(d) => *d,
+                    other => panic!("{other:?}"),
+                });
+                assert!(drawn.insert(id, (covered, minutes)).is_none(), "an area in two tiles");
+            }
+        }
+    }
+    let q = r#"{ residentialAreaCoverage(input: { minutes: 20, travel: { model: STRAIGHT_LINE } }) }"#;
+    let api = app.ok(q, json!({}), None).await;
+    let features = api["residentialAreaCoverage"]["features"].as_array().unwrap();
+    assert_eq!(drawn.len(), features.len(), "every area once");
+    let mut covered = 0;
+    for f in features {
+        let p = &f["properties"];
+        let (c, minutes) = drawn[p["id"].as_str().unwrap()];
+        assert_eq!(c, p["covered"].as_bool().unwrap());
+        assert_eq!(minutes, p["travelMinutes"].as_f64());
+        covered += usize::from(c);
+    }
+    assert!(covered > 5 && covered < features.len(), "{covered} of {}", features.len());
+}

@@ -2,7 +2,7 @@
 //! one holds, encoded as Mapbox Vector Tiles (`geo::web_tiles`).
 
 use super::Services;
-use super::coverage::{Scope, Within};
+use super::coverage::{CoverageQuestion, Scope, Within, area_coverage};
 use super::grid::{CellReach, GridQuestion, travel_time_grid};
 use crate::domain::facility::FacilityFilter;
 use crate::domain::travel::Travel;
@@ -20,6 +20,8 @@ pub enum TileLayer {
     Facilities,
     /// Travel-time heatmap cells (`travelTimeGrid` over the tile).
     TravelTime,
+    /// Residential areas as points with their coverage (`coverageByArea` over the tile).
+    ResidentialAreas,
     /// The walking network's streets, so a map has a base layer without a tile server.
     Network,
 }
@@ -34,6 +36,7 @@ impl TileLayer {
             "facilities" => Some(Self::Facilities),
             "network" => Some(Self::Network),
             "travel-time" => Some(Self::TravelTime),
+            "residential-areas" => Some(Self::ResidentialAreas),
             _ => None,
         }
     }
@@ -43,6 +46,7 @@ impl TileLayer {
             Self::Facilities => "facilities",
             Self::Network => "network",
             Self::TravelTime => "travel-time",
+            Self::ResidentialAreas => "residential-areas",
         }
     }
 
@@ -55,6 +59,8 @@ impl TileLayer {
             Self::Network => 13..=18,
             // H3 resolution zoom - 4: cells 10-30 pixels across at any of these zooms.
             Self::TravelTime => 10..=16,
+            // A tile about 10 km wide: a district's areas, one coverage question.
+            Self::ResidentialAreas => 12..=18,
         }
     }
 
@@ -73,6 +79,18 @@ impl TileLayer {
                 ("minutes", "Number: minutes to the nearest matching facility; absent unless reach is REACHED"),
                 ("reach", "String: REACHED, BEYOND or OFF_NETWORK"),
             ],
+            Self::ResidentialAreas => &[
+                ("id", "String: the residential area's GraphQL id"),
+                ("name", "String"),
+                ("population", "Number"),
+                ("elderlyPopulation", "Number: residents aged 60 or more"),
+                ("communityCode", "String: the 12-digit code, when known"),
+                ("covered", "Boolean: a matching facility within the minutes"),
+                (
+                    "travelMinutes",
+                    "Number: minutes to the nearest matching facility, when one is within an hour (or the budget on the network)",
+                ),
+            ],
         }
     }
 
@@ -81,6 +99,7 @@ impl TileLayer {
             Self::Facilities => "Community service facilities as points, with id, name, kind and category",
             Self::Network => "The walking network's streets as one MultiLineString per tile",
             Self::TravelTime => "Minutes from each H3 cell to the nearest matching facility (H3 resolution zoom - 4)",
+            Self::ResidentialAreas => "Residential areas as points with their coverage by the matching facilities",
         }
     }
 }
@@ -125,9 +144,7 @@ pub async fn travel_time_tile(
     filter: FacilityFilter,
     travel: Travel,
 ) -> ApiResult<Vec<u8>> {
-    let b = tile.bounds();
-    let rect = ::geo::Rect::new((b.sw.lon, b.sw.lat), (b.ne.lon, b.ne.lat)).to_polygon();
-    let within = Within::new(::geo::MultiPolygon::new(vec![rect]));
+    let within = rectangle(tile);
     let resolution = h3_grid::resolution(tile.z.saturating_sub(4))
         .ok_or_else(|| ApiError::BadUserInput(format!("no H3 resolution for zoom {}", tile.z)))?;
     let question = GridQuestion { filter, scope: Scope { prefix: None, within: Some(within) }, resolution, travel };
@@ -142,6 +159,44 @@ pub async fn travel_time_tile(
         PolygonFeature { id: *id, ring: ring.clone(), tags }
     });
     polygon_tile(tile, TileLayer::TravelTime.name(), features).map_err(|e| ApiError::internal(&e))
+}
+
+/// The residential areas in `tile` with their coverage: `coverageByArea` of the tile's
+/// rectangle.
+pub async fn residential_area_tile(
+    services: &Services<'_>,
+    tile: TileId,
+    filter: FacilityFilter,
+    travel: Travel,
+) -> ApiResult<Vec<u8>> {
+    let question = CoverageQuestion { filter, travel, scope: Scope { prefix: None, within: Some(rectangle(tile)) } };
+    let areas = area_coverage(services, question).await?;
+    let ids: Vec<String> = areas.iter().map(|a| a.area.id.encode()).collect();
+    let features = areas.iter().zip(&ids).map(|(a, id)| {
+        let d = &a.area.draft;
+        let mut tags = vec![
+            ("id", Tag::Text(id)),
+            ("name", Tag::Text(&d.name)),
+            ("population", Tag::Uint(u64::try_from(d.population).unwrap_or_default())),
+            ("elderlyPopulation", Tag::Uint(u64::try_from(d.elderly_population).unwrap_or_default())),
+            ("covered", Tag::Bool(a.covered)),
+        ];
+        if let Some(code) = &d.community_code {
+            tags.push(("communityCode", Tag::Text(code)));
+        }
+        if let Some(t) = a.nearest {
+            tags.push(("travelMinutes", Tag::Double(t.minutes)));
+        }
+        PointFeature { id: u64::try_from(a.area.id.0).unwrap_or_default(), at: d.location, tags }
+    });
+    point_tile(tile, TileLayer::ResidentialAreas.name(), features).map_err(|e| ApiError::internal(&e))
+}
+
+/// The tile's rectangle as a `within` scope.
+fn rectangle(tile: TileId) -> Within {
+    let b = tile.bounds();
+    let rect = ::geo::Rect::new((b.sw.lon, b.sw.lat), (b.ne.lon, b.ne.lat)).to_polygon();
+    Within::new(::geo::MultiPolygon::new(vec![rect]))
 }
 
 fn reach_name(reach: &CellReach) -> &'static str {

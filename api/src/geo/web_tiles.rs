@@ -60,6 +60,18 @@ pub enum Tag<'a> {
     Text(&'a str),
     Uint(u64),
     Double(f64),
+    Bool(bool),
+}
+
+impl Tag<'_> {
+    fn add_to(&self, key: &str, feature: &mut mvt::Feature) {
+        match self {
+            Tag::Text(s) => feature.add_tag_string(key, s),
+            Tag::Uint(n) => feature.add_tag_uint(key, *n),
+            Tag::Double(d) => feature.add_tag_double(key, *d),
+            Tag::Bool(b) => feature.add_tag_bool(key, *b),
+        }
+    }
 }
 
 /// One point feature of a layer.
@@ -89,11 +101,7 @@ pub fn point_tile<'a>(
         let mut feature = features.into_feature(geometry);
         feature.set_id(point.id);
         for (key, value) in &point.tags {
-            match value {
-                Tag::Text(s) => feature.add_tag_string(key, s),
-                Tag::Uint(n) => feature.add_tag_uint(key, *n),
-                Tag::Double(d) => feature.add_tag_double(key, *d),
-            }
+            value.add_to(key, &mut feature);
         }
         features = feature.into_layer();
     }
@@ -145,11 +153,7 @@ pub fn polygon_tile<'a>(
         let mut feature = features.into_feature(geometry.encode()?);
         feature.set_id(polygon.id);
         for (key, value) in &polygon.tags {
-            match value {
-                Tag::Text(s) => feature.add_tag_string(key, s),
-                Tag::Uint(n) => feature.add_tag_uint(key, *n),
-                Tag::Double(d) => feature.add_tag_double(key, *d),
-            }
+            value.add_to(key, &mut feature);
         }
         features = feature.into_layer();
     }
