@@ -3,8 +3,10 @@ Martin's PostGIS table source over the same facilities. Used by bench/tiles.sh.
 
     python tiles.py generate CSV N SEED          the facilities: name,kind,lon,lat over Ningxia
     python tiles.py compare OURS THEIRS CSV K    K tiles: both hold the same facilities
-    python tiles.py load URL TEMPLATE CSV K SEED K distinct tiles at zooms 10-16 where facilities
-                                                 are, one request at a time: p50 / p99 / max
+    python tiles.py load URL TEMPLATE CSV K SKIP  tiles SKIP+1..SKIP+K of one list of distinct tiles
+                                                 at zooms 10-16 where facilities are (rounds with
+                                                 different SKIPs share no tile), one request at
+                                                 a time: p50 / p99 / max
 """
 import csv, gzip, http.client, math, random, sys, time, urllib.parse
 
@@ -87,10 +89,10 @@ def compare(ours, theirs, csv_path, k):
     print(f"same facilities in {k} tiles ({features} features)")
 
 
-def load(base, template, csv_path, k, seed):
+def load(base, template, csv_path, k, skip):
     c = Client(base)
     times, size = [], 0
-    for z, x, y in tiles(csv_path, k, seed):
+    for z, x, y in tiles(csv_path, k + skip, 7)[skip:]:
         started = time.perf_counter()
         body = c.get(template.format(z=z, x=x, y=y))
         times.append((time.perf_counter() - started) * 1000)
