@@ -129,11 +129,26 @@ test('clicking a facility shows its details and its service circle', async () =>
     return null;
   });
   assert.ok(target, 'some facility marker is clickable');
-  const { facility } = await api('query($id: ID!) { facility(id: $id) { name } }', { id: target.id });
+  const { facility } = await api(`query($id: ID!) { facility(id: $id) { name category
+    canteen { seats } elderCare { beds dayCarePlaces } restStation { open24Hours amenities } } }`, { id: target.id });
 
   await page.mouse.click(target.x, target.y);
   await page.waitForFunction((name) => document.querySelector('#details-name')?.textContent === name, facility.name);
   assert.ok(await page.isVisible('#details'));
+  // The details of its category, as the API gives them.
+  const rows = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('#details-fields dt')]
+    .map((dt) => [dt.textContent, dt.nextElementSibling.textContent])));
+  const shown = (v) => (v === null ? '—' : String(v));
+  if (facility.category === 'ELDER_CARE') {
+    assert.equal(rows['Beds'], shown(facility.elderCare.beds));
+    assert.equal(rows['Day-care places'], shown(facility.elderCare.dayCarePlaces));
+  } else if (facility.category === 'CANTEEN') {
+    assert.equal(rows['Seats'], shown(facility.canteen.seats));
+    assert.ok('Prices by age' in rows);
+  } else {
+    assert.equal(rows['Open 24 hours'], facility.restStation.open24Hours ? 'yes' : 'no');
+    assert.equal(rows['Amenities'].split(', ').length, facility.restStation.amenities.length || 1);
+  }
   await page.waitForSelector('path.service-circle');
   assert.equal(await page.locator('.service-circle').count(), 1);
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `details${suffix()}.png`) });
@@ -174,28 +189,47 @@ test('facilities written through the API appear, move and disappear live', async
   assert.equal(await count(), before);
 });
 
-test('the coverage view shows the API\'s coverage', async () => {
-  const { coverage, coverageGaps } = await api(`{
-    coverage(input: {minutes: 15}) { elderlyCoverageRatio residentialAreas }
-    coverageGaps(input: {minutes: 15}) { elderlyPopulation }
-  }`);
+test('the coverage view shows the API\'s coverage of the service picked', async () => {
   await page.click('#view-coverage');
+  // Elder care by default (the figure planners quote), then canteens, then any service.
+  for (const category of ['ELDER_CARE', 'CANTEEN', '']) {
+    const filter = category ? `{categories: [${category}]}` : '{}';
+    const { coverage, coverageGaps } = await api(`{
+      coverage(input: {minutes: 15, filter: ${filter}}) { elderlyCoverageRatio residentialAreas }
+      coverageGaps(input: {minutes: 15, filter: ${filter}}) { elderlyPopulation }
+    }`);
+    if (category !== 'ELDER_CARE') {
+      await page.selectOption('#category', category);
+    }
+    await page.waitForSelector('body[data-ready="coverage"]');
+    const ratio = page.locator('#coverage-ratio');
+    await page.waitForFunction(
+      (want) => Math.abs(Number(document.querySelector('#coverage-ratio')?.dataset.ratio) - want) < 1e-9,
+      coverage.elderlyCoverageRatio,
+    );
+    assert.equal(await ratio.textContent(), `${(coverage.elderlyCoverageRatio * 100).toFixed(1)}%`);
+    const covered = await page.locator('.area-covered').count();
+    const uncovered = await page.locator('.area-uncovered').count();
+    assert.equal(covered + uncovered, coverage.residentialAreas);
+    assert.ok(covered > 0 && uncovered > 0, `${category}: ${covered} covered, ${uncovered} uncovered`);
+    assert.equal(await page.locator('.coverage-gap').count(), coverageGaps.length);
+    if (category === 'ELDER_CARE') {
+      assert.equal(await page.textContent('#coverage-category'), 'elder care');
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, `map${suffix()}.png`) });
+    }
+  }
+  await page.selectOption('#category', 'ELDER_CARE');
   await page.waitForSelector('body[data-ready="coverage"]');
+});
 
-  const ratio = page.locator('#coverage-ratio');
-  assert.ok(Math.abs(Number(await ratio.getAttribute('data-ratio')) - coverage.elderlyCoverageRatio) < 1e-9);
-  assert.equal(await ratio.textContent(), `${(coverage.elderlyCoverageRatio * 100).toFixed(1)}%`);
-  const covered = await page.locator('.area-covered').count();
-  const uncovered = await page.locator('.area-uncovered').count();
-  assert.equal(covered + uncovered, coverage.residentialAreas);
-  assert.ok(covered > 0 && uncovered > 0, `${covered} covered, ${uncovered} uncovered`);
-  assert.equal(await page.locator('.coverage-gap').count(), coverageGaps.length);
-  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `map${suffix()}.png`) });
+test('a scale bar shows metres or kilometres', async () => {
+  const scale = await page.textContent('.leaflet-control-scale-line');
+  assert.match(scale.trim(), /^\d+ (m|km)$/);
 });
 
 test('suggesting 3 sites draws the sites the API suggests', async () => {
   const { suggestSites } = await api(`{
-    suggestSites(input: {coverage: {minutes: 15}, count: 3}) { sites { newlyCoveredElderly } }
+    suggestSites(input: {coverage: {minutes: 15, filter: {categories: [ELDER_CARE]}}, count: 3}) { sites { newlyCoveredElderly } }
   }`);
   await page.fill('#suggest-count', '3');
   await page.click('#suggest-button');

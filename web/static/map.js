@@ -50,6 +50,8 @@ const percent = (ratio) => `${(ratio * 100).toFixed(1)}%`;
 const number = (n) => n.toLocaleString('en');
 const latLng = (p) => [p.lat, p.lon];
 const minutes = () => Number($('minutes').value);
+// The facilities coverage and suggestions count: one category, or all of them.
+const serviceFilter = () => ($('category').value ? { categories: [$('category').value] } : {});
 const humanize = (constant) => constant.charAt(0) + constant.slice(1).toLowerCase().replaceAll('_', ' ');
 
 const FACILITIES = `query Facilities($after: String, $crs: Crs!) {
@@ -63,6 +65,9 @@ const FACILITIES = `query Facilities($after: String, $crs: Crs!) {
 const FACILITY = `query Facility($id: ID!, $minutes: Float!, $crs: Crs!) {
   facility(id: $id) {
     id name kind category address phone openingHours isOpen services capacity
+    canteen { seats basePriceYuan agePrices { minAge maxAge priceYuan } diets halal delivery }
+    elderCare { beds dayCarePlaces careServices }
+    restStation { amenities access open24Hours targetGroups }
     serviceCircle(minutes: $minutes, crs: $crs)
   }
 }`;
@@ -102,6 +107,7 @@ async function main() {
 
   const map = L.map('map', { preferCanvas: false, zoomSnap: 0.5 });
   window.serviceCircleMap = map; // for the browser tests
+  L.control.scale({ metric: true, imperial: false, maxWidth: 150 }).addTo(map);
   if (config.tileUrl) {
     L.tileLayer(config.tileUrl, { maxZoom: 18, attribution: config.tileAttribution ?? '' }).addTo(map);
   }
@@ -208,18 +214,20 @@ async function main() {
     $('details').hidden = true;
   });
 
-  let coverageMinutes = null;
+  let coverageAsked = null;
   async function showCoverage() {
     document.body.dataset.ready = 'loading-coverage';
-    if (coverageMinutes !== minutes()) {
+    const input = { minutes: minutes(), filter: serviceFilter() };
+    if (coverageAsked !== JSON.stringify(input)) {
       setStatus('Computing coverage…');
-      const input = { minutes: minutes() };
       const data = await graphql(COVERAGE, { input, crs });
       drawCoverage(data, layers.coverage);
-      coverageMinutes = input.minutes;
+      coverageAsked = JSON.stringify(input);
     }
     layers.coverage.addTo(map);
-    setStatus(`Residential areas within ${coverageMinutes} minutes' walk of a facility.`);
+    const service = $('category').selectedOptions[0].textContent.toLowerCase();
+    $('coverage-category').textContent = service;
+    setStatus(`Residential areas within ${input.minutes} minutes' walk of ${$('category').value ? 'a facility of this service' : 'any facility'}.`);
     document.body.dataset.ready = 'coverage';
   }
 
@@ -246,6 +254,10 @@ async function main() {
   $('view-facilities').addEventListener('click', () => setView('facilities'));
   $('view-coverage').addEventListener('click', () => setView('coverage'));
 
+  $('category').addEventListener('change', () => {
+    if (view === 'coverage') setView('coverage');
+  });
+
   $('minutes').addEventListener('change', () => {
     if (!(minutes() > 0 && minutes() <= 120)) return showError('The travel budget must be in (0, 120] minutes.');
     if (view === 'coverage') setView('coverage');
@@ -259,7 +271,7 @@ async function main() {
     button.disabled = true;
     delete document.body.dataset.suggested;
     try {
-      const input = { coverage: { minutes: minutes() }, count };
+      const input = { coverage: { minutes: minutes(), filter: serviceFilter() }, count };
       const { suggestSites } = await graphql(SUGGEST, { input, crs });
       clearError();
       drawSuggestions(suggestSites, layers.sites);
@@ -329,6 +341,7 @@ function showDetails(f) {
     ['Open now', f.isOpen === null ? 'unknown' : f.isOpen ? 'yes' : 'no'],
     ['Services', f.services.map(humanize).join(', ')],
     ['Capacity', f.capacity],
+    ...categoryDetails(f),
   ];
   $('details-fields').replaceChildren(...fields.flatMap(([name, value]) => {
     const dt = document.createElement('dt');
@@ -338,6 +351,40 @@ function showDetails(f) {
     return [dt, dd];
   }));
   $('details').hidden = false;
+}
+
+const list = (values) => values.map(humanize).join(', ');
+const yuan = (n) => `¥${n}`;
+
+// What matters for each category: prices by age for canteens, places for elder care,
+// amenities for rest stations.
+function categoryDetails(f) {
+  if (f.canteen) {
+    const c = f.canteen;
+    const bands = c.agePrices.map((p) => `${p.minAge}${p.maxAge === null ? '+' : `–${p.maxAge}`}: ${yuan(p.priceYuan)}`);
+    return [
+      ['Seats', c.seats],
+      ['Base price', c.basePriceYuan === null ? null : yuan(c.basePriceYuan)],
+      ['Prices by age', bands.join('; ')],
+      ['Diets', list(c.diets)],
+      ['Halal', c.halal ? 'yes' : 'no'],
+      ['Delivery', c.delivery ? 'yes' : 'no'],
+    ];
+  }
+  if (f.elderCare) {
+    const e = f.elderCare;
+    return [['Beds', e.beds], ['Day-care places', e.dayCarePlaces], ['Care services', list(e.careServices)]];
+  }
+  if (f.restStation) {
+    const r = f.restStation;
+    return [
+      ['Amenities', list(r.amenities)],
+      ['Open 24 hours', r.open24Hours ? 'yes' : 'no'],
+      ['Access', humanize(r.access)],
+      ['For', list(r.targetGroups)],
+    ];
+  }
+  return [];
 }
 
 function drawCoverage({ coverage, coverageGaps, residentialAreaCoverage }, layer) {
