@@ -222,6 +222,51 @@ test('the coverage view shows the API\'s coverage of the service picked', async 
   await page.waitForSelector('body[data-ready="coverage"]');
 });
 
+test('the heatmap view draws the API\'s travel-time grid, counted in its legend', async () => {
+  const { travelTimeGrid } = await api(`{
+    travelTimeGrid(filter: {categories: [ELDER_CARE]}, resolution: 8, maxMinutes: 30) { cellCount features }
+  }`);
+  await page.click('#view-heatmap');
+  await page.waitForSelector('body[data-ready="heatmap"]');
+  assert.equal(await page.locator('.heat-cell').count(), travelTimeGrid.cellCount);
+  // The legend's classes: 5, 10, 15 and 30 minutes, beyond, off the network.
+  const expected = {};
+  for (const { properties: p } of travelTimeGrid.features.features) {
+    const key = p.reach === 'OFF_NETWORK' ? 'off' : p.minutes === null ? 'beyond'
+      : String([5, 10, 15, 30].find((m) => p.minutes <= m) ?? 'beyond');
+    expected[key] = (expected[key] ?? 0) + 1;
+  }
+  for (const key of ['5', '10', '15', '30', 'beyond', 'off']) {
+    const shown = await page.textContent(`#heatmap-legend li[data-heat="${key}"] .count`);
+    assert.equal(shown, (expected[key] ?? 0).toLocaleString('en'), key);
+    assert.equal(await page.locator(`.heat-${key}`).count(), expected[key] ?? 0, key);
+  }
+  assert.ok(Object.keys(expected).length >= 3, JSON.stringify(expected));
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `heatmap${suffix()}.png`) });
+});
+
+test('the norms view shows compliance by requirement and the worst communities', async () => {
+  const { normSets } = await api('{ normSets { name } }');
+  const { normCompliance: c } = await api(`query($s: String!) { normCompliance(normSet: $s) {
+    residentialAreas shareOfElderlyMeetingAll requirements { label shareOfElderlyMeeting }
+    communities { communityCode shareOfElderlyMeetingAll } } }`, { s: normSets[0].name });
+  await page.click('#view-norms');
+  await page.waitForSelector('body[data-ready="norms"]');
+  assert.equal(await page.textContent('#norm-set-name'), normSets[0].name);
+  const ratio = Number(await page.getAttribute('#norms-ratio', 'data-ratio'));
+  assert.ok(Math.abs(ratio - c.shareOfElderlyMeetingAll) < 1e-9);
+  const pct = (r) => `${(r * 100).toFixed(1)}%`;
+  const cells = (table) => page.$$eval(`${table} tbody tr`, (rows) => rows.map((r) => [...r.cells].map((td) => td.textContent)));
+  const requirements = await cells('#norm-requirements');
+  assert.deepEqual(requirements.map((r) => [r[1], r[2]]), c.requirements.map((r) => [r.label, pct(r.shareOfElderlyMeeting)]));
+  const communities = await cells('#norm-communities');
+  assert.deepEqual(communities.map((r) => [r[0], r[2]]),
+    c.communities.slice(0, 10).map((x) => [x.communityCode ?? 'no code', pct(x.shareOfElderlyMeetingAll)]));
+  const areas = await page.locator('.area-meets').count() + await page.locator('.area-misses').count();
+  assert.equal(areas, c.residentialAreas);
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `norms${suffix()}.png`) });
+});
+
 test('a scale bar shows metres or kilometres', async () => {
   const scale = await page.textContent('.leaflet-control-scale-line');
   assert.match(scale.trim(), /^\d+ (m|km)$/);
@@ -242,10 +287,14 @@ test('suggesting 3 sites draws the sites the API suggests', async () => {
 test('no console errors, page errors or failed requests; every geometry in the tiles\' CRS', () => {
   assert.deepEqual(problems, []);
   const queries = graphqlRequests.map((r) => r.query.split('(')[0]);
-  for (const name of ['query Facilities', 'query Facility', 'query Coverage', 'query Suggest']) {
+  for (const name of ['query Facilities', 'query Facility', 'query Coverage', 'query Heatmap', 'query Compliance', 'query Suggest']) {
     assert.ok(queries.includes(name), `the page sent ${name}`);
   }
-  for (const request of graphqlRequests) assert.equal(request.variables.crs, config.tileCrs, request.query);
+  // Every query that draws geometry asks for it in the tiles' system.
+  for (const request of graphqlRequests.filter((r) => r.query.includes('geometry') || r.query.includes('$crs'))) {
+    assert.equal(request.variables?.crs, config.tileCrs, request.query);
+  }
+  assert.ok(graphqlRequests.filter((r) => r.query.includes('$crs')).length >= 5);
 });
 
 function suffix() {

@@ -86,6 +86,39 @@ const COVERAGE = `query Coverage($input: CoverageInput!, $crs: Crs!) {
   residentialAreaCoverage(input: $input, crs: $crs)
 }`;
 
+const HEATMAP = `query Heatmap($filter: FacilityFilter, $crs: Crs!) {
+  travelTimeGrid(filter: $filter, resolution: 8, maxMinutes: 30) { cellCount maxMinutes features(crs: $crs) }
+}`;
+
+const NORMS = `query Norms {
+  normSets { name description }
+}`;
+
+const COMPLIANCE = `query Compliance($set: String!, $crs: Crs!) {
+  normCompliance(normSet: $set) {
+    shareOfElderlyMeetingAll
+    requirements { label minutes shareOfElderlyMeeting }
+    communities { communityCode elderlyPopulation shareOfElderlyMeetingAll }
+    features(crs: $crs)
+  }
+}`;
+
+// Heatmap classes: upper bounds in minutes, and their colours (light: near).
+const HEAT = [
+  { upTo: 5, color: '#1a9850', label: 'up to 5 min' },
+  { upTo: 10, color: '#91cf60', label: '5–10 min' },
+  { upTo: 15, color: '#fee08b', label: '10–15 min' },
+  { upTo: 30, color: '#fc8d59', label: '15–30 min' },
+];
+const BEYOND = { color: '#d73027', label: 'beyond 30 min' };
+const OFF_NETWORK = { color: '#999999', label: 'off the walking network' };
+const heatClass = (properties) => {
+  if (properties.reach === 'OFF_NETWORK') return { ...OFF_NETWORK, key: 'off' };
+  if (properties.minutes === null || properties.minutes === undefined) return { ...BEYOND, key: 'beyond' };
+  const i = HEAT.findIndex((h) => properties.minutes <= h.upTo);
+  return i < 0 ? { ...BEYOND, key: 'beyond' } : { ...HEAT[i], key: String(HEAT[i].upTo) };
+};
+
 const SUGGEST = `query Suggest($input: SiteSuggestionInput!, $crs: Crs!) {
   suggestSites(input: $input) {
     sites { location(crs: $crs) { lon lat } newlyCoveredElderly cumulativeElderlyCoverageRatio }
@@ -113,7 +146,7 @@ async function main() {
   }
   // Own panes keep the stacking stable whatever is loaded first: gaps and circles under the
   // facilities (which stay clickable), residential areas over them, suggestions on top.
-  for (const [name, z] of [['gaps', 380], ['circle', 390], ['areas', 410], ['sites', 620]]) {
+  for (const [name, z] of [['heat', 370], ['gaps', 380], ['circle', 390], ['areas', 410], ['sites', 620]]) {
     map.createPane(name).style.zIndex = z;
   }
 
@@ -121,6 +154,8 @@ async function main() {
     categories: Object.fromEntries(Object.keys(CATEGORIES).map((c) => [c, L.featureGroup()])),
     circle: L.layerGroup().addTo(map),
     coverage: L.layerGroup(),
+    heatmap: L.layerGroup(),
+    norms: L.layerGroup(),
     sites: L.layerGroup().addTo(map),
   };
 
@@ -231,31 +266,72 @@ async function main() {
     document.body.dataset.ready = 'coverage';
   }
 
+  let heatmapAsked = null;
+  async function showHeatmap() {
+    document.body.dataset.ready = 'loading-heatmap';
+    const filter = serviceFilter();
+    if (heatmapAsked !== JSON.stringify(filter)) {
+      setStatus('Computing the heatmap…');
+      const { travelTimeGrid } = await graphql(HEATMAP, { filter, crs });
+      drawHeatmap(travelTimeGrid, layers.heatmap);
+      heatmapAsked = JSON.stringify(filter);
+    }
+    layers.heatmap.addTo(map);
+    $('heatmap-category').textContent = $('category').value ? $('category').selectedOptions[0].textContent.toLowerCase() : 'facility';
+    setStatus('Walking minutes from each hexagon to the nearest facility of the service.');
+    document.body.dataset.ready = 'heatmap';
+  }
+
+  let normsShown = false;
+  async function showNorms() {
+    document.body.dataset.ready = 'loading-norms';
+    if (!normsShown) {
+      setStatus('Checking the norms…');
+      const { normSets } = await graphql(NORMS);
+      if (!normSets.length) {
+        setStatus('No norm set is loaded: an admin loads one with loadNorms.');
+        document.body.dataset.ready = 'norms';
+        return;
+      }
+      const set = normSets[0];
+      const { normCompliance } = await graphql(COMPLIANCE, { set: set.name, crs });
+      drawNorms(set, normCompliance, layers.norms);
+      normsShown = true;
+    }
+    layers.norms.addTo(map);
+    setStatus('Residential areas by whether they meet every requirement of the norm set.');
+    document.body.dataset.ready = 'norms';
+  }
+
   function showFacilities() {
     layers.coverage.remove();
     setStatus(`Click a facility for its details and ${minutes()}-minute service circle.`);
     document.body.dataset.ready = 'facilities';
   }
 
+  const VIEWS = { facilities: () => showFacilities(), coverage: showCoverage, heatmap: showHeatmap, norms: showNorms };
   let view = 'facilities';
   async function setView(next) {
     view = next;
-    $('view-facilities').setAttribute('aria-pressed', view === 'facilities');
-    $('view-coverage').setAttribute('aria-pressed', view === 'coverage');
-    $('coverage-section').hidden = view !== 'coverage';
+    for (const name of Object.keys(VIEWS)) {
+      $(`view-${name}`).setAttribute('aria-pressed', view === name);
+      if (name !== 'facilities') {
+        $(`${name}-section`).hidden = view !== name;
+        if (view !== name) layers[name].remove();
+      }
+    }
     $('map').classList.toggle('coverage-view', view === 'coverage');
     clearError();
     try {
-      await (view === 'coverage' ? showCoverage() : showFacilities());
+      await VIEWS[view]();
     } catch (e) {
       showError(e);
     }
   }
-  $('view-facilities').addEventListener('click', () => setView('facilities'));
-  $('view-coverage').addEventListener('click', () => setView('coverage'));
+  for (const name of Object.keys(VIEWS)) $(`view-${name}`).addEventListener('click', () => setView(name));
 
   $('category').addEventListener('change', () => {
-    if (view === 'coverage') setView('coverage');
+    if (view === 'coverage' || view === 'heatmap') setView(view);
   });
 
   $('minutes').addEventListener('change', () => {
@@ -410,6 +486,60 @@ function drawCoverage({ coverage, coverageGaps, residentialAreaCoverage }, layer
   $('coverage-counts').textContent =
     `${number(coverage.coveredElderlyPopulation)} of ${number(coverage.elderlyPopulation)} elderly residents; ` +
     `${number(coverage.coveredResidentialAreas)} of ${number(coverage.residentialAreas)} residential areas.`;
+}
+
+function drawHeatmap(grid, layer) {
+  layer.clearLayers();
+  const counts = {};
+  L.geoJSON(grid.features, {
+    pane: 'heat',
+    style: (feature) => {
+      const heat = heatClass(feature.properties);
+      counts[heat.key] = (counts[heat.key] ?? 0) + 1;
+      return { className: `heat-cell heat-${heat.key}`, color: heat.color, weight: 0.5, fillColor: heat.color, fillOpacity: 0.55 };
+    },
+    onEachFeature: (feature, l) => l.bindTooltip(feature.properties.minutes === null
+      ? (feature.properties.reach === 'OFF_NETWORK' ? 'off the walking network' : `beyond ${grid.maxMinutes} min`)
+      : `${feature.properties.minutes.toFixed(1)} min`),
+  }).addTo(layer);
+  $('heatmap-summary').textContent = `${number(grid.cellCount)} hexagons (H3 resolution 8, about 0.7 km² each).`;
+  $('heatmap-legend').replaceChildren(...[...HEAT.map((h) => ({ ...h, key: String(h.upTo) })), { ...BEYOND, key: 'beyond' }, { ...OFF_NETWORK, key: 'off' }]
+    .map((h) => {
+      const item = document.createElement('li');
+      item.dataset.heat = h.key;
+      item.innerHTML = '<span class="swatch"></span><span class="label"></span> <span class="count"></span>';
+      item.querySelector('.swatch').style.background = h.color;
+      item.querySelector('.label').textContent = h.label;
+      item.querySelector('.count').textContent = number(counts[h.key] ?? 0);
+      return item;
+    }));
+}
+
+function drawNorms(set, compliance, layer) {
+  layer.clearLayers();
+  $('norm-set-name').textContent = set.name;
+  $('norm-set-description').textContent = set.description ?? '';
+  const ratio = $('norms-ratio');
+  ratio.textContent = percent(compliance.shareOfElderlyMeetingAll);
+  ratio.dataset.ratio = compliance.shareOfElderlyMeetingAll;
+  const row = (...cells) => {
+    const tr = document.createElement('tr');
+    tr.append(...cells.map((c) => Object.assign(document.createElement('td'), { textContent: c })));
+    return tr;
+  };
+  $('norm-requirements').tBodies[0].replaceChildren(...compliance.requirements.map((r) =>
+    row(`${r.minutes} min`, r.label, percent(r.shareOfElderlyMeeting))));
+  $('norm-communities').tBodies[0].replaceChildren(...compliance.communities.slice(0, 10).map((c) =>
+    row(c.communityCode ?? 'no code', number(c.elderlyPopulation), percent(c.shareOfElderlyMeetingAll))));
+  L.geoJSON(compliance.features, {
+    pointToLayer: (feature, at) => {
+      const meets = feature.properties.meetsAll;
+      return L.circleMarker(at, {
+        pane: 'areas', radius: 3, weight: 0, fillOpacity: 0.8,
+        fillColor: meets ? '#2166ac' : '#d6604d', className: meets ? 'area-meets' : 'area-misses',
+      }).bindTooltip(text(meets ? feature.properties.name : `${feature.properties.name}: misses ${feature.properties.unmet.join(', ')}`));
+    },
+  }).addTo(layer);
 }
 
 function drawSuggestions(suggestion, layer) {
