@@ -1,5 +1,5 @@
 //! Builds the web pages into the binary: the map page and GraphiQL from `web/`, and the
-//! browser libraries they load (Leaflet, React, GraphiQL) from the npm packages that
+//! browser libraries they load (Leaflet and its VectorGrid plugin, React, GraphiQL) from the npm packages that
 //! `web/package-lock.json` pins, installed here with `npm ci` when missing or stale. The server
 //! then serves all of it itself: no CDN, nothing to install beside the binary, and it works
 //! offline. Without npm the build still succeeds, with a warning, and the pages say what is
@@ -20,6 +20,7 @@ const VENDOR: &[(&str, &str)] = &[
     ("/vendor/leaflet/images/marker-icon.png", "leaflet/dist/images/marker-icon.png"),
     ("/vendor/leaflet/images/marker-icon-2x.png", "leaflet/dist/images/marker-icon-2x.png"),
     ("/vendor/leaflet/images/marker-shadow.png", "leaflet/dist/images/marker-shadow.png"),
+    ("/vendor/leaflet.vectorgrid/vectorgrid.js", "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js"),
     ("/vendor/react/react.production.min.js", "react/umd/react.production.min.js"),
     ("/vendor/react-dom/react-dom.production.min.js", "react-dom/umd/react-dom.production.min.js"),
     ("/vendor/graphiql/graphiql.min.js", "graphiql/graphiql.min.js"),

@@ -267,6 +267,34 @@ test('the norms view shows compliance by requirement and the worst communities',
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `norms${suffix()}.png`) });
 });
 
+test('the base layer draws the server\'s network tiles (WGS-84 maps only)', async () => {
+  const hasLayer = await page.evaluate(() => Boolean(window.serviceCircleNetwork));
+  if (config.tileCrs !== 'WGS84') {
+    assert.equal(hasLayer, false, 'no WGS-84 streets over GCJ-02 tiles');
+    return;
+  }
+  assert.ok(hasLayer);
+  await page.evaluate(() => window.serviceCircleMap.setView([38.47, 106.28], 15, { animate: false }));
+  await page.waitForFunction(() => document.querySelectorAll('.network-tiles svg path').length > 0, null, { timeout: TIMEOUT });
+  await page.waitForTimeout(500);
+  // Each drawn tile: as many lines in its path as the tile the server sends has, decoded here.
+  const drawn = await page.evaluate(() => Object.values(window.serviceCircleNetwork._tiles)
+    .filter((t) => t.loaded && t.el.querySelector('path'))
+    .map((t) => ({ z: t.coords.z, x: t.coords.x, y: t.coords.y,
+      moves: [...t.el.querySelectorAll('path')].reduce((n, p) => n + (p.getAttribute('d').match(/M/g) ?? []).length, 0) })));
+  assert.ok(drawn.length > 0);
+  const { VectorTile } = require('vector-tile');
+  const Protobuf = require('pbf');
+  for (const t of drawn) {
+    const bytes = await fetch(`${SERVER_URL}/tiles/network/${t.z}/${t.x}/${t.y}.mvt`).then((r) => r.arrayBuffer());
+    const layer = new VectorTile(new Protobuf(new Uint8Array(bytes))).layers.network;
+    let lines = 0;
+    for (let i = 0; i < layer.length; i++) lines += layer.feature(i).loadGeometry().length;
+    assert.equal(t.moves, lines, `tile ${t.z}/${t.x}/${t.y}`);
+  }
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `network${suffix()}.png`) });
+});
+
 test('a scale bar shows metres or kilometres', async () => {
   const scale = await page.textContent('.leaflet-control-scale-line');
   assert.match(scale.trim(), /^\d+ (m|km)$/);

@@ -138,11 +138,22 @@ async function main() {
   // so markers line up with the streets underneath.
   const crs = config.tileCrs === 'GCJ02' ? 'GCJ02' : 'WGS84';
 
-  const map = L.map('map', { preferCanvas: false, zoomSnap: 0.5 });
+  // Zoom limits of its own: otherwise Leaflet takes them from the layers, and the network
+  // layer (zoom 13 and closer) would keep the map from showing the whole district.
+  const map = L.map('map', { preferCanvas: false, zoomSnap: 0.5, minZoom: 2, maxZoom: 20 });
   window.serviceCircleMap = map; // for the browser tests
   L.control.scale({ metric: true, imperial: false, maxWidth: 150 }).addTo(map);
   if (config.tileUrl) {
     L.tileLayer(config.tileUrl, { maxZoom: 18, attribution: config.tileAttribution ?? '' }).addTo(map);
+  }
+  // The stored walking network as a base layer from the server's own vector tiles: streets
+  // without a tile server or internet. Its positions are WGS-84, so not over GCJ-02 tiles
+  // (which draw their own streets). From zoom 13, where the server has network tiles.
+  if (crs === 'WGS84' && L.vectorGrid) {
+    window.serviceCircleNetwork = L.vectorGrid.protobuf('/tiles/network/{z}/{x}/{y}.mvt', {
+      vectorTileLayerStyles: { network: { weight: 1.2, color: '#a7b0ba', opacity: 1 } },
+      minZoom: 13, maxNativeZoom: 18, maxZoom: 20, interactive: false, className: 'network-tiles',
+    }).addTo(map);
   }
   // Own panes keep the stacking stable whatever is loaded first: gaps and circles under the
   // facilities (which stay clickable), residential areas over them, suggestions on top.
