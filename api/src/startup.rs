@@ -49,6 +49,7 @@ impl Application {
         let planning = PlanningPool::new(settings.planning_threads());
         let tile_computing = web::Data::new(crate::tiles_http::TileComputing {
             pool: planning.clone(),
+            zone: settings.time_zone,
             network: settings.network,
             computation: settings.limits.computation,
         });

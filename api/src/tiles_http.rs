@@ -7,6 +7,7 @@
 use crate::app::Services;
 use crate::app::tiles::{self, TileLayer};
 use crate::domain::facility::{FacilityCategory, FacilityFilter, FacilityKind};
+use crate::domain::hours::{OpenMoment, TimeZone};
 use crate::domain::travel::{DEFAULT_MINUTES, DistanceModel, NetworkSettings, Travel, TravelProfile};
 use crate::domain::validate;
 use crate::error::ApiError;
@@ -17,6 +18,7 @@ use crate::planning_pool::PlanningPool;
 use crate::store::Store;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use std::hash::{Hash, Hasher};
 use std::io::Write;
@@ -26,6 +28,8 @@ use std::io::Write;
 #[derive(Clone)]
 pub struct TileComputing {
     pub pool: PlanningPool,
+    /// Where `openAt` is read.
+    pub zone: TimeZone,
     pub network: NetworkSettings,
     pub computation: std::time::Duration,
 }
@@ -45,7 +49,7 @@ fn no_layer(name: &str) -> HttpResponse {
 
 /// The layer's parameters: facilities take the facility filter, the heatmap the filter and
 /// travel, the network none.
-fn layer_filter(layer: TileLayer, query: &str) -> Result<(FacilityFilter, Travel), String> {
+fn layer_filter(layer: TileLayer, query: &str) -> Result<(Asked, Travel), String> {
     match layer {
         TileLayer::Facilities => parameters_of(query, None),
         TileLayer::TravelTime => {
@@ -90,7 +94,14 @@ fn enum_of<T: serde::de::DeserializeOwned>(parameter: &str, value: &str) -> Resu
 /// comma-separated lists (GraphQL enum names for the first two), `communityCodePrefix`. Any
 /// other parameter is refused, so a misspelt filter does not silently draw everything.
 pub fn filter_of(query: &str) -> Result<FacilityFilter, String> {
-    Ok(parameters_of(query, None)?.0)
+    Ok(parameters_of(query, None)?.0.filter)
+}
+
+/// What a tile's query string asks: the facility filter (its `openAt` read, not yet applied:
+/// that needs the holiday calendar) and the travel.
+struct Asked {
+    filter: FacilityFilter,
+    open_at: Option<DateTime<Utc>>,
 }
 
 /// The travel parameters a layer takes: the name of its minutes parameter and its default.
@@ -103,8 +114,9 @@ struct TravelParameters {
 /// The filter and, where `travel` allows them, the minutes (`maxMinutes` of the heatmap,
 /// `minutes` of coverage), `model` (AUTO, NETWORK, STRAIGHT_LINE) and `profile`
 /// (ELDERLY_WALK, WALK).
-fn parameters_of(query: &str, travel: Option<TravelParameters>) -> Result<(FacilityFilter, Travel), String> {
+fn parameters_of(query: &str, travel: Option<TravelParameters>) -> Result<(Asked, Travel), String> {
     let mut filter = FacilityFilter::default();
+    let mut open_at = None;
     let mut minutes = travel.map_or(DEFAULT_MINUTES, |t| t.default_minutes);
     let (mut model, mut profile) = (DistanceModel::default(), TravelProfile::default());
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
@@ -120,6 +132,11 @@ fn parameters_of(query: &str, travel: Option<TravelParameters>) -> Result<(Facil
             "services" => filter.services = items().map(str::to_owned).collect(),
             "communityCodePrefix" => {
                 filter.community_code_prefix = Some(validate::community_code_prefix(&value).map_err(|e| e.0)?)
+            }
+            "openAt" => {
+                let at = DateTime::parse_from_rfc3339(&value)
+                    .map_err(|_| format!("openAt: not an RFC 3339 instant (2026-11-30T12:00:00+08:00): {value:?}"))?;
+                open_at = Some(at.with_timezone(&Utc));
             }
             key if travel.is_some_and(|t| t.minutes_key == key) => {
                 minutes = value.parse().map_err(|_| format!("{key}: not a number: {value:?}"))?;
@@ -142,22 +159,41 @@ fn parameters_of(query: &str, travel: Option<TravelParameters>) -> Result<(Facil
             other => {
                 let travel = travel.map_or(String::new(), |t| format!(", {}, model, profile", t.minutes_key));
                 return Err(format!(
-                    "unknown parameter {other:?}: this layer takes categories, kinds, services, communityCodePrefix{travel}"
+                    "unknown parameter {other:?}: this layer takes categories, kinds, services, communityCodePrefix, openAt{travel}"
                 ));
             }
         }
     }
     let travel = Travel::new(minutes, profile, None, model, DEFAULT_DETOUR_FACTOR).map_err(|e| e.0)?;
-    Ok((filter, travel))
+    Ok((Asked { filter, open_at }, travel))
 }
 
-async fn tile_json(request: HttpRequest, path: web::Path<String>, store: web::Data<Store>) -> HttpResponse {
+/// The filter with its `openAt` applied, in the service's time zone and holiday calendar.
+async fn applied(asked: Asked, store: &Store, zone: TimeZone) -> Result<FacilityFilter, HttpResponse> {
+    let Asked { mut filter, open_at } = asked;
+    if let Some(at) = open_at {
+        let calendar = store.current_holiday_calendar().await.map_err(|e| failure(e.into()))?;
+        filter.open_at = Some(OpenMoment::checked(at, zone, &calendar).map_err(|e| bad_request(&e.0))?);
+    }
+    Ok(filter)
+}
+
+async fn tile_json(
+    request: HttpRequest,
+    path: web::Path<String>,
+    store: web::Data<Store>,
+    computing: web::Data<TileComputing>,
+) -> HttpResponse {
     let name = path.trim_end_matches(".json");
     let Some(layer) = TileLayer::from_name(name) else { return no_layer(name) };
     let query = request.query_string();
-    let (filter, _) = match layer_filter(layer, query) {
+    let (asked, _) = match layer_filter(layer, query) {
         Ok(f) => f,
         Err(message) => return bad_request(&message),
+    };
+    let filter = match applied(asked, &store, computing.zone).await {
+        Ok(f) => f,
+        Err(response) => return response,
     };
     let bounds = match layer {
         TileLayer::Facilities => tiles::facility_bounds(&store, &filter).await,
@@ -211,9 +247,13 @@ async fn tile(
             zooms.end()
         ));
     };
-    let (filter, travel) = match layer_filter(layer, request.query_string()) {
+    let (asked, travel) = match layer_filter(layer, request.query_string()) {
         Ok(f) => f,
         Err(message) => return bad_request(&message),
+    };
+    let filter = match applied(asked, &store, computing.zone).await {
+        Ok(f) => f,
+        Err(response) => return response,
     };
     let bytes = match layer {
         TileLayer::Facilities => tiles::facility_tile(&store, tile, &filter).await,

@@ -168,6 +168,18 @@ async fn a_changed_facility_changes_the_etag_of_its_tile_only_and_bad_tiles_are_
     assert_eq!(decode(x, y, Z, &changed.body)[&here].0, "renamed");
     assert_eq!(fetch(&app, &other, &[]).await.headers.get("etag").unwrap(), other_etag, "other tiles keep theirs");
 
+    // openAt: only facilities known to be open then (the other has no hours).
+    let q = "mutation($id: ID!) { updateFacility(id: $id, version: 2, input: { openingHours: \"Mo-Fr 08:00-18:00\" }) { version } }";
+    app.ok(q, json!({ "id": here }), Some(&editor)).await;
+    let monday_noon = "openAt=2026-11-30T12:00:00%2B08:00";
+    let open = fetch(&app, &format!("{path}?{monday_noon}"), &[]).await;
+    assert_eq!(decode(x, y, Z, &open.body).keys().collect::<Vec<_>>(), [&here]);
+    let sunday = fetch(&app, &format!("{path}?openAt=2026-11-29T12:00:00%2B08:00"), &[]).await;
+    assert_eq!(sunday.status, 204, "closed on Sundays");
+    assert_eq!(fetch(&app, &format!("{other}?{monday_noon}"), &[]).await.status, 204, "unknown hours are left out");
+    assert_eq!(fetch(&app, &format!("{path}?openAt=noon"), &[]).await.status, 400);
+    assert_eq!(fetch(&app, &format!("{path}?openAt=3000-01-01T00:00:00Z"), &[]).await.status, 400);
+
     // TileJSON carries the filters into its tile URL.
     let (status, body) = app.get("/tiles/facilities.json?kinds=MEAL_POINT").await;
     assert_eq!(status, 200);
@@ -212,12 +224,9 @@ async fn residential_area_tiles_hold_the_coverage_the_api_answers() {
     let mut drawn = BTreeMap::new();
     for x in x0..=x1 {
         for y in y0..=y1 {
-            let t = fetch(
-                &app,
-                &format!("/tiles/residential-areas/{z}/{x}/{y}.mvt?minutes=20&model=STRAIGHT_LINE"),
-                &[],
-            )
-            .await;
+            let t =
+                fetch(&app, &format!("/tiles/residential-areas/{z}/{x}/{y}.mvt?minutes=20&model=STRAIGHT_LINE"), &[])
+                    .await;
             if t.body.is_empty() {
                 continue;
             }

@@ -191,7 +191,25 @@ pub struct OpenMoment {
     context: Context,
 }
 
+/// The years an instant may fall in for its opening hours to be read: far from today the
+/// evaluator's calendar runs out and every facility would read as closed.
+pub const MOMENT_YEARS: std::ops::RangeInclusive<i32> = 1900..=2199;
+
 impl OpenMoment {
+    /// The moment `at`, refused outside `MOMENT_YEARS` rather than answered wrongly.
+    pub fn checked(at: DateTime<Utc>, zone: TimeZone, calendar: &HolidayCalendar) -> Result<Self, super::Invalid> {
+        use chrono::Datelike;
+        if !MOMENT_YEARS.contains(&at.year()) {
+            return Err(super::Invalid::new(format!(
+                "opening hours can be evaluated for the years {} to {}, not {}",
+                MOMENT_YEARS.start(),
+                MOMENT_YEARS.end(),
+                at.year()
+            )));
+        }
+        Ok(Self::new(at, zone, calendar))
+    }
+
     pub fn new(at: DateTime<Utc>, zone: TimeZone, calendar: &HolidayCalendar) -> Self {
         let local = at.with_timezone(&zone.0).naive_local();
         let evaluated_at = calendar.schedule_date(local.date()).and_time(local.time());

@@ -24,25 +24,10 @@ async fn calendar(ctx: &Context<'_>) -> ApiResult<Arc<HolidayCalendar>> {
     }
 }
 
-/// The years an `at` instant may fall in.
-const MOMENT_YEARS: std::ops::RangeInclusive<i32> = 1900..=2199;
-
 /// `at` (or now) as a moment to test opening hours against, in the service's time zone.
 pub async fn moment(ctx: &Context<'_>, at: Option<DateTime<Utc>>) -> ApiResult<OpenMoment> {
     let zone = ctx.data_opt::<TimeZone>().copied().unwrap_or_default();
-    // Far from today the evaluator's calendar runs out and every facility would read as
-    // closed: refuse rather than answer wrongly.
-    if let Some(at) = at
-        && !MOMENT_YEARS.contains(&at.year())
-    {
-        return Err(ApiError::BadUserInput(format!(
-            "opening hours can be evaluated for the years {} to {}, not {}",
-            MOMENT_YEARS.start(),
-            MOMENT_YEARS.end(),
-            at.year()
-        )));
-    }
-    Ok(OpenMoment::new(at.unwrap_or_else(Utc::now), zone, &*calendar(ctx).await?))
+    Ok(OpenMoment::checked(at.unwrap_or_else(Utc::now), zone, &*calendar(ctx).await?)?)
 }
 
 /// A day of the week: the one whose opening hours a make-up working day keeps.
