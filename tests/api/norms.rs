@@ -193,7 +193,8 @@ async fn norm_sets_refuse_bad_input_and_write_nothing() {
 
     // An unknown set, a bad scope.
     let r = app.gql(COMPLIANCE, json!({ "set": "nope" }), None).await;
-    assert_eq!(error_codes(&r), ["NOT_FOUND"], "{r}");
+    assert_eq!(error_codes(&r), ["BAD_USER_INPUT"], "{r}");
+    assert!(r["errors"][0]["message"].as_str().unwrap().contains("no norm set is named \"nope\""), "{r}");
     let r = app.gql(COMPLIANCE, json!({ "set": "local", "scope": { "communityCodePrefix": "64x" } }), None).await;
     assert_eq!(error_codes(&r), ["BAD_USER_INPUT"], "{r}");
 
@@ -217,13 +218,13 @@ async fn norm_sets_refuse_bad_input_and_write_nothing() {
     assert_eq!(labels, [&json!("canteen")]);
     assert_eq!(got["normCompliance"]["normSet"]["version"], 2);
 
-    // Removed, it is gone; removing it again is not found.
+    // Removed, it is gone; removing it again removes nothing.
     let removed = app.ok(r#"mutation { removeNorms(name: "local") }"#, json!({}), Some(&admin)).await;
     assert_eq!(removed["removeNorms"], true);
     let r = app.gql(COMPLIANCE, json!({ "set": "local" }), None).await;
-    assert_eq!(error_codes(&r), ["NOT_FOUND"]);
-    let r = app.gql(r#"mutation { removeNorms(name: "local") }"#, json!({}), Some(&admin)).await;
-    assert_eq!(error_codes(&r), ["NOT_FOUND"]);
+    assert_eq!(error_codes(&r), ["BAD_USER_INPUT"]);
+    let again = app.ok(r#"mutation { removeNorms(name: "local") }"#, json!({}), Some(&admin)).await;
+    assert_eq!(again["removeNorms"], false);
     let names = app.ok("{ normSets { name } }", json!({}), None).await;
     assert_eq!(names["normSets"], json!([{ "name": "seats" }]));
 }

@@ -95,7 +95,8 @@ pub async fn compliance(services: &Services<'_>, question: ComplianceQuestion) -
         let (store, _slot) = services.reading().await?;
         store.norm_set(&norm_set).await?
     }
-    .ok_or_else(|| ApiError::NotFound(format!("no norm set is named {norm_set:?}: see normSets")))?;
+    // The name is an argument the caller got wrong, not a record that vanished under it.
+    .ok_or_else(|| ApiError::BadUserInput(format!("no norm set is named {norm_set:?}: see normSets")))?;
     let mut areas: Vec<Arc<AreaEntry>> = Vec::new();
     let mut meets: Vec<HashMap<_, bool>> = Vec::new();
     for (minutes, requirement) in norms.set.requirements() {

@@ -14,7 +14,7 @@ use crate::domain::role::Role;
 use crate::domain::supply::Supply;
 use crate::domain::travel::DEFAULT_MINUTES;
 use crate::domain::validate;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::store::StoredNorms;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -403,7 +403,8 @@ impl NormsMutation {
         Ok(NormSet(Arc::new(store(ctx)?.load_norms(&set, &actor.name).await?)))
     }
 
-    /// Removes the norm set named `name`; true when it was removed. Needs the admin role.
+    /// Removes the norm set named `name`: true when it was removed, false when there was none.
+    /// Needs the admin role.
     async fn remove_norms(
         &self,
         ctx: &Context<'_>,
@@ -412,9 +413,7 @@ impl NormsMutation {
         require(ctx, Role::Admin).await?;
         match store(ctx)?.remove_norms(&name).await {
             Ok(()) => Ok(true),
-            Err(crate::store::StoreError::NotFound) => {
-                Err(ApiError::NotFound(format!("no norm set is named {name:?}")))
-            }
+            Err(crate::store::StoreError::NotFound) => Ok(false),
             Err(e) => Err(e.into()),
         }
     }
