@@ -34,6 +34,14 @@ pub struct TileComputing {
     pub computation: std::time::Duration,
 }
 
+impl TileComputing {
+    /// Services for one tile, its computation limit starting now.
+    fn services<'a>(&self, store: &'a Store) -> Services<'a> {
+        let deadline = Deadline::at(std::time::Instant::now() + self.computation);
+        Services::new(store, self.pool.clone(), self.network, deadline)
+    }
+}
+
 /// How long a client or proxy may use a tile before asking again (with its ETag).
 const CACHE_CONTROL: &str = "public, max-age=60";
 const MVT: &str = "application/vnd.mapbox-vector-tile";
@@ -47,20 +55,30 @@ fn no_layer(name: &str) -> HttpResponse {
     not_found(&format!("no tile layer {name:?}; there are facilities, residential-areas, network and travel-time"))
 }
 
-/// The layer's parameters: facilities take the facility filter, the heatmap the filter and
-/// travel, the network none.
-fn layer_filter(layer: TileLayer, query: &str) -> Result<(Asked, Travel), String> {
-    match layer {
-        TileLayer::Facilities => parameters_of(query, None),
-        TileLayer::TravelTime => {
-            parameters_of(query, Some(TravelParameters { minutes_key: "maxMinutes", default_minutes: 30.0 }))
-        }
+/// The layer's filter (its `openAt` applied, in the service's time zone and holiday calendar)
+/// and travel: facilities take the facility filter, the heatmap and residential areas the
+/// filter and travel, the network nothing.
+async fn parameters(
+    layer: TileLayer,
+    query: &str,
+    store: &Store,
+    zone: TimeZone,
+) -> Result<(FacilityFilter, Travel), HttpResponse> {
+    let travel = match layer {
+        TileLayer::Facilities => None,
+        TileLayer::TravelTime => Some(TravelParameters { minutes_key: "maxMinutes", default_minutes: 30.0 }),
         TileLayer::ResidentialAreas => {
-            parameters_of(query, Some(TravelParameters { minutes_key: "minutes", default_minutes: DEFAULT_MINUTES }))
+            Some(TravelParameters { minutes_key: "minutes", default_minutes: DEFAULT_MINUTES })
         }
-        TileLayer::Network if query.is_empty() => parameters_of(query, None),
-        TileLayer::Network => Err("the network layer takes no parameters".into()),
+        TileLayer::Network if query.is_empty() => None,
+        TileLayer::Network => return Err(bad_request("the network layer takes no parameters")),
+    };
+    let (Asked { mut filter, open_at }, travel) = parameters_of(query, travel).map_err(|m| bad_request(&m))?;
+    if let Some(at) = open_at {
+        let calendar = store.current_holiday_calendar().await.map_err(|e| failure(e.into()))?;
+        filter.open_at = Some(OpenMoment::checked(at, zone, &calendar).map_err(|e| bad_request(&e.0))?);
     }
+    Ok((filter, travel))
 }
 
 fn not_found(message: &str) -> HttpResponse {
@@ -90,15 +108,10 @@ fn enum_of<T: serde::de::DeserializeOwned>(parameter: &str, value: &str) -> Resu
     serde_json::from_value(json!(value)).map_err(|_| format!("{parameter}: unknown value {value:?}"))
 }
 
-/// The facility filter of the query string: `categories`, `kinds` and `services` as
-/// comma-separated lists (GraphQL enum names for the first two), `communityCodePrefix`. Any
-/// other parameter is refused, so a misspelt filter does not silently draw everything.
-pub fn filter_of(query: &str) -> Result<FacilityFilter, String> {
-    Ok(parameters_of(query, None)?.0.filter)
-}
-
-/// What a tile's query string asks: the facility filter (its `openAt` read, not yet applied:
-/// that needs the holiday calendar) and the travel.
+/// What a tile's query string asks: the facility filter (`categories`, `kinds` and `services`
+/// as comma-separated lists, GraphQL enum names for the first two, `communityCodePrefix`, and
+/// `openAt`, read but not yet applied: that needs the holiday calendar). Any other parameter
+/// is refused, so a misspelt filter does not silently draw everything.
 struct Asked {
     filter: FacilityFilter,
     open_at: Option<DateTime<Utc>>,
@@ -168,16 +181,6 @@ fn parameters_of(query: &str, travel: Option<TravelParameters>) -> Result<(Asked
     Ok((Asked { filter, open_at }, travel))
 }
 
-/// The filter with its `openAt` applied, in the service's time zone and holiday calendar.
-async fn applied(asked: Asked, store: &Store, zone: TimeZone) -> Result<FacilityFilter, HttpResponse> {
-    let Asked { mut filter, open_at } = asked;
-    if let Some(at) = open_at {
-        let calendar = store.current_holiday_calendar().await.map_err(|e| failure(e.into()))?;
-        filter.open_at = Some(OpenMoment::checked(at, zone, &calendar).map_err(|e| bad_request(&e.0))?);
-    }
-    Ok(filter)
-}
-
 async fn tile_json(
     request: HttpRequest,
     path: web::Path<String>,
@@ -187,12 +190,8 @@ async fn tile_json(
     let name = path.trim_end_matches(".json");
     let Some(layer) = TileLayer::from_name(name) else { return no_layer(name) };
     let query = request.query_string();
-    let (asked, _) = match layer_filter(layer, query) {
-        Ok(f) => f,
-        Err(message) => return bad_request(&message),
-    };
-    let filter = match applied(asked, &store, computing.zone).await {
-        Ok(f) => f,
+    let (filter, _) = match parameters(layer, query, &store, computing.zone).await {
+        Ok(p) => p,
         Err(response) => return response,
     };
     let bounds = match layer {
@@ -247,25 +246,16 @@ async fn tile(
             zooms.end()
         ));
     };
-    let (asked, travel) = match layer_filter(layer, request.query_string()) {
-        Ok(f) => f,
-        Err(message) => return bad_request(&message),
-    };
-    let filter = match applied(asked, &store, computing.zone).await {
-        Ok(f) => f,
+    let (filter, travel) = match parameters(layer, request.query_string(), &store, computing.zone).await {
+        Ok(p) => p,
         Err(response) => return response,
     };
     let bytes = match layer {
         TileLayer::Facilities => tiles::facility_tile(&store, tile, &filter).await,
         TileLayer::Network => tiles::network_tile(&store, tile).await,
-        TileLayer::TravelTime | TileLayer::ResidentialAreas => {
-            let deadline = Deadline::at(std::time::Instant::now() + computing.computation);
-            let services = Services::new(&store, computing.pool.clone(), computing.network, deadline);
-            if layer == TileLayer::TravelTime {
-                tiles::travel_time_tile(&services, tile, filter, travel).await
-            } else {
-                tiles::residential_area_tile(&services, tile, filter, travel).await
-            }
+        TileLayer::TravelTime => tiles::travel_time_tile(&computing.services(&store), tile, filter, travel).await,
+        TileLayer::ResidentialAreas => {
+            tiles::residential_area_tile(&computing.services(&store), tile, filter, travel).await
         }
     };
     let bytes = match bytes {
@@ -333,6 +323,10 @@ fn accepts_gzip(request: &HttpRequest) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn filter_of(query: &str) -> Result<FacilityFilter, String> {
+        Ok(parameters_of(query, None)?.0.filter)
+    }
 
     #[test]
     fn filters_read_from_the_query_string() {

@@ -38,6 +38,17 @@ pub enum CellReach {
     OffNetwork,
 }
 
+impl CellReach {
+    /// Its name in GeoJSON properties and tiles (the GraphQL enum's value).
+    pub fn name(self) -> &'static str {
+        match self {
+            CellReach::Reached(_) => "REACHED",
+            CellReach::Beyond => "BEYOND",
+            CellReach::OffNetwork => "OFF_NETWORK",
+        }
+    }
+}
+
 pub struct Grid {
     pub resolution: u8,
     pub max_minutes: f64,

@@ -7,7 +7,6 @@ use super::grid::{CellReach, GridQuestion, travel_time_grid};
 use crate::domain::facility::FacilityFilter;
 use crate::domain::travel::Travel;
 use crate::error::{ApiError, ApiResult};
-use crate::geo::LonLat;
 use crate::geo::bounds::Bounds;
 use crate::geo::h3_grid;
 use crate::geo::web_tiles::{PointFeature, PolygonFeature, Tag, TileId, line_tile, point_tile, polygon_tile};
@@ -149,14 +148,13 @@ pub async fn travel_time_tile(
         .ok_or_else(|| ApiError::BadUserInput(format!("no H3 resolution for zoom {}", tile.z)))?;
     let question = GridQuestion { filter, scope: Scope { prefix: None, within: Some(within) }, resolution, travel };
     let grid = travel_time_grid(services, question).await?;
-    let cells: Vec<(String, &CellReach, Vec<LonLat>, u64)> =
-        grid.cells.iter().map(|(c, r)| (c.index.to_string(), r, c.ring(), u64::from(c.index))).collect();
-    let features = cells.iter().map(|(h3, reach, ring, id)| {
-        let mut tags = vec![("h3", Tag::Text(h3)), ("reach", Tag::Text(reach_name(reach)))];
+    let names: Vec<String> = grid.cells.iter().map(|(c, _)| c.index.to_string()).collect();
+    let features = grid.cells.iter().zip(&names).map(|((cell, reach), h3)| {
+        let mut tags = vec![("h3", Tag::Text(h3)), ("reach", Tag::Text(reach.name()))];
         if let CellReach::Reached(t) = reach {
             tags.push(("minutes", Tag::Double(t.minutes)));
         }
-        PolygonFeature { id: *id, ring: ring.clone(), tags }
+        PolygonFeature { id: u64::from(cell.index), ring: cell.ring(), tags }
     });
     polygon_tile(tile, TileLayer::TravelTime.name(), features).map_err(|e| ApiError::internal(&e))
 }
@@ -197,14 +195,6 @@ fn rectangle(tile: TileId) -> Within {
     let b = tile.bounds();
     let rect = ::geo::Rect::new((b.sw.lon, b.sw.lat), (b.ne.lon, b.ne.lat)).to_polygon();
     Within::new(::geo::MultiPolygon::new(vec![rect]))
-}
-
-fn reach_name(reach: &CellReach) -> &'static str {
-    match reach {
-        CellReach::Reached(_) => "REACHED",
-        CellReach::Beyond => "BEYOND",
-        CellReach::OffNetwork => "OFF_NETWORK",
-    }
 }
 
 /// The area the layer's data covers, for TileJSON's `bounds`; none when it is empty.

@@ -89,7 +89,7 @@ pub fn point_tile<'a>(
     layer: &str,
     points: impl IntoIterator<Item = PointFeature<'a>>,
 ) -> Result<Vec<u8>, mvt::Error> {
-    let mut out = Tile::new(EXTENT);
+    let out = Tile::new(EXTENT);
     let mut features = out.create_layer(layer);
     let extent = f64::from(EXTENT);
     for point in points {
@@ -98,18 +98,28 @@ pub fn point_tile<'a>(
             continue;
         }
         let geometry = GeomEncoder::new(GeomType::Point).point(x.floor(), y.floor())?.encode()?;
-        let mut feature = features.into_feature(geometry);
-        feature.set_id(point.id);
-        for (key, value) in &point.tags {
-            value.add_to(key, &mut feature);
-        }
-        features = feature.into_layer();
+        features = with_feature(features, geometry, point.id, &point.tags);
     }
-    if features.num_features() == 0 {
+    finish(out, features)
+}
+
+/// `layer` with one more feature.
+fn with_feature(layer: mvt::Layer, geometry: mvt::GeomData, id: u64, tags: &[(&str, Tag<'_>)]) -> mvt::Layer {
+    let mut feature = layer.into_feature(geometry);
+    feature.set_id(id);
+    for (key, value) in tags {
+        value.add_to(key, &mut feature);
+    }
+    feature.into_layer()
+}
+
+/// The tile's bytes with `layer`; none when the layer has no feature.
+fn finish(mut tile: Tile, layer: mvt::Layer) -> Result<Vec<u8>, mvt::Error> {
+    if layer.num_features() == 0 {
         return Ok(Vec::new());
     }
-    out.add_layer(features)?;
-    out.to_bytes()
+    tile.add_layer(layer)?;
+    tile.to_bytes()
 }
 
 /// One polygon feature of a layer: its outer ring (closed or not), WGS-84.
@@ -127,7 +137,7 @@ pub fn polygon_tile<'a>(
     layer: &str,
     polygons: impl IntoIterator<Item = PolygonFeature<'a>>,
 ) -> Result<Vec<u8>, mvt::Error> {
-    let mut out = Tile::new(EXTENT);
+    let out = Tile::new(EXTENT);
     let mut features = out.create_layer(layer);
     for polygon in polygons {
         let mut ring: Vec<(f64, f64)> = polygon.ring.iter().map(|&p| tile.position(p)).collect();
@@ -150,18 +160,9 @@ pub fn polygon_tile<'a>(
         for &(x, y) in &ring {
             geometry.add_point(x, y)?;
         }
-        let mut feature = features.into_feature(geometry.encode()?);
-        feature.set_id(polygon.id);
-        for (key, value) in &polygon.tags {
-            value.add_to(key, &mut feature);
-        }
-        features = feature.into_layer();
+        features = with_feature(features, geometry.encode()?, polygon.id, &polygon.tags);
     }
-    if features.num_features() == 0 {
-        return Ok(Vec::new());
-    }
-    out.add_layer(features)?;
-    out.to_bytes()
+    finish(out, features)
 }
 
 /// A tile with one layer holding one MultiLineString feature of the `segments` (those that
@@ -196,10 +197,9 @@ pub fn line_tile(
     if lines == 0 {
         return Ok(Vec::new());
     }
-    let mut out = Tile::new(EXTENT);
+    let out = Tile::new(EXTENT);
     let layer = out.create_layer(layer).into_feature(geometry.encode()?).into_layer();
-    out.add_layer(layer)?;
-    out.to_bytes()
+    finish(out, layer)
 }
 
 #[cfg(test)]

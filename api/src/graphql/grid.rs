@@ -139,11 +139,7 @@ impl TravelTimeGrid {
                         "h3": cell.index.to_string(),
                         "minutes": minutes,
                         "model": model,
-                        "reach": match reach_kind(*reach) {
-                            CellReachKind::Reached => "REACHED",
-                            CellReachKind::Beyond => "BEYOND",
-                            CellReachKind::OffNetwork => "OFF_NETWORK",
-                        },
+                        "reach": reach.name(),
                     }),
                 )
             })
