@@ -1,5 +1,4 @@
 fn main() -> anyhow::Result<()> {
-    api::memory_release::restart_with_allocator_tunables();
     api::memory_release::configure_allocator();
     api::telemetry::init();
     api::cli::main()

@@ -1,59 +1,39 @@
-//! Gives freed memory back to the system once a burst of requests is over.
+//! The allocator, and giving freed memory back to the system once a burst of requests is over.
 //!
-//! glibc's allocator keeps what a thread freed in that thread's arena: after an attack of
-//! large responses the server stayed 150 MB above idle for as long as it ran. `malloc_trim`
-//! walks every arena and returns the free pages. It locks each arena while it walks, so it
-//! runs when requests have stopped for a moment, and otherwise every 20 s (which also
-//! returns what database connections closed for idleness held). What each thread keeps for
-//! itself cannot be trimmed from outside, so the process starts with few such blocks
-//! ([`restart_with_allocator_tunables`]).
+//! Rust's allocations go to mimalloc: under the nearby benchmark glibc's malloc and free took
+//! a quarter of the HTTP workers' time. Transparent huge pages are off for it (with them the
+//! idle server held 88 MiB instead of 40) and it returns freed pages at once: with its
+//! default delay (a second, during which only the thread that freed them can return them)
+//! the server stayed 16-48% above idle a minute after `bench/hostile.sh`, whatever was
+//! collected once requests paused. C code (SQLite) still allocates from glibc, which is told
+//! to mmap large blocks and keep few arenas; both are trimmed once requests pause.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 static REQUESTS: AtomicU64 = AtomicU64::new(0);
 
 const QUIET: Duration = Duration::from_secs(2);
 const AT_LEAST_EVERY: Duration = Duration::from_secs(20);
 
-/// The environment variable glibc reads its allocator settings from, once, as a process starts.
-pub const TUNABLES_VARIABLE: &str = "GLIBC_TUNABLES";
-/// Each thread keeps at most two freed blocks of each small size for itself (glibc's default
-/// is seven). Those per-thread caches are never trimmed, and each cached block holds its page:
-/// `DURATION=60 bash bench/hostile.sh` (demo data, 30 MiB idle) left the server 16-22% above
-/// idle a minute after the attack with seven, 5-7% with two (and 2% with none, but the
-/// legitimate nearby p99 then rose from about 45 ms to 75-95 ms).
-pub const TUNABLES: &str = "glibc.malloc.tcache_count=2";
+/// mimalloc's `mi_option_purge_delay` (its place in `mi_option_t`, which keeps retired options
+/// in their places so that the numbering holds across versions).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// Starts this program again with [`TUNABLES`] set, unless the variable is already set (an
-/// operator's own choice is kept). glibc reads it only at start-up, so it cannot be set from
-/// inside; the second start replaces this process (same pid) before any thread exists. If
-/// the program cannot be started again it runs on with glibc's defaults.
-pub fn restart_with_allocator_tunables() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        use std::os::unix::process::CommandExt;
-        if std::env::var_os(TUNABLES_VARIABLE).is_some() {
-            return;
-        }
-        let Ok(program) = std::env::current_exe() else {
-            return;
-        };
-        let mut arguments = std::env::args_os();
-        let mut command = std::process::Command::new(program);
-        if let Some(name) = arguments.next() {
-            command.arg0(name);
-        }
-        // `exec` returns only when it failed.
-        let _failed = command.args(arguments).env(TUNABLES_VARIABLE, TUNABLES).exec();
-    }
-}
-
-/// Makes glibc give large blocks back when they are freed, and share few arenas: with its
+/// Makes mimalloc return freed pages at once, and glibc give large blocks back when they are
+/// freed and share few arenas: with its
 /// defaults, after large responses were freed the mmap threshold grew to 32 MB (later large
 /// blocks came from the heap and pinned it), and each thread's arena kept its own free pages.
 /// Called first thing in `main`, before any thread exists.
 pub fn configure_allocator() {
+    #[expect(unsafe_code, reason = "mi_option_set is a C function")]
+    // SAFETY: takes plain integers; mimalloc reads its options atomically.
+    unsafe {
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0);
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     #[expect(unsafe_code, reason = "mallopt is a C function")]
     // SAFETY: mallopt takes plain integers; called before other threads allocate.
@@ -73,13 +53,11 @@ pub fn requests_seen() -> u64 {
     REQUESTS.load(Ordering::Relaxed)
 }
 
-/// Starts the thread that trims after each burst, once per process (tests start many
-/// servers in one). Does nothing where the allocator has no such call.
+/// Starts the thread that releases memory after each burst, once per process (tests start
+/// many servers in one).
 pub fn start() {
     static STARTED: std::sync::Once = std::sync::Once::new();
-    if cfg!(all(target_os = "linux", target_env = "gnu")) {
-        STARTED.call_once(spawn);
-    }
+    STARTED.call_once(spawn);
 }
 
 fn spawn() {
@@ -105,9 +83,20 @@ fn spawn() {
     }
 }
 
+#[expect(unsafe_code, reason = "mi_collect is a C function")]
+fn collect() {
+    // SAFETY: takes no pointers; collects the calling thread's heap.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
+
+fn release() {
+    collect();
+    trim_glibc();
+}
+
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[expect(unsafe_code, reason = "malloc_trim is a C function")]
-fn release() {
+fn trim_glibc() {
     // SAFETY: malloc_trim takes no pointers and glibc serialises it with every other
     // allocator call.
     unsafe {
@@ -116,4 +105,22 @@ fn release() {
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn release() {}
+fn trim_glibc() {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[expect(unsafe_code, reason = "mi_option_get is a C function")]
+    fn the_purge_delay_option_is_the_one_set() {
+        // SAFETY: takes and returns plain integers.
+        let get = |option| unsafe { libmimalloc_sys::mi_option_get(option) };
+        // mimalloc's documented default is a purge delay of 10 ms (1,000 in version 3); no
+        // neighbouring option has either default.
+        let before = get(MI_OPTION_PURGE_DELAY);
+        assert!(before == 0 || before == 10 || before == 1000, "option {MI_OPTION_PURGE_DELAY} is {before}");
+        configure_allocator();
+        assert_eq!(get(MI_OPTION_PURGE_DELAY), 0);
+    }
+}

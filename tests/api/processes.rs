@@ -320,35 +320,3 @@ async fn connections_a_burst_opened_close_when_requests_stop() {
     }
     assert_eq!(open, 1, "connections still open 20 s after the last request");
 }
-
-/// The server starts itself again with glibc's allocator tunables set (they are read only as a
-/// process starts), and keeps an operator's own setting.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-#[actix_web::test]
-async fn the_server_runs_with_the_allocator_tunables_unless_the_operator_set_them() {
-    let (url, _dir): (String, Option<TempDir>) = fresh_database().await;
-    let tunables_of = |server: &Server| -> Option<String> {
-        let environment = std::fs::read(format!("/proc/{}/environ", server.child.id())).unwrap();
-        environment
-            .split(|b| *b == 0)
-            .filter_map(|entry| std::str::from_utf8(entry).ok())
-            .find_map(|entry| entry.strip_prefix("GLIBC_TUNABLES=").map(str::to_owned))
-    };
-    let serve = || command(&url, &["serve", "--listen", "127.0.0.1:0", "--workers", "1"]);
-    let mut unset = serve();
-    unset.env_remove("GLIBC_TUNABLES");
-    let server = Server::start_command(unset);
-    assert_eq!(tunables_of(&server).as_deref(), Some(api::memory_release::TUNABLES));
-    assert!(health(&server).await, "the restarted server answers");
-    drop(server);
-    let mut own = serve();
-    own.env("GLIBC_TUNABLES", "glibc.malloc.tcache_count=5");
-    let server = Server::start_command(own);
-    assert_eq!(tunables_of(&server).as_deref(), Some("glibc.malloc.tcache_count=5"));
-}
-
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-async fn health(server: &Server) -> bool {
-    let response = awc::Client::default().get(format!("{}/healthz", server.base)).send().await;
-    response.is_ok_and(|r| r.status().is_success())
-}
