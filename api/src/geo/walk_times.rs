@@ -20,6 +20,9 @@ use std::collections::HashMap;
 
 /// Points handled between two deadline checks.
 const CHECK_EVERY: usize = 1_024;
+/// From this many targets on, they are snapped on a second thread while the search runs (a
+/// thread costs tens of microseconds; a thousand snaps, about a millisecond).
+const SNAP_BESIDE_FROM: usize = 1_024;
 
 /// Which model produced a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,10 +191,22 @@ impl<'a> Walker<'a> {
                 .collect();
         };
         let source_snaps: Vec<Option<Snap>> = sources.iter().map(|&s| self.snap(s)).collect();
-        let target_snaps: Vec<Option<Snap>> = targets.iter().map(|&t| self.snap(t)).collect();
         let on: Vec<Snap> = source_snaps.iter().flatten().copied().collect();
         deadline.check()?;
-        let walks = nearest_walks_m(network.net, &on, &target_snaps, self.walk_budget_m(max_minutes), deadline)?;
+        let budget_m = self.walk_budget_m(max_minutes);
+        // Snapping many targets (a heatmap's cells) takes about as long as the search: on a
+        // thread of its own it runs beside the search instead of before it.
+        let (target_snaps, walks) = std::thread::scope(|scope| {
+            let snap_all = || targets.iter().map(|&t| self.snap(t)).collect::<Vec<_>>();
+            let snapping = (targets.len() >= SNAP_BESIDE_FROM).then(|| scope.spawn(snap_all));
+            let walks = NearestWalks::search(network.net, &on, budget_m, deadline)?;
+            let target_snaps = match snapping {
+                Some(snapping) => snapping.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                None => snap_all(),
+            };
+            Ok::<_, TimedOut>((target_snaps, walks))
+        })?;
+        let walks = target_snaps.iter().map(|t| t.as_ref().map_or(f64::INFINITY, |t| walks.to(t)));
         // Straight-line trips: from off-network sources to every target, and from every source
         // to off-network targets.
         let (all, off) = if network.fallback {
@@ -298,30 +313,31 @@ fn fastest(a: Option<Timed>, b: Option<Timed>) -> Option<Timed> {
     }
 }
 
-/// Walking distance from the nearest source to each target (infinite where farther than
-/// `max_m` or off the network): one multi-source search, plus walks along shared edges.
-pub fn nearest_walks_m(
-    net: &WalkingNetwork,
-    sources: &[Snap],
-    targets: &[Option<Snap>],
+/// Walking distances from the nearest of many sources: one multi-source search, plus walks
+/// along the edges sources share with targets.
+struct NearestWalks<'n> {
+    search: WalkSearch<'n>,
+    by_edge: HashMap<(u32, u32), Vec<&'n Snap>>,
     max_m: f64,
-    deadline: &Deadline,
-) -> Result<Vec<f64>, TimedOut> {
-    let mut search = WalkSearch::new(net);
-    search.run_until(sources.iter().flat_map(Snap::seeds), max_m, deadline)?;
-    let mut by_edge: HashMap<(u32, u32), Vec<&Snap>> = HashMap::new();
-    for s in sources {
-        by_edge.entry((s.a, s.b)).or_default().push(s);
+}
+
+impl<'n> NearestWalks<'n> {
+    fn search(net: &'n WalkingNetwork, sources: &'n [Snap], max_m: f64, deadline: &Deadline) -> Result<Self, TimedOut> {
+        let mut search = WalkSearch::new(net);
+        search.run_until(sources.iter().flat_map(Snap::seeds), max_m, deadline)?;
+        let mut by_edge: HashMap<(u32, u32), Vec<&Snap>> = HashMap::new();
+        for s in sources {
+            by_edge.entry((s.a, s.b)).or_default().push(s);
+        }
+        Ok(Self { search, by_edge, max_m })
     }
-    Ok(targets
-        .iter()
-        .map(|t| {
-            let Some(t) = t else { return f64::INFINITY };
-            let along = by_edge.get(&(t.a, t.b)).into_iter().flatten().filter_map(|s| s.along_same_edge(t));
-            let walk = along.fold(search.to_point(t), f64::min);
-            if walk <= max_m { walk } else { f64::INFINITY }
-        })
-        .collect())
+
+    /// The walk to `t` from the nearest source; infinite where farther than the search went.
+    fn to(&self, t: &Snap) -> f64 {
+        let along = self.by_edge.get(&(t.a, t.b)).into_iter().flatten().filter_map(|s| s.along_same_edge(t));
+        let walk = along.fold(self.search.to_point(t), f64::min);
+        if walk <= self.max_m { walk } else { f64::INFINITY }
+    }
 }
 
 /// Points snapped onto a network, indexed by the nodes and edges they sit on, so that one
