@@ -17,12 +17,15 @@ use super::sphere_index::SphereIndex;
 use super::travel::TravelSettings;
 use ::geo::{LineString, MultiPolygon, Polygon};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Points handled between two deadline checks.
 const CHECK_EVERY: usize = 1_024;
-/// From this many targets on, they are snapped on a second thread while the search runs (a
-/// thread costs tens of microseconds; a thousand snaps, about a millisecond).
+/// From this many targets on, a second thread snaps them too (a thread costs tens of
+/// microseconds; a thousand snaps, about a millisecond).
 const SNAP_BESIDE_FROM: usize = 1_024;
+/// Targets snapped at a time by one thread.
+const SNAP_CHUNK: usize = 512;
 
 /// Which model produced a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -194,16 +197,18 @@ impl<'a> Walker<'a> {
         let on: Vec<Snap> = source_snaps.iter().flatten().copied().collect();
         deadline.check()?;
         let budget_m = self.walk_budget_m(max_minutes);
-        // Snapping many targets (a heatmap's cells) takes about as long as the search: on a
-        // thread of its own it runs beside the search instead of before it.
+        // Snapping many targets (a heatmap's cells) takes longer than the search: a second
+        // thread snaps them while the search runs, and this one joins in once it is done.
+        let snapping = SharedSnapping::new(network.net, targets, network.snap_limit_m);
         let (target_snaps, walks) = std::thread::scope(|scope| {
-            let snap_all = || targets.iter().map(|&t| self.snap(t)).collect::<Vec<_>>();
-            let snapping = (targets.len() >= SNAP_BESIDE_FROM).then(|| scope.spawn(snap_all));
+            let helper = (targets.len() >= SNAP_BESIDE_FROM).then(|| scope.spawn(|| snapping.take_chunks()));
             let walks = NearestWalks::search(network.net, &on, budget_m, deadline)?;
-            let target_snaps = match snapping {
-                Some(snapping) => snapping.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                None => snap_all(),
-            };
+            let mut chunks = snapping.take_chunks();
+            if let Some(helper) = helper {
+                chunks.extend(helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+            }
+            chunks.sort_unstable_by_key(|&(start, _)| start);
+            let target_snaps: Vec<Option<Snap>> = chunks.into_iter().flat_map(|(_, snaps)| snaps).collect();
             Ok::<_, TimedOut>((target_snaps, walks))
         })?;
         let walks = target_snaps.iter().map(|t| t.as_ref().map_or(f64::INFINITY, |t| walks.to(t)));
@@ -310,6 +315,33 @@ fn fastest(a: Option<Timed>, b: Option<Timed>) -> Option<Timed> {
     match (a, b) {
         (Some(a), Some(b)) => Some(if b.minutes < a.minutes { b } else { a }),
         (a, b) => a.or(b),
+    }
+}
+
+/// Points to snap, handed out in chunks to whichever thread asks next.
+struct SharedSnapping<'a> {
+    net: &'a WalkingNetwork,
+    points: &'a [LonLat],
+    limit_m: f64,
+    next_chunk: AtomicUsize,
+}
+
+impl<'a> SharedSnapping<'a> {
+    fn new(net: &'a WalkingNetwork, points: &'a [LonLat], limit_m: f64) -> Self {
+        Self { net, points, limit_m, next_chunk: AtomicUsize::new(0) }
+    }
+
+    /// Snaps chunks until none is left: (where each chunk starts, its snaps).
+    fn take_chunks(&self) -> Vec<(usize, Vec<Option<Snap>>)> {
+        let mut done = Vec::new();
+        loop {
+            let start = self.next_chunk.fetch_add(1, Ordering::Relaxed) * SNAP_CHUNK;
+            if start >= self.points.len() {
+                return done;
+            }
+            let chunk = &self.points[start..(start + SNAP_CHUNK).min(self.points.len())];
+            done.push((start, self.net.snap_each(chunk, self.limit_m)));
+        }
     }
 }
 
