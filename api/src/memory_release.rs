@@ -5,9 +5,12 @@
 //! idle server held 88 MiB instead of 40) and it returns freed pages at once: with its
 //! default delay (a second, during which only the thread that freed them can return them)
 //! the server stayed 16-48% above idle a minute after `bench/hostile.sh`, whatever was
-//! collected once requests paused. C code (SQLite) still allocates from glibc, which is told
-//! to mmap large blocks and keep few arenas; both are trimmed once requests pause.
+//! collected once requests paused. Once requests pause, the release thread, each HTTP worker
+//! and each planning thread collect their own heaps ([`release_this_thread`]). C code
+//! (SQLite) still allocates from glibc, which is told to mmap large blocks and keep few arenas,
+//! and is trimmed at the same moments.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -15,6 +18,8 @@ use std::time::{Duration, Instant};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 static REQUESTS: AtomicU64 = AtomicU64::new(0);
+/// How many times memory was released; a thread collects its own heap when this moved.
+static RELEASES: AtomicU64 = AtomicU64::new(0);
 
 const QUIET: Duration = Duration::from_secs(2);
 const AT_LEAST_EVERY: Duration = Duration::from_secs(20);
@@ -83,6 +88,33 @@ fn spawn() {
     }
 }
 
+/// Collects this thread's heap if memory was released since it last did (mimalloc's pages
+/// with free blocks stay with their thread until it collects). One atomic read otherwise.
+pub fn release_this_thread() {
+    thread_local!(static RELEASED: Cell<u64> = const { Cell::new(0) });
+    let releases = RELEASES.load(Ordering::Relaxed);
+    if RELEASED.replace(releases) != releases {
+        collect();
+    }
+}
+
+/// On an HTTP worker (the app factory runs once on each): after each burst, the worker
+/// collects its own heap.
+pub fn start_on_this_worker() {
+    thread_local!(static STARTED: Cell<bool> = const { Cell::new(false) });
+    if !STARTED.replace(true) {
+        actix_web::rt::spawn(async {
+            loop {
+                actix_web::rt::time::sleep(QUIET).await;
+                release_this_thread();
+            }
+        });
+    }
+}
+
+/// How long a planning thread waits for work before it checks whether to collect.
+pub const IDLE_CHECK: Duration = QUIET;
+
 #[expect(unsafe_code, reason = "mi_collect is a C function")]
 fn collect() {
     // SAFETY: takes no pointers; collects the calling thread's heap.
@@ -90,6 +122,7 @@ fn collect() {
 }
 
 fn release() {
+    RELEASES.fetch_add(1, Ordering::Relaxed);
     collect();
     trim_glibc();
 }

@@ -16,6 +16,7 @@ use crate::geo::deadline::{Deadline, TimedOut};
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 use std::net::IpAddr;
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -69,8 +70,16 @@ fn start_threads(threads: usize, jobs: std::sync::mpsc::Receiver<Job>) {
         let started = std::thread::Builder::new().name(format!("planning-{i}")).spawn(move || {
             lower_priority();
             loop {
-                let job = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
-                let Ok(job) = job else { return };
+                let job =
+                    jobs.lock().unwrap_or_else(PoisonError::into_inner).recv_timeout(crate::memory_release::IDLE_CHECK);
+                let job = match job {
+                    Ok(job) => job,
+                    Err(RecvTimeoutError::Timeout) => {
+                        crate::memory_release::release_this_thread();
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => return,
+                };
                 // A panicking computation fails its request, not the thread.
                 let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
             }

@@ -106,6 +106,7 @@ impl Application {
         };
         let rate_data = web::Data::new(rate.clone());
         let mut server = HttpServer::new(move || {
+            crate::memory_release::start_on_this_worker();
             let rate = rate.clone();
             App::new()
                 .wrap_fn(move |request, service| {
