@@ -29,10 +29,10 @@ const AT_LEAST_EVERY: Duration = Duration::from_secs(20);
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Makes mimalloc return freed pages at once, and glibc give large blocks back when they are
-/// freed and share few arenas: with its
-/// defaults, after large responses were freed the mmap threshold grew to 32 MB (later large
-/// blocks came from the heap and pinned it), and each thread's arena kept its own free pages.
-/// Called first thing in `main`, before any thread exists.
+/// freed and share few arenas (with glibc's defaults, after large responses were freed the
+/// mmap threshold grew to 32 MB, later large blocks came from the heap and pinned it, and each
+/// thread's arena kept its own free pages). Called first thing in `main`, before any thread
+/// exists.
 pub fn configure_allocator() {
     #[expect(unsafe_code, reason = "mi_option_set is a C function")]
     // SAFETY: takes plain integers; mimalloc reads its options atomically.
