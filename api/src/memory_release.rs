@@ -2,11 +2,13 @@
 //!
 //! Rust's allocations go to mimalloc: under the nearby benchmark glibc's malloc and free took
 //! a quarter of the HTTP workers' time. Transparent huge pages are off for it (with them the
-//! idle server held 88 MiB instead of 40) and it returns freed pages at once: with its
-//! default delay (a second, during which only the thread that freed them can return them)
-//! the server stayed 16-48% above idle a minute after `bench/hostile.sh`, whatever was
-//! collected once requests paused. Once requests pause, the release thread, each HTTP worker
-//! and each planning thread collect their own heaps ([`release_this_thread`]). C code
+//! idle server held 88 MiB instead of 40) and it returns freed pages after 10 ms instead of
+//! its default second. Pages with free blocks stay with their thread until it collects, so
+//! once requests pause the release thread, each HTTP worker and each planning thread collect
+//! their own heaps ([`release_this_thread`]). `bench/hostile.sh`, RSS a minute after the
+//! attack: +5.5% of idle; without the collections +16% (+35-48% with the default delay).
+//! Returning pages at once (delay 0) also left +2-11%, but `bench/nearby.sh` fell from
+//! 6,300-6,900 to 4,300-4,900 req/s (madvise on every freed page). C code
 //! (SQLite) still allocates from glibc, which is told to mmap large blocks and keep few arenas,
 //! and is trimmed at the same moments.
 
@@ -27,17 +29,22 @@ const AT_LEAST_EVERY: Duration = Duration::from_secs(20);
 /// mimalloc's `mi_option_purge_delay` (its place in `mi_option_t`, which keeps retired options
 /// in their places so that the numbering holds across versions).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+/// How long mimalloc keeps freed pages before returning them, milliseconds.
+const PURGE_DELAY_MS: std::ffi::c_long = 10;
 
-/// Makes mimalloc return freed pages at once, and glibc give large blocks back when they are
+/// Makes mimalloc return freed pages after `PURGE_DELAY_MS`, and glibc give large blocks back when they are
 /// freed and share few arenas (with glibc's defaults, after large responses were freed the
 /// mmap threshold grew to 32 MB, later large blocks came from the heap and pinned it, and each
 /// thread's arena kept its own free pages). Called first thing in `main`, before any thread
 /// exists.
 pub fn configure_allocator() {
-    #[expect(unsafe_code, reason = "mi_option_set is a C function")]
-    // SAFETY: takes plain integers; mimalloc reads its options atomically.
-    unsafe {
-        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0);
+    // An operator's own MIMALLOC_PURGE_DELAY (read by mimalloc as the process starts) is kept.
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        #[expect(unsafe_code, reason = "mi_option_set is a C function")]
+        // SAFETY: takes plain integers; mimalloc reads its options atomically.
+        unsafe {
+            libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS);
+        }
     }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     #[expect(unsafe_code, reason = "mallopt is a C function")]
@@ -152,8 +159,8 @@ mod tests {
         // mimalloc's documented default is a purge delay of 10 ms (1,000 in version 3); no
         // neighbouring option has either default.
         let before = get(MI_OPTION_PURGE_DELAY);
-        assert!(before == 0 || before == 10 || before == 1000, "option {MI_OPTION_PURGE_DELAY} is {before}");
+        assert!(before == 10 || before == 1000, "option {MI_OPTION_PURGE_DELAY} is {before}");
         configure_allocator();
-        assert_eq!(get(MI_OPTION_PURGE_DELAY), 0);
+        assert_eq!(get(MI_OPTION_PURGE_DELAY), PURGE_DELAY_MS);
     }
 }
