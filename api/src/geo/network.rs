@@ -30,6 +30,9 @@ const DEADLINE_EVERY: u32 = 4_096;
 /// An entry of the snapping index: the bounding box (local projection, metres) of up to
 /// `EDGES_PER_ENTRY` edges of `edge_order` from the one it names.
 type EdgeRun = GeomWithData<Rectangle<[f32; 2]>, u32>;
+/// An edge found nearest so far: squared projected distance, the edge, and the fraction along
+/// it from its first node.
+type NearestEdge = (f64, (u32, u32), f64);
 
 /// Points snap to components of at least this many nodes when one is within the snap limit
 /// (Valhalla's `minimum_reachability` default): a fragment (a plaza outline, a footway cut off
@@ -303,8 +306,7 @@ impl WalkingNetwork {
         let q = self.project(p);
         // Past this projected distance no edge is within `max_offset_m`.
         let beyond_m = max_offset_m * PROJECTION_STRETCH + 1.0;
-        // (squared distance, edge, fraction along it from its lower node)
-        let mut best: Option<(f64, (u32, u32), f64)> = None;
+        let mut best: Option<NearestEdge> = None;
         for (run, box_distance_2) in runs.nearest_neighbor_iter_with_distance_2(&[q[0] as f32, q[1] as f32]) {
             let box_distance = f64::from(box_distance_2).sqrt();
             // Boxes come nearest first; one farther than the best edge so far holds no nearer edge
@@ -313,16 +315,21 @@ impl WalkingNetwork {
             if best.is_some_and(|(d2, _, _)| box_distance > d2.sqrt() + 0.01) || box_distance > beyond_m {
                 break;
             }
-            let first = run.data as usize;
-            for &(a, b) in &self.edge_order[first..(first + EDGES_PER_ENTRY).min(part.end)] {
-                let (d2, t) = nearest_on_segment(q, self.project(self.position(a)), self.project(self.position(b)));
-                if best.is_none_or(|(best_d2, best_edge, _)| (d2, (a, b)) < (best_d2, best_edge)) {
-                    best = Some((d2, (a, b), t));
-                }
-            }
+            self.nearer_in_run(q, run.data as usize, part.end, &mut best);
         }
         let (_, edge, t) = best?;
         self.snap_onto(p, edge, t, max_offset_m)
+    }
+
+    /// Replaces `best` with the nearest edge to `q` of the run from `first` (ending by `end`)
+    /// if it is nearer (ties: the lower edge).
+    fn nearer_in_run(&self, q: [f64; 2], first: usize, end: usize, best: &mut Option<NearestEdge>) {
+        for &(a, b) in &self.edge_order[first..(first + EDGES_PER_ENTRY).min(end)] {
+            let (d2, t) = nearest_on_segment(q, self.project(self.position(a)), self.project(self.position(b)));
+            if best.is_none_or(|(best_d2, best_edge, _)| (d2, (a, b)) < (best_d2, best_edge)) {
+                *best = Some((d2, (a, b), t));
+            }
+        }
     }
 
     /// Each point snapped as `snap` snaps it, faster for points near one another (a heatmap's
@@ -363,15 +370,9 @@ impl WalkingNetwork {
             [(q[0] - reach) as f32, (q[1] - reach) as f32],
             [(q[0] + reach) as f32, (q[1] + reach) as f32],
         );
-        let mut best: Option<(f64, (u32, u32), f64)> = None;
+        let mut best: Option<NearestEdge> = None;
         for run in self.runs.locate_in_envelope_intersecting(&query) {
-            let first = run.data as usize;
-            for &(a, b) in &self.edge_order[first..(first + EDGES_PER_ENTRY).min(self.small_from)] {
-                let (d2, t) = nearest_on_segment(q, self.project(self.position(a)), self.project(self.position(b)));
-                if best.is_none_or(|(best_d2, best_edge, _)| (d2, (a, b)) < (best_d2, best_edge)) {
-                    best = Some((d2, (a, b), t));
-                }
-            }
+            self.nearer_in_run(q, run.data as usize, self.small_from, &mut best);
         }
         Some(best.and_then(|(_, edge, t)| self.snap_onto(p, edge, t, max_offset_m)))
     }
