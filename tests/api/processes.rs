@@ -215,10 +215,16 @@ async fn two_server_processes_share_one_database() {
     let token = editor_token(&url);
     let (one, two) = (Server::start(&url), Server::start(&url));
     let client = awc::Client::default();
+    let near = "{ nearbyFacilities(near: { lon: 106.3, lat: 38.5 }, radiusMeters: 100) { facility { id } } }";
+    // Both have searched (and checked the database's revision) before the write, so the second
+    // must notice a commit made by another process, not just load what it finds on first use.
+    for base in [&one.base, &two.base] {
+        let found = post(&client, base, near, json!({}), "none").await.unwrap();
+        assert_eq!(found["data"]["nearbyFacilities"], json!([]), "{found}");
+    }
     let create = "mutation { createFacility(input: { kind: MEAL_POINT, name: \"a\", location: { lon: 106.3, lat: 38.5 } }) { id } }";
     let created = post(&client, &one.base, create, json!({}), &token).await.unwrap();
     let id = created["data"]["createFacility"]["id"].as_str().unwrap().to_owned();
-    let near = "{ nearbyFacilities(near: { lon: 106.3, lat: 38.5 }, radiusMeters: 100) { facility { id } } }";
     for base in [&one.base, &two.base] {
         let found = post(&client, base, near, json!({}), "none").await.unwrap();
         assert_eq!(found["data"]["nearbyFacilities"][0]["facility"]["id"], id.as_str());
