@@ -9,11 +9,14 @@
 #   DATABASE_URL=postgres://.../db bash bench/postgraphile.sh   # service-circle on PostgreSQL
 #
 # Knobs: FACILITIES (100000), DURATION (20s), CONNECTIONS (32), WORKERS (2, service-circle's),
-# PEER_PROCESSES ("1 2": PostGraphile Node processes, one run each).
+# PEER_PROCESSES ("1 2": PostGraphile Node processes, one run each), WARMUP (10s: each server
+# first answers the same load unmeasured, so that neither is timed while filling its caches:
+# service-circle's memory of recently returned facilities, PostgreSQL's buffers, Node's JIT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FACILITIES=${FACILITIES:-100000}
 DURATION=${DURATION:-20s}
+WARMUP=${WARMUP:-10s}
 CONNECTIONS=${CONNECTIONS:-32}
 PEER_PROCESSES=${PEER_PROCESSES:-1 2}
 PEER_PORT=${PEER_PORT:-15433}
@@ -51,7 +54,7 @@ start_peer() { # processes
 }
 
 load() { # name url script
-  wrk -t1 -c1 -d2s -s "$3" "$2/graphql" >/dev/null # warm-up
+  wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" -s "$3" "$2/graphql" >/dev/null
   wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$3" "$2/graphql" >"$tmp/$1.txt" 2>"$tmp/$1.err"
   [[ ! -s $tmp/$1.err ]] || { echo "$1: bad responses:" >&2; head -c 600 "$tmp/$1.err" >&2; exit 1; }
   printf '%-28s %10s req/s   p50 %9s   p99 %9s\n' "$1" "$(awk '/Requests\/sec/ {print $2}' "$tmp/$1.txt")" \
@@ -62,7 +65,7 @@ start_peer 1
 python3 bench/postgraphile/same_answers.py "$base/graphql" "http://127.0.0.1:$PEER_PORT/graphql" 200
 stop_peer
 
-echo "== nearbyFacilities(radiusMeters: 1000, limit: 20), $CONNECTIONS connections, $DURATION each"
+echo "== nearbyFacilities(radiusMeters: 1000, limit: 20), $CONNECTIONS connections, $DURATION each after $WARMUP unmeasured"
 load service-circle "$base" bench/nearby.lua
 for processes in $PEER_PROCESSES; do
   start_peer "$processes"

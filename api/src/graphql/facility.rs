@@ -30,7 +30,7 @@ impl From<domain::Facility> for Facility {
 
 /// A community service facility: a canteen (社区食堂, 助餐点, 爱心商户), an elder-care facility
 /// (日间照料中心, 养老院 and the like) or a rest station for outdoor workers (户外劳动者服务站).
-#[Object]
+#[Object(serial)]
 impl Facility {
     /// Opaque, stable id.
     async fn id(&self) -> ID {
@@ -173,6 +173,7 @@ impl Facility {
 
 /// A facility found by a search, with how far it is.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct FacilityHit {
     /// The facility found.
     pub facility: Facility,

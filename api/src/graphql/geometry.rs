@@ -43,6 +43,7 @@ impl PointInput {
 
 /// A position, in the coordinate system the query asked for.
 #[derive(SimpleObject, Clone, Copy, Debug)]
+#[graphql(serial)]
 pub struct Point {
     /// Longitude in degrees.
     pub lon: f64,
