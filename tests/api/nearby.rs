@@ -145,3 +145,46 @@ async fn nearby_and_facilities_apply_every_filter() {
         assert_eq!(page["facilities"]["totalCount"], want.len());
     }
 }
+
+/// Hits whose selection is plain data are built without async-graphql's resolvers; any other
+/// selection (here: the same one inside an inline fragment, which changes nothing) goes
+/// through them. Both must give the same answer, field for field, whatever the selection.
+#[actix_web::test]
+async fn plain_hits_answer_exactly_as_the_general_resolvers() {
+    let app = TestApp::spawn().await;
+    let editor = app.token(Role::Editor).await;
+    let full = json!({
+        "kind": "COMMUNITY_CANTEEN", "name": "老饭桌 \"east\"", "location": { "lon": 106.25, "lat": 38.47 },
+        "address": "1 Road", "communityCode": "640104001001", "openingHours": "Mo-Su 10:30-13:30",
+        "phone": "0951-1234567", "capacity": 40, "services": ["HALAL", "LOW_SALT_MEALS"],
+    });
+    app.ok(CREATE_FACILITY, json!({ "input": full }), Some(&editor)).await;
+    create_at(&app, &editor, "OUTDOOR_WORKER_STATION", 106.251, 38.471).await;
+    let selections = [
+        "__typename distanceMeters travelMinutes model facility { __typename id category kind name address \
+         communityCode openingHours phone capacity services version location { __typename lon lat } }",
+        "d: distanceMeters facility { i: id n: name where: location { x: lon y: lat lat } } m: travelMinutes",
+        "facility { name } model @skip(if: true) distanceMeters @include(if: true)",
+    ];
+    for selection in selections {
+        let general = format!("... on FacilityHit {{ {selection} }}");
+        let mut answers = Vec::new();
+        for s in [selection, general.as_str()] {
+            let query = format!("{{ nearbyFacilities(near: {{ lon: 106.2505, lat: 38.4705 }}, limit: 5) {{ {s} }} }}");
+            answers.push(app.ok(&query, json!({}), None).await);
+        }
+        assert_eq!(answers[0]["nearbyFacilities"].as_array().map(Vec::len), Some(2), "{}", answers[0]);
+        // Compared as text, so the order of the keys counts too.
+        assert_eq!(answers[0].to_string(), answers[1].to_string(), "{selection}");
+    }
+    // Arguments (a coordinate system) take the general way and are honoured.
+    let gcj = app
+        .ok(
+            "{ nearbyFacilities(near: { lon: 106.2505, lat: 38.4705 }) { facility { location(crs: GCJ02) { lon } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    let lon = gcj["nearbyFacilities"][0]["facility"]["location"]["lon"].as_f64().unwrap();
+    assert!((lon - 106.25).abs() > 1e-4 && (lon - 106.25).abs() < 0.01, "GCJ-02 is offset from WGS-84: {lon}");
+}

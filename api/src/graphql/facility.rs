@@ -4,6 +4,7 @@ use super::details_input::{CanteenDetailsInput, ElderCareDetailsInput, RestStati
 use super::geojson::{self, GeoJson};
 use super::geometry::{Crs, Point, PointInput};
 use super::hours;
+use super::plain_hits::Hits;
 use super::travel::{DistanceModel, TravelInput, model_of};
 use super::{cost, reading, require, store};
 use crate::app::coverage as app;
@@ -414,21 +415,23 @@ impl FacilityQuery {
         #[graphql(desc = "How people travel; default: ELDERLY_WALK (0.75 m/s), AUTO, detour factor 1.3.")]
         travel: Option<TravelInput>,
         #[graphql(desc = "Which facilities to look for; default: all.")] filter: Option<FacilityFilter>,
-    ) -> ApiResult<Vec<FacilityHit>> {
+    ) -> ApiResult<Hits> {
         let minutes = minutes.unwrap_or(DEFAULT_MINUTES);
         let from = from.to_wgs84()?;
         let travel = TravelInput::parse(travel, minutes)?;
         let filter = FacilityFilter::parse(ctx, filter).await?;
         let reached = crate::app::reach::reachable_facilities(&super::services(ctx)?, from, travel, &filter).await?;
-        Ok(reached
-            .into_iter()
-            .map(|r| FacilityHit {
-                facility: Facility(r.facility),
-                distance_meters: r.distance_m,
-                travel_minutes: r.trip.minutes,
-                model: model_of(r.trip.by),
-            })
-            .collect())
+        Ok(Hits(
+            reached
+                .into_iter()
+                .map(|r| FacilityHit {
+                    facility: Facility(r.facility),
+                    distance_meters: r.distance_m,
+                    travel_minutes: r.trip.minutes,
+                    model: model_of(r.trip.by),
+                })
+                .collect(),
+        ))
     }
 
     /// Facilities nearest to a point, by straight-line geodesic distance, then id. Without
@@ -441,7 +444,7 @@ impl FacilityQuery {
         #[graphql(desc = "Search radius in metres, (0, 100000].")] radius_meters: Option<f64>,
         #[graphql(default = 20, desc = "How many hits at most, 1 to 500.")] limit: Option<i32>,
         #[graphql(desc = "Which facilities to look for; default: all.")] filter: Option<FacilityFilter>,
-    ) -> ApiResult<Vec<FacilityHit>> {
+    ) -> ApiResult<Hits> {
         let center = near.to_wgs84()?;
         let limit = limit.unwrap_or(DEFAULT_NEARBY_LIMIT);
         if !(1..=MAX_NEARBY_LIMIT).contains(&limit) {
@@ -455,7 +458,7 @@ impl FacilityQuery {
         let filter = FacilityFilter::parse(ctx, filter).await?;
         let hits = store(ctx)?.nearest_facilities(center, radius_meters, limit as usize, &filter).await?;
         // Nearby hits are timed with the default travel settings, in a straight line.
-        Ok(FacilityHit::straight_line(hits, &Travel::default_for(DEFAULT_MINUTES)?).collect())
+        Ok(Hits(FacilityHit::straight_line(hits, &Travel::default_for(DEFAULT_MINUTES)?).collect()))
     }
 }
 

@@ -19,6 +19,7 @@ pub mod hours;
 pub mod import;
 mod norms;
 pub mod nulls;
+mod plain_hits;
 mod residents;
 mod travel;
 
