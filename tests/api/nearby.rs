@@ -165,6 +165,7 @@ async fn plain_hits_answer_exactly_as_the_general_resolvers() {
          communityCode openingHours phone capacity services version location { __typename lon lat } }",
         "d: distanceMeters facility { i: id n: name where: location { x: lon y: lat lat } } m: travelMinutes",
         "facility { name } model @skip(if: true) distanceMeters @include(if: true)",
+        "distanceMeters facility { location { lon @skip(if: true) } }",
     ];
     for selection in selections {
         let general = format!("... on FacilityHit {{ {selection} }}");

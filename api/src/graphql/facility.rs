@@ -31,7 +31,7 @@ impl From<domain::Facility> for Facility {
 
 /// A community service facility: a canteen (社区食堂, 助餐点, 爱心商户), an elder-care facility
 /// (日间照料中心, 养老院 and the like) or a rest station for outdoor workers (户外劳动者服务站).
-#[Object(serial)]
+#[Object]
 impl Facility {
     /// Opaque, stable id.
     async fn id(&self) -> ID {

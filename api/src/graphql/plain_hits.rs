@@ -52,8 +52,12 @@ trait Part: Sized {
 }
 
 /// The plan of a selection, if every item is a plain field (each response key once, so no
-/// selections need merging).
+/// selections need merging). A selection `@skip` emptied is left to the resolvers, which answer
+/// it with null.
 fn plan<P: Part>(selection: &SelectionSet) -> Option<Plan<P>> {
+    if selection.items.is_empty() {
+        return None;
+    }
     let mut plan: Plan<P> = Vec::with_capacity(selection.items.len());
     for item in &selection.items {
         let Selection::Field(field) = &item.node else { return None };

@@ -243,7 +243,7 @@ impl Store {
     /// Brings the in-memory facilities up to date with every write committed before this call,
     /// in any process (concurrent callers share one revision check).
     pub async fn sync_facilities(&self) -> StoreResult<()> {
-        self.cache.check.run_unless_unchanged(self.wal.as_ref(), || self.refresh_facilities()).await
+        self.cache.check.run(|| self.refresh_facilities()).await
     }
 
     /// Reads the current revision and loads whatever changed since the cached one.

@@ -17,7 +17,6 @@ mod residents;
 mod revision;
 mod shared_check;
 mod tokens;
-mod wal_index;
 
 pub use area_cache::Areas;
 pub use changes::{ChangeKind, FacilityChange, FeedEvent};
@@ -74,8 +73,6 @@ pub struct Store {
     calendar: std::sync::Arc<holidays::CalendarCache>,
     /// For connections outside the pool (the change listener).
     url: DatabaseUrl,
-    /// SQLite's WAL index, which tells revision checks whether anything was committed.
-    wal: Option<wal_index::WalIndex>,
 }
 
 /// The database URL, kept out of `Debug` output: it may hold a password.
@@ -104,7 +101,6 @@ impl Store {
             feed: Default::default(),
             calendar: Default::default(),
             url: DatabaseUrl(url.into()),
-            wal: wal_index::WalIndex::of(url),
         };
         store.convert_single_row_network().await?;
         Ok(store)

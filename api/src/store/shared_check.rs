@@ -7,11 +7,7 @@
 //! after another: handing a mutex from waiter to waiter made each wait for the HTTP worker of
 //! the one before it, and the CPU idled (28% on the nearby benchmark) while searches queued.
 //! Callers waiting on a check that fails fail with it instead of queueing for their own.
-//!
-//! On SQLite a caller skips the check altogether when the WAL index shows no commit since the
-//! last one (see `wal_index`).
 
-use super::wal_index::{CheckedAt, WalIndex};
 use super::{StoreError, StoreResult};
 use sea_orm::{DbErr, RuntimeErr};
 use std::sync::{Mutex, PoisonError};
@@ -22,7 +18,6 @@ pub(super) struct SharedCheck {
     state: Mutex<State>,
     /// Numbers of the last check that succeeded and of the last one that failed.
     ended: watch::Sender<Ended>,
-    checked_at: CheckedAt,
 }
 
 #[derive(Debug, Default)]
@@ -40,33 +35,11 @@ struct Ended {
 
 impl Default for SharedCheck {
     fn default() -> Self {
-        Self { state: Mutex::default(), ended: watch::Sender::new(Ended::default()), checked_at: CheckedAt::default() }
+        Self { state: Mutex::default(), ended: watch::Sender::new(Ended::default()) }
     }
 }
 
 impl SharedCheck {
-    /// Like `run`, but returns at once when `wal` shows that nothing was committed since the
-    /// last check that succeeded began.
-    pub(super) async fn run_unless_unchanged<F: Future<Output = StoreResult<()>>>(
-        &self,
-        wal: Option<&WalIndex>,
-        check: impl FnOnce() -> F,
-    ) -> StoreResult<()> {
-        let Some(wal) = wal else { return self.run(check).await };
-        if self.checked_at.unchanged(wal.mark()) {
-            return Ok(());
-        }
-        self.run(|| async {
-            // Read before the check: whatever it finds is at least as new as this mark. Checks
-            // run one at a time, so the marks are recorded in order.
-            let before = wal.mark();
-            check().await?;
-            self.checked_at.record(before);
-            Ok(())
-        })
-        .await
-    }
-
     pub(super) async fn run<F: Future<Output = StoreResult<()>>>(&self, check: impl FnOnce() -> F) -> StoreResult<()> {
         let mut ended = self.ended.subscribe();
         let needed = self.state().started + 1;
