@@ -1,12 +1,11 @@
 //! Search hits (`nearbyFacilities`, `reachableFacilities`) answered straight from their data.
-//! Nearby hits are the service's most frequent answer (maps and apps ask on every pan), and async-graphql builds
-//! each of their fields with a context, a boxed future and a lookup by name: on the nearby
-//! benchmark the 20 hits took over a quarter of the server's CPU. When the hits' selection asks
-//! only for plain data (the fields listed below, without arguments, directives or fragments;
-//! `@skip` and `@include` are applied before execution) the value is built directly; any other
-//! selection is resolved by async-graphql as before.
-//! A test compares both ways on the same hits.
-
+//! Nearby hits are the service's most frequent answer (maps and apps ask on every pan), and
+//! async-graphql builds each of their fields with a context, a boxed future and a lookup by
+//! name: on the nearby benchmark the 20 hits took over a quarter of the server's CPU. When the
+//! hits' selection asks only for plain data (the fields listed below, without arguments,
+//! directives or fragments; `@skip` and `@include` are applied before execution) the value is
+//! built directly; any other selection is resolved by async-graphql as before. A test compares
+//! both ways on the same hits.
 use super::facility::{Facility, FacilityHit};
 use super::geometry::{Crs, Point};
 use async_graphql::indexmap::IndexMap;
