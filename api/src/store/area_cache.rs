@@ -96,10 +96,6 @@ pub(super) async fn next_revision(txn: &impl ConnectionTrait) -> StoreResult<i64
     super::revision::bump::<residential_area_revision::Entity>(txn, REVISION_ID, REVISION).await
 }
 
-async fn current_revision(conn: &impl ConnectionTrait) -> StoreResult<i64> {
-    super::revision::read::<residential_area_revision::Entity>(conn, REVISION_ID, REVISION).await
-}
-
 /// The columns of an area the cache reads.
 type AreaRow = (i64, String, f64, f64, i32, i32, Option<String>);
 
@@ -117,7 +113,7 @@ impl Store {
     }
 
     async fn refresh_areas(&self) -> StoreResult<()> {
-        let revision = current_revision(self.conn()).await?;
+        let revision = self.counter(super::revision::Counter::ResidentialAreas).await?;
         let cached = self.areas.current();
         if cached.revision >= revision {
             return Ok(());

@@ -232,10 +232,6 @@ pub(super) async fn record_change(txn: &impl ConnectionTrait, facility_ids: &[i6
     Ok(())
 }
 
-async fn current_revision(conn: &impl ConnectionTrait) -> StoreResult<i64> {
-    super::revision::read::<facility_revision::Entity>(conn, REVISION_ID, REVISION).await
-}
-
 const REVISION_ID: facility_revision::Column = facility_revision::Column::Id;
 const REVISION: facility_revision::Column = facility_revision::Column::Revision;
 
@@ -248,7 +244,7 @@ impl Store {
 
     /// Reads the current revision and loads whatever changed since the cached one.
     async fn refresh_facilities(&self) -> StoreResult<()> {
-        let current = current_revision(self.conn()).await?;
+        let current = self.counter(super::revision::Counter::Facilities).await?;
         let cached = self.cache.read().revision;
         if cached >= current {
             return Ok(());

@@ -71,6 +71,8 @@ pub struct Store {
     network: std::sync::Arc<network_cache::NetworkCache>,
     feed: std::sync::Arc<changes::ChangeFeed>,
     calendar: std::sync::Arc<holidays::CalendarCache>,
+    /// Reads the revision counters every search checks first, on a connection of its own.
+    counters: std::sync::Arc<revision::CounterReader>,
     /// For connections outside the pool (the change listener).
     url: DatabaseUrl,
 }
@@ -100,6 +102,7 @@ impl Store {
             network: Default::default(),
             feed: Default::default(),
             calendar: Default::default(),
+            counters: Default::default(),
             url: DatabaseUrl(url.into()),
         };
         store.convert_single_row_network().await?;
@@ -132,6 +135,7 @@ impl Store {
     /// enough (16 SQLite connections a burst opened were still open minutes later, each with
     /// its page cache). Called when the server has been quiet for a while.
     pub async fn close_idle_connections(&self, keep: u32) {
+        self.counters.close().await;
         match self.db.get_database_backend() {
             DbBackend::Postgres => close_idle(self.db.get_postgres_connection_pool(), keep).await,
             _ => close_idle(self.db.get_sqlite_connection_pool(), keep).await,
@@ -144,6 +148,7 @@ impl Store {
 
     /// Closes the pool (so that a SQLite file can be reopened by the next process at once).
     pub async fn close(self) {
+        self.counters.close().await;
         for pool in [self.db, self.health] {
             if let Err(e) = pool.close().await {
                 tracing::warn!(error = %e, "closing the database pool failed");
@@ -153,6 +158,11 @@ impl Store {
 
     pub(crate) fn conn(&self) -> &impl ConnectionTrait {
         &self.db
+    }
+
+    /// The current value of a revision counter (whatever was committed before the call).
+    async fn counter(&self, counter: revision::Counter) -> StoreResult<i64> {
+        self.counters.read(&self.db, counter).await
     }
 }
 

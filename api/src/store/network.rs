@@ -253,9 +253,5 @@ async fn next_revision(txn: &impl ConnectionTrait) -> StoreResult<i64> {
     super::revision::bump::<network_revision::Entity>(txn, REVISION_ID, REVISION).await
 }
 
-pub(super) async fn network_revision(conn: &impl ConnectionTrait) -> StoreResult<i64> {
-    super::revision::read::<network_revision::Entity>(conn, REVISION_ID, REVISION).await
-}
-
 const REVISION_ID: network_revision::Column = network_revision::Column::Id;
 const REVISION: network_revision::Column = network_revision::Column::Revision;

@@ -81,8 +81,8 @@ type RegionKey = (TileKey, TileKey);
 #[derive(Debug)]
 pub(super) struct NetworkCache {
     directory: RwLock<Arc<NetworkDirectory>>,
-    /// One directory read at a time; concurrent callers wait for it and share the result.
-    directory_loader: tokio::sync::Mutex<()>,
+    /// One revision check at a time; callers waiting for it share its answer.
+    check: super::shared_check::SharedCheck,
     regions: Mutex<HashMap<RegionKey, Arc<Region>>>,
     /// One region built for questions at a time: concurrent questions on a cold region share
     /// one build. With the one growing in the background, at most two regions beyond the
@@ -102,7 +102,7 @@ impl Default for NetworkCache {
     fn default() -> Self {
         Self {
             directory: RwLock::new(Arc::new(NetworkDirectory { revision: -1, tiles: BTreeMap::new() })),
-            directory_loader: tokio::sync::Mutex::new(()),
+            check: Default::default(),
             regions: Mutex::default(),
             builder: tokio::sync::Mutex::new(()),
             budget_bytes: AtomicUsize::new(DEFAULT_NETWORK_CACHE_MIB << 20),
@@ -230,18 +230,17 @@ impl Store {
         self.network.usage()
     }
 
-    /// The stored tiles as of this call: one revision read, and the directory read again
-    /// only when the revision moved.
+    /// The stored tiles as of this call: one revision read (shared by concurrent callers), and
+    /// the directory read again only when the revision moved.
     pub async fn network_directory(&self) -> StoreResult<Arc<NetworkDirectory>> {
-        let revision = super::network::network_revision(self.conn()).await?;
-        let current = self.network.directory();
-        if current.revision == revision {
-            return Ok(current);
-        }
-        let _loading = self.network.directory_loader.lock().await;
-        let current = self.network.directory();
-        if current.revision >= revision {
-            return Ok(current);
+        self.network.check.run(|| self.refresh_network_directory()).await?;
+        Ok(self.network.directory())
+    }
+
+    async fn refresh_network_directory(&self) -> StoreResult<()> {
+        let revision = self.counter(super::revision::Counter::Network).await?;
+        if self.network.directory().revision >= revision {
+            return Ok(());
         }
         // Read the revision again inside the same snapshot as the rows is not possible
         // portably; reading it first means the rows are at least that new, and a later
@@ -268,8 +267,8 @@ impl Store {
         let directory = Arc::new(NetworkDirectory { revision, tiles });
         // Regions built from tiles that have since been replaced or removed are of no use.
         self.network.regions().retain(|&(low, high), r| r.current(&directory.within(low, high)));
-        *self.network.directory.write().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&directory);
-        Ok(directory)
+        *self.network.directory.write().unwrap_or_else(PoisonError::into_inner) = directory;
+        Ok(())
     }
 
     /// The walking network of the tiles that hold the rectangle `sw`-`ne`, as `directory`
