@@ -46,7 +46,7 @@ pub(super) struct FacilityCache {
     /// Whole facilities recently read, current as of the snapshot's revision: a change drops
     /// its facilities (under the snapshot's write lock), and a read only lands here if no
     /// change was applied while it ran.
-    recent: Mutex<LruCache<i64, Arc<Facility>>>,
+    recent: Mutex<LruCache<i64, Arc<Facility>, foldhash::fast::RandomState>>,
 }
 
 impl Default for FacilityCache {
@@ -54,7 +54,7 @@ impl Default for FacilityCache {
         Self {
             snapshot: RwLock::default(),
             check: Default::default(),
-            recent: Mutex::new(LruCache::new(RECENT_FACILITIES)),
+            recent: Mutex::new(LruCache::with_hasher(RECENT_FACILITIES, foldhash::fast::RandomState::default())),
         }
     }
 }
@@ -190,7 +190,7 @@ impl FacilityCache {
         self.recent().clear();
     }
 
-    fn recent(&self) -> MutexGuard<'_, LruCache<i64, Arc<Facility>>> {
+    fn recent(&self) -> MutexGuard<'_, LruCache<i64, Arc<Facility>, foldhash::fast::RandomState>> {
         self.recent.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -390,35 +390,40 @@ impl Store {
     ) -> StoreResult<Vec<(Arc<Facility>, f64)>> {
         let ranked = self.nearest_facility_locations(center, radius_m, limit, filter).await?;
         let ids: Vec<FacilityId> = ranked.iter().map(|r| r.id).collect();
-        let mut full: HashMap<FacilityId, Arc<Facility>> =
-            self.whole_facilities(&ids).await?.into_iter().map(|f| (f.id, f)).collect();
+        let full = self.facilities_by_position(&ids).await?;
         // A facility deleted since the search is left out.
-        Ok(ranked.into_iter().filter_map(|r| full.remove(&r.id).map(|f| (f, r.distance_m))).collect())
+        Ok(ranked.into_iter().zip(full).filter_map(|(r, f)| f.map(|f| (f, r.distance_m))).collect())
     }
 
     /// The facilities with these ids that exist, in the order of `ids`: the recently read ones
     /// from memory, the others from the database. As of the last revision check (every search
     /// makes one) or newer.
     pub async fn whole_facilities(&self, ids: &[FacilityId]) -> StoreResult<Vec<Arc<Facility>>> {
+        Ok(self.facilities_by_position(ids).await?.into_iter().flatten().collect())
+    }
+
+    /// As `whole_facilities`, one entry per id (`None` where it does not exist), so that a
+    /// search's hits need no map from id to facility.
+    async fn facilities_by_position(&self, ids: &[FacilityId]) -> StoreResult<Vec<Option<Arc<Facility>>>> {
         let revision = self.cache.read().revision;
-        let mut found: HashMap<FacilityId, Arc<Facility>> = HashMap::with_capacity(ids.len());
-        {
+        let mut found: Vec<Option<Arc<Facility>>> = {
             let mut recent = self.cache.recent();
-            for id in ids {
-                if let Some(f) = recent.get(&id.0) {
-                    found.insert(*id, Arc::clone(f));
-                }
-            }
-        }
-        let missing: Vec<FacilityId> = ids.iter().filter(|id| !found.contains_key(id)).copied().collect();
+            ids.iter().map(|id| recent.get(&id.0).cloned()).collect()
+        };
+        let missing: Vec<FacilityId> = ids.iter().zip(&found).filter(|(_, f)| f.is_none()).map(|(id, _)| *id).collect();
         if !missing.is_empty() {
             let read: Vec<Arc<Facility>> = self.facilities_by_ids(&missing).await?.into_iter().map(Arc::new).collect();
             if read.len() <= RECENT_FACILITIES / 4 {
                 self.cache.remember(revision, &read);
             }
-            found.extend(read.into_iter().map(|f| (f.id, f)));
+            let mut read: HashMap<FacilityId, Arc<Facility>> = read.into_iter().map(|f| (f.id, f)).collect();
+            for (id, slot) in ids.iter().zip(&mut found) {
+                if slot.is_none() {
+                    *slot = read.remove(id);
+                }
+            }
         }
-        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+        Ok(found)
     }
 
     /// As `nearest_facilities`, but only the ids and positions (nothing read from the
