@@ -14,7 +14,6 @@ use sea_orm::{
     QuerySelect, RuntimeErr,
 };
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Bumps the revision of `E` inside `txn` and returns the new value.
 pub(super) async fn bump<E>(txn: &impl ConnectionTrait, id: E::Column, revision: E::Column) -> StoreResult<i64>
@@ -45,14 +44,6 @@ pub(super) enum Counter {
 }
 
 impl Counter {
-    fn table(self) -> &'static str {
-        match self {
-            Self::Facilities => "facility_revision",
-            Self::ResidentialAreas => "residential_area_revision",
-            Self::Network => "network_revision",
-        }
-    }
-
     /// Spelled out so that the connection prepares each once and reuses it.
     fn query(self) -> &'static str {
         match self {
@@ -62,9 +53,6 @@ impl Counter {
         }
     }
 }
-
-/// As long as the pool waits for a new connection (`pool_options`).
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Reads the counters on one connection outside the pool, opened with the pool's options when
 /// first needed. Reads take turns (the checks that call it are already one at a time per
@@ -88,12 +76,24 @@ impl std::fmt::Debug for CounterReader {
 }
 
 impl CounterReader {
-    /// The counter's current value: whatever was committed before the call is counted.
+    /// The counter's current value: whatever was committed before the call is counted. Given
+    /// as long as a query waits for a pooled connection, so that it fails as fast while the
+    /// database is unreachable.
     pub(super) async fn read(&self, db: &DatabaseConnection, counter: Counter) -> StoreResult<i64> {
+        let limit = match db.get_database_backend() {
+            DbBackend::Postgres => db.get_postgres_connection_pool().options().get_acquire_timeout(),
+            _ => db.get_sqlite_connection_pool().options().get_acquire_timeout(),
+        };
+        tokio::time::timeout(limit, self.read_unbounded(db, counter))
+            .await
+            .unwrap_or_else(|_| Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout).into()))
+    }
+
+    async fn read_unbounded(&self, db: &DatabaseConnection, counter: Counter) -> StoreResult<i64> {
         let mut slot = self.conn.lock().await;
         let mut conn = match slot.take() {
             Some(conn) => conn,
-            None => connect(db).await?,
+            None => connect(db).await.map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))))?,
         };
         let value = match &mut conn {
             Dedicated::Postgres(c) => sqlx::query_scalar::<_, i64>(counter.query()).fetch_optional(c).await,
@@ -101,7 +101,7 @@ impl CounterReader {
         }
         .map_err(|e| DbErr::Query(RuntimeErr::SqlxError(Arc::new(e))))?;
         *slot = Some(conn);
-        value.ok_or_else(|| StoreError::Corrupt(format!("the {} row is missing", counter.table())))
+        value.ok_or_else(|| StoreError::Corrupt(format!("no revision row: {}", counter.query())))
     }
 
     /// Closes the connection (it is opened again when next needed).
@@ -118,21 +118,14 @@ impl CounterReader {
     }
 }
 
-async fn connect(db: &DatabaseConnection) -> StoreResult<Dedicated> {
-    let connecting = async {
-        match db.get_database_backend() {
-            DbBackend::Postgres => PgConnection::connect_with(&db.get_postgres_connection_pool().connect_options())
-                .await
-                .map(Dedicated::Postgres),
-            _ => SqliteConnection::connect_with(&db.get_sqlite_connection_pool().connect_options())
-                .await
-                .map(Dedicated::Sqlite),
-        }
-    };
-    match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
-        Ok(Ok(conn)) => Ok(conn),
-        Ok(Err(e)) => Err(DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))).into()),
-        Err(_) => Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout).into()),
+async fn connect(db: &DatabaseConnection) -> Result<Dedicated, sqlx::Error> {
+    match db.get_database_backend() {
+        DbBackend::Postgres => PgConnection::connect_with(&db.get_postgres_connection_pool().connect_options())
+            .await
+            .map(Dedicated::Postgres),
+        _ => SqliteConnection::connect_with(&db.get_sqlite_connection_pool().connect_options())
+            .await
+            .map(Dedicated::Sqlite),
     }
 }
 
@@ -166,7 +159,6 @@ mod tests {
             ),
         ];
         for (counter, table, revision, id) in expected {
-            assert_eq!(counter.table(), table);
             assert_eq!(counter.query(), format!("SELECT {revision} FROM {table} WHERE {id} = 1"));
         }
     }
