@@ -54,6 +54,48 @@ async fn the_health_check_answers_while_requests_hold_the_whole_pool() {
     store.close().await;
 }
 
+/// Searches read the revision counters on a connection kept outside the pool: when PostgreSQL
+/// ends that connection (a restart, a failover, an administrator), the next search opens
+/// another instead of failing.
+#[actix_web::test]
+async fn searches_outlive_the_database_ending_their_connections() {
+    let app = TestApp::spawn().await;
+    if !app.database_url.starts_with("postgres") {
+        return;
+    }
+    let editor = app.token(Role::Editor).await;
+    let id = create_at(&app, &editor, "MEAL_POINT", 106.3, 38.5).await;
+    let q = "{ nearbyFacilities(near: { lon: 106.3, lat: 38.5 }, radiusMeters: 500) { facility { id } } }";
+    assert_eq!(app.ok(q, json!({}), None).await["nearbyFacilities"][0]["facility"]["id"], id.as_str());
+
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let admin = sea_orm::Database::connect(app.database_url.as_str()).await.unwrap();
+    let ended = admin
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        ))
+        .await
+        .unwrap();
+    assert!(!ended.is_empty(), "the server's connections were ended");
+    admin.close().await.unwrap();
+
+    assert_eq!(app.ok(q, json!({}), None).await["nearbyFacilities"][0]["facility"]["id"], id.as_str());
+}
+
+/// A closed store stays closed: a search through a copy of its handle fails as the pool does
+/// rather than opening a connection that nothing would close.
+#[actix_web::test]
+async fn a_closed_store_opens_no_connection() {
+    let app = TestApp::spawn().await;
+    let store = api::store::Store::connect(&app.database_url, 1).await.unwrap();
+    store.sync_facilities().await.unwrap();
+    let copy = store.clone();
+    store.close().await;
+    assert!(copy.sync_facilities().await.is_err());
+}
+
 #[actix_web::test]
 async fn data_survives_a_restart() {
     let app = TestApp::spawn().await;

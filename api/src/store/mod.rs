@@ -148,7 +148,7 @@ impl Store {
 
     /// Closes the pool (so that a SQLite file can be reopened by the next process at once).
     pub async fn close(self) {
-        self.counters.close().await;
+        self.counters.shut().await;
         for pool in [self.db, self.health] {
             if let Err(e) = pool.close().await {
                 tracing::warn!(error = %e, "closing the database pool failed");

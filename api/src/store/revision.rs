@@ -14,6 +14,7 @@ use sea_orm::{
     QuerySelect, RuntimeErr,
 };
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Bumps the revision of `E` inside `txn` and returns the new value.
 pub(super) async fn bump<E>(txn: &impl ConnectionTrait, id: E::Column, revision: E::Column) -> StoreResult<i64>
@@ -62,6 +63,9 @@ pub(super) struct CounterReader {
     /// `None` until first used, and again after a failed read or one abandoned midway: that
     /// connection is dropped rather than reused in an unknown state.
     conn: tokio::sync::Mutex<Option<Dedicated>>,
+    /// Set when the store is closed for good: reads then fail as the pool's do, instead of
+    /// opening a connection that nothing would close.
+    shut: AtomicBool,
 }
 
 enum Dedicated {
@@ -91,17 +95,31 @@ impl CounterReader {
 
     async fn read_unbounded(&self, db: &DatabaseConnection, counter: Counter) -> StoreResult<i64> {
         let mut slot = self.conn.lock().await;
-        let mut conn = match slot.take() {
-            Some(conn) => conn,
-            None => connect(db).await.map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))))?,
-        };
-        let value = match &mut conn {
-            Dedicated::Postgres(c) => sqlx::query_scalar::<_, i64>(counter.query()).fetch_optional(c).await,
-            Dedicated::Sqlite(c) => sqlx::query_scalar::<_, i64>(counter.query()).fetch_optional(c).await,
+        if self.shut.load(Ordering::Acquire) {
+            return Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed).into());
         }
-        .map_err(|e| DbErr::Query(RuntimeErr::SqlxError(Arc::new(e))))?;
+        let (conn, value) = match slot.take() {
+            // A connection kept from earlier may have died with the server since (a restart, a
+            // failover, an idle timeout): the pool tests its idle connections, this one is
+            // tested by using it, and replaced once if the server has gone away from under it.
+            Some(mut kept) => match query(&mut kept, counter).await {
+                Err(e) if connection_lost(&e) => {
+                    tracing::debug!(error = %e, "the revision connection was lost; reconnecting");
+                    query_fresh(db, counter).await?
+                }
+                value => (kept, value),
+            },
+            None => query_fresh(db, counter).await?,
+        };
+        let value = value.map_err(|e| DbErr::Query(RuntimeErr::SqlxError(Arc::new(e))))?;
         *slot = Some(conn);
         value.ok_or_else(|| StoreError::Corrupt(format!("no revision row: {}", counter.query())))
+    }
+
+    /// Closes the connection for good: later reads fail.
+    pub(super) async fn shut(&self) {
+        self.shut.store(true, Ordering::Release);
+        self.close().await;
     }
 
     /// Closes the connection (it is opened again when next needed).
@@ -115,6 +133,34 @@ impl CounterReader {
         if let Err(e) = closed {
             tracing::debug!(error = %e, "closing the revision connection failed");
         }
+    }
+}
+
+/// Opens a connection and reads `counter` on it.
+async fn query_fresh(
+    db: &DatabaseConnection,
+    counter: Counter,
+) -> StoreResult<(Dedicated, Result<Option<i64>, sqlx::Error>)> {
+    let mut conn = connect(db).await.map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))))?;
+    let value = query(&mut conn, counter).await;
+    Ok((conn, value))
+}
+
+async fn query(conn: &mut Dedicated, counter: Counter) -> Result<Option<i64>, sqlx::Error> {
+    match conn {
+        Dedicated::Postgres(c) => sqlx::query_scalar::<_, i64>(counter.query()).fetch_optional(c).await,
+        Dedicated::Sqlite(c) => sqlx::query_scalar::<_, i64>(counter.query()).fetch_optional(c).await,
+    }
+}
+
+/// Whether `e` says the connection itself is gone (rather than the query being wrong): the
+/// socket broke, or PostgreSQL ended the session (class 57, operator intervention: a shutdown
+/// or `pg_terminate_backend`; class 08, connection exception).
+fn connection_lost(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(e) => e.code().is_some_and(|code| code.starts_with("57P") || code.starts_with("08")),
+        _ => false,
     }
 }
 
@@ -134,6 +180,16 @@ mod tests {
     use super::*;
     use entity::{facility_revision, network_revision, residential_area_revision};
     use sea_orm::{EntityName, IdenStatic};
+
+    /// A broken socket is a lost connection, to be replaced; a query's own failure is not.
+    #[test]
+    fn lost_connections_are_told_from_failed_queries() {
+        let broken = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert!(connection_lost(&broken));
+        assert!(connection_lost(&sqlx::Error::Protocol("unexpected end of stream".into())));
+        assert!(!connection_lost(&sqlx::Error::RowNotFound));
+        assert!(!connection_lost(&sqlx::Error::ColumnNotFound("revision".into())));
+    }
 
     /// The spelled-out queries name the entities' tables and columns.
     #[test]

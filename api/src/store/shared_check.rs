@@ -6,7 +6,8 @@
 //! Every caller waiting on a check is woken at once when it ends (a watch channel), not one
 //! after another: handing a mutex from waiter to waiter made each wait for the HTTP worker of
 //! the one before it, and the CPU idled (28% on the nearby benchmark) while searches queued.
-//! Callers waiting on a check that fails fail with it instead of queueing for their own.
+//! Callers waiting on a check that fails fail with it instead of queueing for their own; a check
+//! abandoned midway (its caller's client went away) fails nobody: its waiters start another.
 
 use super::{StoreError, StoreResult};
 use sea_orm::{DbErr, RuntimeErr};
@@ -65,10 +66,10 @@ impl SharedCheck {
                 Some(number) => {
                     // Ends the check even if this caller is dropped while it runs, so that the
                     // callers waiting on it start another.
-                    let mut running = Running { check: self, number, succeeded: false };
-                    check().await?;
-                    running.succeeded = true;
-                    return Ok(());
+                    let mut running = Running { check: self, number, outcome: None };
+                    let result = check().await;
+                    running.outcome = Some(result.is_ok());
+                    return result;
                 }
                 // The sender lives in `self`, so the channel cannot close while we wait.
                 None => ended.changed().await.map_err(|_| StoreError::Corrupt("the revision check is gone".into()))?,
@@ -85,19 +86,19 @@ impl SharedCheck {
 struct Running<'a> {
     check: &'a SharedCheck,
     number: u64,
-    succeeded: bool,
+    /// Whether the check succeeded; `None` while it runs, and so when it is abandoned.
+    outcome: Option<bool>,
 }
 
 impl Drop for Running<'_> {
     fn drop(&mut self) {
         self.check.state().running = false;
-        let (number, succeeded) = (self.number, self.succeeded);
-        self.check.ended.send_modify(|ended| {
-            if succeeded {
-                ended.succeeded = ended.succeeded.max(number);
-            } else {
-                ended.failed = ended.failed.max(number);
-            }
+        let (number, outcome) = (self.number, self.outcome);
+        // Sent even when abandoned (nothing recorded), so that the waiters wake and check again.
+        self.check.ended.send_modify(|ended| match outcome {
+            Some(true) => ended.succeeded = ended.succeeded.max(number),
+            Some(false) => ended.failed = ended.failed.max(number),
+            None => {}
         });
     }
 }
@@ -152,6 +153,64 @@ mod tests {
         first.abort();
         let second = tokio::time::timeout(std::time::Duration::from_secs(5), shared.run(|| async { Ok(()) })).await;
         assert!(matches!(second, Ok(Ok(()))));
+    }
+
+    /// A caller's check abandoned midway fails none of the callers waiting on it: one of them
+    /// checks again.
+    #[tokio::test]
+    async fn waiters_on_an_abandoned_check_check_again() {
+        let shared = Arc::new(SharedCheck::default());
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let first = {
+            let shared = Arc::clone(&shared);
+            tokio::spawn(async move {
+                shared
+                    .run(|| async {
+                        let _ = released.await;
+                        Ok(())
+                    })
+                    .await
+            })
+        };
+        tokio::task::yield_now().await;
+        // Two callers arrive while the first check runs, so both need the next one: whichever
+        // starts it stalls there (its client will go away), the other waits on it.
+        let stalled = Arc::new(Mutex::new(None::<usize>));
+        let callers: Vec<_> = (0..2)
+            .map(|caller| {
+                let (shared, stalled) = (Arc::clone(&shared), Arc::clone(&stalled));
+                tokio::spawn(async move {
+                    shared
+                        .run(move || async move {
+                            let first_to_start = *stalled.lock().unwrap().get_or_insert(caller) == caller;
+                            if first_to_start {
+                                std::future::pending::<()>().await;
+                            }
+                            Ok(())
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for _ in 0..4 {
+            tokio::task::yield_now().await;
+        }
+        let _ = release.send(());
+        assert!(first.await.unwrap().is_ok());
+        for _ in 0..4 {
+            tokio::task::yield_now().await;
+        }
+        let Some(gone) = *stalled.lock().unwrap() else { panic!("no caller started the second check") };
+        let mut callers = callers.into_iter();
+        let (abandoned, waiter) = if gone == 0 {
+            (callers.next().unwrap(), callers.next().unwrap())
+        } else {
+            let waiter = callers.next().unwrap();
+            (callers.next().unwrap(), waiter)
+        };
+        abandoned.abort();
+        let waited = tokio::time::timeout(std::time::Duration::from_secs(5), waiter).await;
+        assert!(matches!(waited, Ok(Ok(Ok(())))), "{waited:?}");
     }
 
     /// Waiters on a failed check fail with it; the next caller checks again.
