@@ -70,16 +70,34 @@ async fn searches_outlive_the_database_ending_their_connections() {
 
     use sea_orm::{ConnectionTrait, DbBackend, Statement};
     let admin = sea_orm::Database::connect(app.database_url.as_str()).await.unwrap();
-    let ended = admin
-        .query_all_raw(Statement::from_string(
-            DbBackend::Postgres,
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE datname = current_database() AND pid <> pg_backend_pid()",
-        ))
+    let sql = |text: String| Statement::from_string(DbBackend::Postgres, text);
+    // The server's own connections only: a non-superuser may not end an autovacuum worker.
+    let ended: Vec<i32> = admin
+        .query_all_raw(sql("SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND backend_type = 'client backend' \
+             AND usename = current_user AND pid <> pg_backend_pid()"
+            .into()))
         .await
-        .unwrap();
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get::<i32>("", "pid").unwrap())
+        .collect();
     assert!(!ended.is_empty(), "the server's connections were ended");
+    // Ending is a signal: wait until those backends are gone, so that the next search cannot
+    // find its kept connection still answering.
+    let pids = ended.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
+    let still_there = format!("SELECT pid FROM pg_stat_activity WHERE pid IN ({pids})");
+    for _ in 0..100 {
+        if admin.query_all_raw(sql(still_there.clone())).await.unwrap().is_empty() {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(admin.query_all_raw(sql(still_there)).await.unwrap().is_empty(), "ended backends still running");
     admin.close().await.unwrap();
+    // Past the pool's idle time (1 s), after which it tests a connection before handing it out:
+    // the pooled ones recover that way; the revision connection, never tested, by the retry.
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(1200)).await;
 
     assert_eq!(app.ok(q, json!({}), None).await["nearbyFacilities"][0]["facility"]["id"], id.as_str());
 }
