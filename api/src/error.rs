@@ -104,14 +104,12 @@ fn database_unreachable(e: &sea_orm::DbErr) -> bool {
         DbErr::Conn(RuntimeErr::SqlxError(inner))
         | DbErr::Exec(RuntimeErr::SqlxError(inner))
         | DbErr::Query(RuntimeErr::SqlxError(inner)) => {
-            matches!(
-                inner.as_ref(),
-                sqlx::Error::Io(_)
-                    | sqlx::Error::PoolTimedOut
-                    | sqlx::Error::PoolClosed
-                    | sqlx::Error::WorkerCrashed
-                    | sqlx::Error::Tls(_)
-            ) || matches!(inner.as_ref(), sqlx::Error::Database(db) if db.code().is_some_and(|c| shutting_down(&c) || sqlite_locked(&c)))
+            crate::store::connection_broken(inner)
+                || matches!(
+                    inner.as_ref(),
+                    sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed
+                )
+                || matches!(inner.as_ref(), sqlx::Error::Database(db) if db.code().is_some_and(|c| sqlite_locked(&c)))
         }
         DbErr::Conn(_) => true,
         _ => false,
@@ -123,10 +121,4 @@ fn database_unreachable(e: &sea_orm::DbErr) -> bool {
 /// (PostgreSQL's SQLSTATEs always have five characters, SQLite's codes at most four digits.)
 fn sqlite_locked(code: &str) -> bool {
     code.len() < 5 && code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
-}
-
-/// PostgreSQL's SQLSTATEs for a server going away or full: 08 (connection exception), 57P
-/// (operator intervention: shutdown, crash, cannot connect now), 53300 (too many connections).
-fn shutting_down(sqlstate: &str) -> bool {
-    sqlstate.starts_with("08") || sqlstate.starts_with("57P") || sqlstate == "53300"
 }

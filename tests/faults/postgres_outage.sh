@@ -34,7 +34,7 @@ base=$(sed -n 's/^listening on //p' "$tmp/out")
 
 # Every one of these reads the database (a page and a count).
 query='{"query":"{ facilities(first: 5) { totalCount edges { node { name } } } }"}'
-ask() { curl -sS -m 20 -o "$tmp/body" -w '%{http_code} %{time_total}' "$base/graphql" -H 'content-type: application/json' -d "$query"; }
+ask() { curl -sS -m 20 -o "$tmp/body" -w '%{http_code} %{time_total}' "$base/graphql" -H 'content-type: application/json' -d "${1:-$query}"; }
 health() { curl -sS -m 20 -o /dev/null -w '%{http_code}' "$base/healthz"; }
 
 read -r code _ <<<"$(ask)"
@@ -80,8 +80,11 @@ done
 kill "$load" 2>/dev/null || true
 wait "$load" 2>/dev/null || true
 nearby='{"query":"{ nearbyFacilities(near: { lon: 106.268, lat: 38.478 }, radiusMeters: 1500, limit: 3) { distanceMeters } }"}'
-search() { curl -sS -m 20 -o "$tmp/body" -w '%{http_code}' "$base/graphql" -H 'content-type: application/json' -d "$nearby"; }
-found() { [ "$(search)" = 200 ] && grep -q '"distanceMeters"' "$tmp/body" && ! grep -q '"errors"' "$tmp/body"; }
+found() {
+  local code
+  read -r code _ <<<"$(ask "$nearby")"
+  [ "$code" = 200 ] && grep -q '"distanceMeters"' "$tmp/body" && ! grep -q '"errors"' "$tmp/body"
+}
 found || fail "no search answer before the restart: $(cat "$tmp/body")"
 echo "restarting PostgreSQL"
 pg_ctlcluster "$version" main restart -m fast

@@ -59,6 +59,23 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Whether `e` says the connection it came from broke (the socket, or the server ending the
+/// session or going away) rather than the statement failing: another connection may succeed.
+pub fn connection_broken(e: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error;
+    match e {
+        Error::Io(_) | Error::Tls(_) => true,
+        Error::Database(db) => db.code().is_some_and(|code| server_going_away(&code)),
+        _ => false,
+    }
+}
+
+/// PostgreSQL's SQLSTATEs for a server going away or full: 08 (connection exception), 57P
+/// (operator intervention: shutdown, crash, cannot connect now), 53300 (too many connections).
+fn server_going_away(sqlstate: &str) -> bool {
+    sqlstate.starts_with("08") || sqlstate.starts_with("57P") || sqlstate == "53300"
+}
+
 /// The handle every resolver uses. Cheap to clone (a connection pool inside).
 #[derive(Clone, Debug)]
 pub struct Store {

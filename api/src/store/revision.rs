@@ -153,15 +153,10 @@ async fn query(conn: &mut Dedicated, counter: Counter) -> Result<Option<i64>, sq
     }
 }
 
-/// Whether `e` says the connection itself is gone (rather than the query being wrong): the
-/// socket broke, or PostgreSQL ended the session (class 57, operator intervention: a shutdown
-/// or `pg_terminate_backend`; class 08, connection exception).
+/// Whether the kept connection is gone, to be replaced: broken, or out of step with the server
+/// (a protocol error, which the pool's own classification does not count).
 fn connection_lost(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::Tls(_) => true,
-        sqlx::Error::Database(e) => e.code().is_some_and(|code| code.starts_with("57P") || code.starts_with("08")),
-        _ => false,
-    }
+    super::connection_broken(e) || matches!(e, sqlx::Error::Protocol(_))
 }
 
 async fn connect(db: &DatabaseConnection) -> Result<Dedicated, sqlx::Error> {

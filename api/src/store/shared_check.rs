@@ -109,6 +109,24 @@ mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU64, Ordering};
 
+    /// A check started now that runs until released, then ends with `outcome`.
+    fn held_check(
+        shared: &Arc<SharedCheck>,
+        outcome: StoreResult<()>,
+    ) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<StoreResult<()>>) {
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let shared = Arc::clone(shared);
+        let check = tokio::spawn(async move {
+            shared
+                .run(move || async move {
+                    let _ = released.await;
+                    outcome
+                })
+                .await
+        });
+        (release, check)
+    }
+
     /// Callers arriving while a check runs share the next one: each returns only after a check
     /// that started after it arrived has finished, and there are far fewer checks than callers.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -160,23 +178,12 @@ mod tests {
     #[tokio::test]
     async fn waiters_on_an_abandoned_check_check_again() {
         let shared = Arc::new(SharedCheck::default());
-        let (release, released) = tokio::sync::oneshot::channel::<()>();
-        let first = {
-            let shared = Arc::clone(&shared);
-            tokio::spawn(async move {
-                shared
-                    .run(|| async {
-                        let _ = released.await;
-                        Ok(())
-                    })
-                    .await
-            })
-        };
+        let (release, first) = held_check(&shared, Ok(()));
         tokio::task::yield_now().await;
         // Two callers arrive while the first check runs, so both need the next one: whichever
         // starts it stalls there (its client will go away), the other waits on it.
         let stalled = Arc::new(Mutex::new(None::<usize>));
-        let callers: Vec<_> = (0..2)
+        let mut callers: Vec<_> = (0..2)
             .map(|caller| {
                 let (shared, stalled) = (Arc::clone(&shared), Arc::clone(&stalled));
                 tokio::spawn(async move {
@@ -201,14 +208,8 @@ mod tests {
             tokio::task::yield_now().await;
         }
         let Some(gone) = *stalled.lock().unwrap() else { panic!("no caller started the second check") };
-        let mut callers = callers.into_iter();
-        let (abandoned, waiter) = if gone == 0 {
-            (callers.next().unwrap(), callers.next().unwrap())
-        } else {
-            let waiter = callers.next().unwrap();
-            (callers.next().unwrap(), waiter)
-        };
-        abandoned.abort();
+        callers.remove(gone).abort();
+        let waiter = callers.remove(0);
         let waited = tokio::time::timeout(std::time::Duration::from_secs(5), waiter).await;
         assert!(matches!(waited, Ok(Ok(Ok(())))), "{waited:?}");
     }
@@ -217,18 +218,7 @@ mod tests {
     #[tokio::test]
     async fn waiters_share_a_failure_and_later_callers_retry() {
         let shared = Arc::new(SharedCheck::default());
-        let (release, released) = tokio::sync::oneshot::channel::<()>();
-        let failing = {
-            let shared = Arc::clone(&shared);
-            tokio::spawn(async move {
-                shared
-                    .run(|| async {
-                        let _ = released.await;
-                        Err(StoreError::Corrupt("down".into()))
-                    })
-                    .await
-            })
-        };
+        let (release, failing) = held_check(&shared, Err(StoreError::Corrupt("down".into())));
         tokio::task::yield_now().await;
         // Arrives while the failing check runs: it needs the next one, which it starts itself
         // once the failing one ends.
